@@ -1,0 +1,162 @@
+//! The command line: clap structs that only validate, and `run`, which
+//! resolves them into runtime objects (store, SQL session, thread pool) once
+//! and dispatches to one module per command.
+
+mod bench;
+mod demo;
+mod query;
+mod synth;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::Error;
+use crate::query::output::Format;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  failure while running (I/O, query engine, damaged store)
+  2  bad command line or bad input (unknown query, bad parameter, bad path)";
+
+/// Batch analytics for automated licence plate reader (ALPR) data.
+#[derive(Debug, Parser)]
+#[command(name = "alpr", version, about, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate realistic synthetic reads (with planted truths) into a store.
+    SynthReads(SynthArgs),
+    /// Run SQL or a saved query over a store.
+    Query(QueryArgs),
+    /// List the saved queries with their parameters.
+    Queries,
+    /// Measure query speed on a store (medians over several runs).
+    Bench(BenchArgs),
+    /// Build a demo store and run every saved investigation on it.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SynthArgs {
+    /// Store directory (created if missing).
+    #[arg(long)]
+    pub store: PathBuf,
+    /// Approximate number of reads to generate.
+    #[arg(long, default_value_t = 200_000)]
+    pub reads: u64,
+    /// Number of days, starting at --start.
+    #[arg(long, default_value_t = 30)]
+    pub days: u32,
+    /// First day (UTC), YYYY-MM-DD.
+    #[arg(long, default_value = "2026-10-01")]
+    pub start: chrono::NaiveDate,
+    /// Number of cameras.
+    #[arg(long, default_value_t = 300)]
+    pub cameras: u32,
+    /// Random seed: the same seed gives the same store.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Write the planted truths (JSON) to this file.
+    #[arg(long)]
+    pub truths: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct QueryArgs {
+    /// Store directory.
+    #[arg(long)]
+    pub store: PathBuf,
+    /// Ad-hoc SQL (tables: reads, cameras, hotlist).
+    #[arg(conflicts_with = "saved", required_unless_present = "saved")]
+    pub sql: Option<String>,
+    /// Name of a saved query (see `alpr queries`).
+    #[arg(long)]
+    pub saved: Option<String>,
+    /// A saved query's parameter, NAME=VALUE (repeatable).
+    #[arg(long = "param", value_parser = parse_key_value, requires = "saved")]
+    pub params: Vec<(String, String)>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write to this file instead of stdout.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub what: BenchWhat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchWhat {
+    /// Canvass, exact plate, partial plate and counts per camera per day.
+    Query {
+        /// Store directory (e.g. made by `alpr synth-reads --reads 10000000`).
+        #[arg(long)]
+        store: PathBuf,
+        /// Runs per query; the median is reported.
+        #[arg(long, default_value_t = 7)]
+        runs: usize,
+        /// Print each query's SQL (to rerun it in another engine).
+        #[arg(long)]
+        sql: bool,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Store directory to create (or reuse).
+    #[arg(long)]
+    pub store: PathBuf,
+    /// Reads to generate.
+    #[arg(long, default_value_t = 300_000)]
+    pub reads: u64,
+}
+
+fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(format!("expected NAME=VALUE, got '{s}'")),
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match cli.command {
+        Command::SynthReads(args) => synth::run(&args).map(|_| ExitCode::SUCCESS),
+        Command::Query(args) => runtime.block_on(query::run(&args)),
+        Command::Queries => query::list(),
+        Command::Bench(BenchArgs {
+            what: BenchWhat::Query { store, runs, sql },
+        }) => runtime.block_on(bench::run(&store, runs, sql)),
+        Command::Demo(args) => runtime.block_on(demo::run(&args)),
+    }
+}
+
+/// Maps an error to the documented exit code.
+pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
+    let bad_input = err.chain().any(|e| {
+        matches!(e.downcast_ref::<Error>(), Some(Error::BadInput(_)))
+            || e.downcast_ref::<datafusion::error::DataFusionError>()
+                .is_some_and(|d| {
+                    matches!(
+                        d.find_root(),
+                        datafusion::error::DataFusionError::Plan(_)
+                            | datafusion::error::DataFusionError::SQL(..)
+                    )
+                })
+    });
+    ExitCode::from(if bad_input { 2 } else { 1 })
+}

@@ -1,0 +1,28 @@
+//! `alpr query` and `alpr queries`.
+
+use std::process::ExitCode;
+
+use super::QueryArgs;
+use crate::query::{output, saved, session};
+use crate::store::Store;
+
+pub async fn run(args: &QueryArgs) -> anyhow::Result<ExitCode> {
+    let store = Store::open(&args.store)?;
+    let ctx = session(&store).await?;
+    let df = match (&args.saved, &args.sql) {
+        (Some(name), _) => saved::find(name)?.bind(&args.params)?.plan(&ctx).await?,
+        (None, Some(sql)) => ctx.sql(sql).await?,
+        (None, None) => unreachable!("clap requires SQL or --saved"),
+    };
+    let batches = df.collect().await?;
+    output::write(&batches, args.format, args.output.as_deref())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn list() -> anyhow::Result<ExitCode> {
+    for q in saved::builtin()? {
+        println!("{}", q.describe());
+    }
+    println!("Run one with: alpr query --store DIR --saved NAME --param NAME=VALUE ...");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,25 @@
+//! `alpr`: batch analytics over automated licence plate reader (ALPR) data.
+//!
+//! Data flows one way:
+//!
+//! ```text
+//! inputs -> ingest -> recognize -> store (schema, partition writer) -> query (DataFusion)
+//!                      synth (generated reads for tests, demos, benchmarks) -> store
+//! ```
+//!
+//! - [`store`] owns the one Arrow schema of a read, the Hive-partitioned
+//!   Parquet layout and its crash-safe writer.
+//! - [`query`] builds the single DataFusion session: tables, UDFs, saved queries.
+//! - [`plate`] holds plate-text knowledge shared by the UDFs and the recogniser:
+//!   normalisation, OCR confusion classes, partial-plate patterns, distances.
+//! - [`synth`] generates realistic reads with planted truths.
+//! - [`cli`] parses the command line into a configuration and runs it.
+
+pub mod cli;
+pub mod error;
+pub mod plate;
+pub mod query;
+pub mod store;
+pub mod synth;
+
+pub use error::{Error, Result};

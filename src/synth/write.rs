@@ -1,0 +1,41 @@
+//! Writes a generator's output into a store: the camera registry, the hot
+//! list (`hotlist/synth.parquet`) and every day's reads, days in parallel.
+//! How the files are laid out and made durable is `store::writer`'s
+//! business; what the reads are is the generator's.
+
+use rayon::prelude::*;
+
+use super::Synth;
+use crate::Result;
+use crate::store::Store;
+use crate::store::reference::{cameras_batch, hotlist_batch};
+use crate::store::schema::ReadBatchBuilder;
+use crate::store::writer::{WriteOutcome, write_reads, write_table};
+
+/// Writes cameras, hot list and every day of `synth` into `store`; days
+/// already written (same batch id) are skipped, so a rerun is harmless.
+pub fn write_store(synth: &Synth, store: &Store) -> Result<WriteOutcome> {
+    write_table(&store.cameras_path(), &cameras_batch(synth.cameras()))?;
+    write_table(
+        &store.hotlist_dir().join("synth.parquet"),
+        &hotlist_batch(synth.hotlist()),
+    )?;
+    let outcomes = (0..synth.config().days)
+        .into_par_iter()
+        .map(|day| {
+            let mut builder = ReadBatchBuilder::new();
+            for read in synth.day(day) {
+                builder.append(&read);
+            }
+            write_reads(store, &synth.batch_id(day), &[builder.finish()])
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(outcomes
+        .into_iter()
+        .fold(WriteOutcome::default(), |mut acc, o| {
+            acc.files_written += o.files_written;
+            acc.files_skipped += o.files_skipped;
+            acc.rows_written += o.rows_written;
+            acc
+        }))
+}

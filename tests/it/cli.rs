@@ -1,0 +1,191 @@
+//! The binary's promises: clear errors with the documented exit codes,
+//! and the output formats.
+
+use std::process::{Command, Output};
+
+use crate::common::{alpr_bin, small_store};
+
+fn alpr(args: &[&str]) -> Output {
+    Command::new(alpr_bin()).args(args).output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn store_arg() -> String {
+    small_store().store.root().display().to_string()
+}
+
+#[test]
+fn missing_store_is_a_clear_bad_input_error() {
+    let o = alpr(&["query", "--store", "/nonexistent/store", "SELECT 1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("/nonexistent/store does not exist"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn unknown_saved_query_lists_the_known_ones() {
+    let store = store_arg();
+    let o = alpr(&["query", "--store", &store, "--saved", "canvas"]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains("unknown saved query 'canvas'") && e.contains("canvass"),
+        "{e}"
+    );
+}
+
+#[test]
+fn missing_and_ill_typed_parameters_are_named() {
+    let store = store_arg();
+    let o = alpr(&[
+        "query", "--store", &store, "--saved", "canvass", "--param", "lat=34.1",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("needs parameter 'lon'"),
+        "{}",
+        stderr(&o)
+    );
+    let o = alpr(&[
+        "query",
+        "--store",
+        &store,
+        "--saved",
+        "plate_history",
+        "--param",
+        "plate=7ABC123",
+        "--param",
+        "from=last tuesday",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("'from' expects timestamp, got 'last tuesday'"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn wildcard_only_pattern_is_refused_in_saved_and_adhoc_queries() {
+    let store = store_arg();
+    let o = alpr(&[
+        "query",
+        "--store",
+        &store,
+        "--saved",
+        "partial_plate",
+        "--param",
+        "pattern=*?*",
+        "--param",
+        "from=2026-10-01",
+        "--param",
+        "to=2026-10-08",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("'*?*'"), "{}", stderr(&o));
+    let o = alpr(&[
+        "query",
+        "--store",
+        &store,
+        "SELECT count(*) FROM reads WHERE plate_match(plate, '*')",
+    ]);
+    assert_ne!(o.status.code(), Some(0));
+    assert!(stderr(&o).contains("'*'"), "{}", stderr(&o));
+}
+
+#[test]
+fn hostile_parameter_is_bound_as_a_value() {
+    let store = store_arg();
+    let o = alpr(&[
+        "query",
+        "--store",
+        &store,
+        "--saved",
+        "frequency",
+        "--param",
+        "from=2026-10-01",
+        "--param",
+        "to=2026-10-08",
+        "--param",
+        "camera=x' OR '1'='1",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(out.lines().count(), 1, "only the CSV header: {out}");
+}
+
+#[test]
+fn formats_csv_jsonl_and_parquet() {
+    let store = store_arg();
+    let sql =
+        "SELECT camera_id, count(*) AS n FROM reads GROUP BY camera_id ORDER BY camera_id LIMIT 3";
+    let o = alpr(&["query", "--store", &store, sql, "--format", "csv"]);
+    let csv = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(csv.lines().next(), Some("camera_id,n"));
+    assert_eq!(csv.lines().count(), 4);
+    let o = alpr(&["query", "--store", &store, sql, "--format", "jsonl"]);
+    let first: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&o.stdout).lines().next().unwrap()).unwrap();
+    assert!(first["n"].as_i64().unwrap() > 0);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.parquet");
+    let o = alpr(&[
+        "query",
+        "--store",
+        &store,
+        sql,
+        "--format",
+        "parquet",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let reader =
+        parquet::file::reader::SerializedFileReader::new(std::fs::File::open(&out).unwrap())
+            .unwrap();
+    use parquet::file::reader::FileReader;
+    assert_eq!(reader.metadata().file_metadata().num_rows(), 3);
+}
+
+#[test]
+fn explain_shows_only_the_partitions_of_the_time_window() {
+    let store = store_arg();
+    let o = alpr(&[
+        "query",
+        "--store",
+        &store,
+        "EXPLAIN SELECT plate FROM reads WHERE ts BETWEEN '2026-10-03T01:00:00Z' AND '2026-10-03T03:00:00Z'",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let plan = String::from_utf8_lossy(&o.stdout);
+    assert!(plan.contains("date=2026-10-03"), "{plan}");
+    for other in ["date=2026-10-02", "date=2026-10-04", "date=2026-10-01"] {
+        assert!(!plan.contains(other), "{other} not pruned:\n{plan}");
+    }
+}
+
+#[test]
+fn queries_lists_every_saved_query_with_parameters() {
+    let o = alpr(&["queries"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    for name in [
+        "canvass",
+        "convoy",
+        "frequency",
+        "hotlist_hits",
+        "partial_plate",
+        "plate_history",
+        "stakeout",
+    ] {
+        assert!(out.contains(name), "{name} missing:\n{out}");
+    }
+    assert!(out.contains("--param radius_m=<float>"), "{out}");
+}

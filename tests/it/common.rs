@@ -1,0 +1,64 @@
+//! Shared fixtures: a small generated store, built once per test run.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use alpr::store::Store;
+use alpr::synth::{Synth, SynthConfig};
+
+/// The config of the small store every SQL test runs on.
+pub fn small_config() -> SynthConfig {
+    SynthConfig {
+        seed: 7,
+        reads: 20_000,
+        days: 7,
+        start: chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap(),
+        cameras: 40,
+    }
+}
+
+pub struct Fixture {
+    _dir: tempfile::TempDir,
+    pub store: Store,
+    pub synth: Synth,
+}
+
+/// The small store, generated on first use into a temporary directory
+/// removed when the test binary exits normally.
+pub fn small_store() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let synth = Synth::new(small_config()).unwrap();
+        let store = Store::create(dir.path().join("store")).unwrap();
+        alpr::synth::write_store(&synth, &store).unwrap();
+        Fixture {
+            _dir: dir,
+            store,
+            synth,
+        }
+    })
+}
+
+/// Path of the `alpr` binary built for these tests.
+pub fn alpr_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_alpr"))
+}
+
+/// Every `*.parquet` file under `dir`, relative, sorted.
+pub fn parquet_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "parquet") {
+                out.push(p.strip_prefix(dir).unwrap().to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
+}

@@ -106,14 +106,13 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
                 .map(|(k, v)| format!(" --param '{k}={v}'"))
                 .collect::<String>()
         );
-        let batches = saved::find(name)?
+        let df = saved::find(name)?
             .bind(&params)?
             .plan(&ctx)
             .await?
-            .limit(0, Some(15))?
-            .collect()
-            .await?;
-        write(&batches, Format::Table, None)?;
+            .limit(0, Some(15))?;
+        let schema = df.schema().inner().clone();
+        write(schema, &df.collect().await?, Format::Table, None)?;
     }
     println!(
         "\nPlanted truths: {}",

@@ -14,8 +14,9 @@ pub async fn run(args: &QueryArgs) -> anyhow::Result<ExitCode> {
         (None, Some(sql)) => ctx.sql(sql).await?,
         (None, None) => unreachable!("clap requires SQL or --saved"),
     };
+    let schema = df.schema().inner().clone();
     let batches = df.collect().await?;
-    output::write(&batches, args.format, args.output.as_deref())?;
+    output::write(schema, &batches, args.format, args.output.as_deref())?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::Path;
 
 use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use arrow::util::pretty::pretty_format_batches;
 use parquet::arrow::ArrowWriter;
@@ -26,7 +27,22 @@ pub enum Format {
 }
 
 /// Writes `batches` in `format` to `out`, or to stdout when `out` is `None`.
-pub fn write(batches: &[RecordBatch], format: Format, out: Option<&Path>) -> Result<()> {
+///
+/// `schema` is the result's schema, so that an empty result still gets its
+/// CSV header, table header or Parquet schema.
+pub fn write(
+    schema: SchemaRef,
+    batches: &[RecordBatch],
+    format: Format,
+    out: Option<&Path>,
+) -> Result<()> {
+    let empty;
+    let batches = if batches.is_empty() {
+        empty = [RecordBatch::new_empty(schema)];
+        &empty[..]
+    } else {
+        batches
+    };
     match out {
         Some(path) if format == Format::Parquet => {
             durable::replace_with(path, |file| write_parquet(batches, file))
@@ -79,10 +95,8 @@ fn encode<W: Write>(
 }
 
 fn write_parquet(batches: &[RecordBatch], file: &mut std::fs::File) -> Result<()> {
-    let Some(first) = batches.first() else {
-        return Err(Error::bad_input("the query returned no batches to write"));
-    };
-    let mut w = ArrowWriter::try_new(file, first.schema(), None)?;
+    let schema = batches.first().expect("write() passes at least one batch").schema();
+    let mut w = ArrowWriter::try_new(file, schema, None)?;
     for b in batches {
         w.write(b)?;
     }

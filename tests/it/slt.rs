@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use alpr::query::output::rows_as_text;
 use alpr::query::{saved, session};
+use arrow::datatypes::DataType;
 use datafusion::prelude::SessionContext;
 use sqllogictest::{AsyncDB, DBOutput, DefaultColumnType};
 
@@ -52,8 +53,15 @@ impl AsyncDB for AlprDb {
             .execute(sql)
             .await
             .map_err(|e| SltError(format!("{e}")))?;
-        let columns = batches.first().map(|b| b.num_columns()).unwrap_or(0);
-        let rows = rows_as_text(&batches).map_err(|e| SltError(e.to_string()))?;
+        let mut rows = rows_as_text(&batches).map_err(|e| SltError(e.to_string()))?;
+        // sqllogictest convention: an empty string is written `(empty)`.
+        for v in rows.iter_mut().flatten().filter(|v| v.is_empty()) {
+            *v = "(empty)".into();
+        }
+        let types = batches
+            .first()
+            .map(|b| b.schema().fields().iter().map(|f| column_type(f.data_type())).collect())
+            .unwrap_or_default();
         let is_statement = {
             let s = sql.trim_start().to_ascii_uppercase();
             s.starts_with("CREATE") || s.starts_with("SET") || s.starts_with("DROP")
@@ -61,13 +69,20 @@ impl AsyncDB for AlprDb {
         if is_statement {
             return Ok(DBOutput::StatementComplete(0));
         }
-        Ok(DBOutput::Rows {
-            types: vec![DefaultColumnType::Any; columns],
-            rows,
-        })
+        Ok(DBOutput::Rows { types, rows })
     }
 
     async fn shutdown(&mut self) {}
+}
+
+/// sqllogictest's column letters: I integer, R float, T text, ? other.
+fn column_type(t: &DataType) -> DefaultColumnType {
+    match t {
+        t if t.is_integer() => DefaultColumnType::Integer,
+        t if t.is_floating() => DefaultColumnType::FloatingPoint,
+        DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 => DefaultColumnType::Text,
+        _ => DefaultColumnType::Any,
+    }
 }
 
 fn slt_files() -> Vec<PathBuf> {

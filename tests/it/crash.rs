@@ -66,16 +66,27 @@ fn kill_9_during_writes_then_rerun_equals_a_clean_run() {
     assert!(expected.len() >= 8, "{expected:?}");
 
     let crashed = dir.path().join("crashed");
-    // Fixed, spread-out kill times: early (before any file) to late.
-    for delay_ms in [30, 120, 250, 400, 700, 1100] {
+    // Kill each run just after it makes one more file visible: the other
+    // writer thread is then mid-write. The first kill comes before any file.
+    for round in 0..6 {
+        let before = if crashed.exists() { parquet_files(&crashed).len() } else { 0 };
         let mut child = synth_cmd(&crashed).spawn().unwrap();
-        std::thread::sleep(Duration::from_millis(delay_ms));
+        loop {
+            std::thread::sleep(Duration::from_millis(2));
+            let exited = child.try_wait().unwrap().is_some();
+            let now = if crashed.exists() { parquet_files(&crashed).len() } else { 0 };
+            if exited || round == 0 || now > before {
+                break;
+            }
+        }
         child.kill().unwrap(); // SIGKILL on Unix
         child.wait().unwrap();
         if crashed.exists() {
             assert_all_readable(&crashed);
         }
     }
+    let partial = parquet_files(&crashed).len();
+    assert!(partial < expected.len(), "the kills came too late to test anything");
     assert!(synth_cmd(&crashed).status().unwrap().success());
     assert_eq!(snapshot(&crashed), expected);
     // And a third run adds nothing.

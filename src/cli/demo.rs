@@ -4,12 +4,31 @@
 
 use std::process::ExitCode;
 
-use serde_json::Value;
-
 use super::{DemoArgs, SynthArgs};
 use crate::query::output::{Format, write};
 use crate::query::{saved, session};
 use crate::store::Store;
+
+/// One investigation of the demo: a title, a saved query, its parameters.
+struct Step {
+    title: &'static str,
+    query: &'static str,
+    params: Vec<(String, String)>,
+}
+
+impl Step {
+    fn new(title: &'static str, query: &'static str, params: &[(&str, &str)]) -> Step {
+        let params = params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Step {
+            title,
+            query,
+            params,
+        }
+    }
+}
 
 pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let synth_args = SynthArgs {
@@ -22,92 +41,69 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         truths: None,
     };
     let (synth, _) = tokio::task::block_in_place(|| super::synth::run(&synth_args))?;
-    let truths = serde_json::to_value(synth.truths())?;
-    let text = |v: &Value| match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    let incidents = truths["incidents"].as_array().cloned().unwrap_or_default();
-    let first = incidents
+    let truths = synth.truths();
+    let first = truths
+        .incidents
         .first()
         .ok_or_else(|| anyhow::anyhow!("the generator planted no incidents"))?;
-    let sites: Vec<String> = incidents
+    let sites: Vec<String> = truths
+        .incidents
         .iter()
-        .map(|i| {
-            format!(
-                "{},{},{},{},{}",
-                text(&i["lat"]),
-                text(&i["lon"]),
-                text(&i["radius_m"]),
-                text(&i["from"]),
-                text(&i["to"])
-            )
-        })
+        .map(|i| format!("{},{},{},{},{}", i.lat, i.lon, i.radius_m, i.from, i.to))
         .collect();
-    let (from, to) = ("2026-10-01", "2026-10-31");
-    let confused = text(&truths["confused_plate"]);
-    let partial = format!("{}*", &confused[..confused.len().min(4)]);
-    let steps: Vec<(&str, &str, Vec<(String, String)>)> = vec![
-        (
+    let (lat, lon) = (first.lat.to_string(), first.lon.to_string());
+    let (sites, min_sites) = (sites.join(";"), truths.incidents.len().to_string());
+    let partial = format!("{}*", truths.confused_plate.get(..4).unwrap_or("8BD0"));
+    let (from, to) = ("2026-10-01", "2026-11-01");
+    let steps = [
+        Step::new(
             "Canvass 300 m around incident 1 during its window",
             "canvass",
-            kv(&[
-                ("lat", text(&first["lat"])),
-                ("lon", text(&first["lon"])),
-                ("radius_m", "300".into()),
-                ("from", text(&first["from"])),
-                ("to", text(&first["to"])),
-            ]),
+            &[
+                ("lat", &lat),
+                ("lon", &lon),
+                ("radius_m", "300"),
+                ("from", &first.from),
+                ("to", &first.to),
+            ],
         ),
-        (
+        Step::new(
             "Stakeout: plates near all incident sites",
             "stakeout",
-            kv(&[
-                ("sites", sites.join(";")),
-                ("min_sites", incidents.len().to_string()),
-            ]),
+            &[("sites", &sites), ("min_sites", &min_sites)],
         ),
-        (
+        Step::new(
             "Who travels with the convoy leader",
             "convoy",
-            kv(&[
-                ("plate", text(&truths["convoy_leader"])),
-                ("from", from.into()),
-                ("to", to.into()),
-            ]),
+            &[("plate", &truths.convoy_leader), ("from", from), ("to", to)],
         ),
-        (
+        Step::new(
             "Partial plate from a witness, tolerant of OCR confusions",
             "partial_plate",
-            kv(&[
-                ("pattern", partial),
-                ("from", from.into()),
-                ("to", to.into()),
-            ]),
+            &[("pattern", &partial), ("from", from), ("to", to)],
         ),
-        (
+        Step::new(
             "Hot-list hits, including OCR-confused reads",
             "hotlist_hits",
-            kv(&[
-                ("from", from.into()),
-                ("to", to.into()),
-                ("confusions", "true".into()),
-            ]),
+            &[("from", from), ("to", to), ("confusions", "true")],
         ),
     ];
     let store = Store::open(&args.store)?;
     let ctx = session(&store).await?;
-    for (title, name, params) in steps {
+    for step in steps {
+        let shown: String = step
+            .params
+            .iter()
+            .map(|(k, v)| format!(" --param '{k}={v}'"))
+            .collect();
         println!(
-            "\n== {title}\n   alpr query --store {} --saved {name}{}",
+            "\n== {}\n   alpr query --store {} --saved {}{shown}",
+            step.title,
             store.root().display(),
-            params
-                .iter()
-                .map(|(k, v)| format!(" --param '{k}={v}'"))
-                .collect::<String>()
+            step.query
         );
-        let df = saved::find(name)?
-            .bind(&params)?
+        let df = saved::find(step.query)?
+            .bind(&step.params)?
             .plan(&ctx)
             .await?
             .limit(0, Some(15))?;
@@ -116,14 +112,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     }
     println!(
         "\nPlanted truths: {}",
-        serde_json::to_string_pretty(&truths)?
+        serde_json::to_string_pretty(truths)?
     );
     Ok(ExitCode::SUCCESS)
-}
-
-fn kv(pairs: &[(&str, String)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect()
 }

@@ -95,7 +95,10 @@ fn encode<W: Write>(
 }
 
 fn write_parquet(batches: &[RecordBatch], file: &mut std::fs::File) -> Result<()> {
-    let schema = batches.first().expect("write() passes at least one batch").schema();
+    let schema = batches
+        .first()
+        .expect("write() passes at least one batch")
+        .schema();
     let mut w = ArrowWriter::try_new(file, schema, None)?;
     for b in batches {
         w.write(b)?;

@@ -64,7 +64,8 @@ pub enum ParamType {
     Float,
     Int,
     Bool,
-    /// UTC instant: RFC 3339, `YYYY-MM-DD HH:MM[:SS]` (UTC) or `YYYY-MM-DD`.
+    /// UTC instant: RFC 3339, `YYYY-MM-DD HH:MM[:SS]` (UTC) or `YYYY-MM-DD`
+    /// (00:00 UTC that day).
     Timestamp,
     /// Incident sites, registered as a table.
     Sites,
@@ -462,7 +463,8 @@ fn parse_sites(name: &str, raw: &str) -> Result<RecordBatch> {
             "parameter '{name}', site {line}: {why} (expected lat,lon,radius_m,from,to)"
         ))
     };
-    let mut cols: (Vec<i32>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<i64>, Vec<i64>) = Default::default();
+    // (lat, lon, radius_m, from, to) per site
+    let mut sites: Vec<(f64, f64, f64, i64, i64)> = Vec::new();
     for (i, line) in text
         .lines()
         .map(str::trim)
@@ -491,26 +493,28 @@ fn parse_sites(name: &str, raw: &str) -> Result<RecordBatch> {
         if to < from {
             return Err(bad(i + 1, "window ends before it starts".into()));
         }
-        cols.0.push(i as i32 + 1);
-        cols.1.push(lat);
-        cols.2.push(lon);
-        cols.3.push(radius);
-        cols.4.push(from);
-        cols.5.push(to);
+        sites.push((lat, lon, radius, from, to));
     }
-    if cols.0.is_empty() || cols.0.len() > MAX_SITES {
+    if sites.is_empty() || sites.len() > MAX_SITES {
         return Err(Error::bad_input(format!(
             "parameter '{name}' needs 1 to {MAX_SITES} sites, got {}",
-            cols.0.len()
+            sites.len()
         )));
     }
+    let n = sites.len() as i32;
+    let ts = |f: fn(&(f64, f64, f64, i64, i64)) -> i64| {
+        TimestampMicrosecondArray::from_iter_values(sites.iter().map(f)).with_timezone(TZ)
+    };
+    let float = |f: fn(&(f64, f64, f64, i64, i64)) -> f64| {
+        Float64Array::from_iter_values(sites.iter().map(f))
+    };
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(Int32Array::from(cols.0)),
-        Arc::new(Float64Array::from(cols.1)),
-        Arc::new(Float64Array::from(cols.2)),
-        Arc::new(Float64Array::from(cols.3)),
-        Arc::new(TimestampMicrosecondArray::from(cols.4).with_timezone(TZ)),
-        Arc::new(TimestampMicrosecondArray::from(cols.5).with_timezone(TZ)),
+        Arc::new(Int32Array::from_iter_values(1..=n)),
+        Arc::new(float(|s| s.0)),
+        Arc::new(float(|s| s.1)),
+        Arc::new(float(|s| s.2)),
+        Arc::new(ts(|s| s.3)),
+        Arc::new(ts(|s| s.4)),
     ];
     Ok(RecordBatch::try_new(sites_schema(), columns)?)
 }

@@ -244,7 +244,7 @@ mod tests {
             (3, base + 3),
             (4, base + DAY),
         ]);
-        let out = write_reads(&store, "b1", &[input.clone()]).unwrap();
+        let out = write_reads(&store, "b1", std::slice::from_ref(&input)).unwrap();
         assert_eq!(out.files_written, 2);
         assert_eq!(out.rows_written, 4);
         assert_eq!(store.partitions().unwrap().len(), 2);

@@ -20,7 +20,6 @@ pub fn small_config() -> SynthConfig {
 pub struct Fixture {
     _dir: tempfile::TempDir,
     pub store: Store,
-    pub synth: Synth,
 }
 
 /// The small store, generated on first use into a temporary directory
@@ -32,11 +31,7 @@ pub fn small_store() -> &'static Fixture {
         let synth = Synth::new(small_config()).unwrap();
         let store = Store::create(dir.path().join("store")).unwrap();
         alpr::synth::write_store(&synth, &store).unwrap();
-        Fixture {
-            _dir: dir,
-            store,
-            synth,
-        }
+        Fixture { _dir: dir, store }
     })
 }
 

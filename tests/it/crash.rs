@@ -69,12 +69,20 @@ fn kill_9_during_writes_then_rerun_equals_a_clean_run() {
     // Kill each run just after it makes one more file visible: the other
     // writer thread is then mid-write. The first kill comes before any file.
     for round in 0..6 {
-        let before = if crashed.exists() { parquet_files(&crashed).len() } else { 0 };
+        let before = if crashed.exists() {
+            parquet_files(&crashed).len()
+        } else {
+            0
+        };
         let mut child = synth_cmd(&crashed).spawn().unwrap();
         loop {
             std::thread::sleep(Duration::from_millis(2));
             let exited = child.try_wait().unwrap().is_some();
-            let now = if crashed.exists() { parquet_files(&crashed).len() } else { 0 };
+            let now = if crashed.exists() {
+                parquet_files(&crashed).len()
+            } else {
+                0
+            };
             if exited || round == 0 || now > before {
                 break;
             }
@@ -86,7 +94,10 @@ fn kill_9_during_writes_then_rerun_equals_a_clean_run() {
         }
     }
     let partial = parquet_files(&crashed).len();
-    assert!(partial < expected.len(), "the kills came too late to test anything");
+    assert!(
+        partial < expected.len(),
+        "the kills came too late to test anything"
+    );
     assert!(synth_cmd(&crashed).status().unwrap().success());
     assert_eq!(snapshot(&crashed), expected);
     // And a third run adds nothing.

@@ -60,7 +60,13 @@ impl AsyncDB for AlprDb {
         }
         let types = batches
             .first()
-            .map(|b| b.schema().fields().iter().map(|f| column_type(f.data_type())).collect())
+            .map(|b| {
+                b.schema()
+                    .fields()
+                    .iter()
+                    .map(|f| column_type(f.data_type()))
+                    .collect()
+            })
             .unwrap_or_default();
         let is_statement = {
             let s = sql.trim_start().to_ascii_uppercase();

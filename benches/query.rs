@@ -22,7 +22,7 @@ fn main() -> anyhow::Result<()> {
                 reads: 1_000_000,
                 ..SynthConfig::default()
             })?;
-            alpr::synth::write_store(&synth, &store)?;
+            alpr::synth::write_store(&synth, &store, |_| {})?;
             store
         }
     };

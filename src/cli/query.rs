@@ -25,5 +25,9 @@ pub fn list() -> anyhow::Result<ExitCode> {
         println!("{}", q.describe());
     }
     println!("Run one with: alpr query --store DIR --saved NAME --param NAME=VALUE ...");
+    println!(
+        "Timestamps: RFC 3339 (2026-10-02T08:00:00Z or with an offset), \
+         'YYYY-MM-DD HH:MM[:SS]' in UTC, or YYYY-MM-DD for 00:00 UTC that day."
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,9 @@
 //! `alpr synth-reads`: generate days in parallel and write them to a store.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
 
 use super::SynthArgs;
 use crate::store::writer::WriteOutcome;
@@ -19,7 +22,18 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<(Synth, WriteOutcome)> {
         cameras: args.cameras,
     })?;
     let store = Store::create(&args.store)?;
-    let outcome = write_store(&synth, &store)?;
+    // indicatif draws only on a terminal: pipes and CI stay quiet.
+    let bar = ProgressBar::new(u64::from(args.days)).with_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} days {msg}")
+            .expect("valid template"),
+    );
+    let rows = AtomicUsize::new(0);
+    let outcome = write_store(&synth, &store, |day| {
+        let total = rows.fetch_add(day.rows_written, Ordering::Relaxed) + day.rows_written;
+        bar.set_message(format!("{total} reads"));
+        bar.inc(1);
+    })?;
+    bar.finish_and_clear();
     if let Some(path) = &args.truths {
         let json = serde_json::to_vec_pretty(synth.truths())?;
         durable::write_atomic(path, &json)?;

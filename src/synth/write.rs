@@ -14,7 +14,12 @@ use crate::store::writer::{WriteOutcome, write_reads, write_table};
 
 /// Writes cameras, hot list and every day of `synth` into `store`; days
 /// already written (same batch id) are skipped, so a rerun is harmless.
-pub fn write_store(synth: &Synth, store: &Store) -> Result<WriteOutcome> {
+/// `on_day` is called after each day is durable (for progress displays).
+pub fn write_store(
+    synth: &Synth,
+    store: &Store,
+    on_day: impl Fn(&WriteOutcome) + Sync,
+) -> Result<WriteOutcome> {
     write_table(&store.cameras_path(), &cameras_batch(synth.cameras()))?;
     write_table(
         &store.hotlist_dir().join("synth.parquet"),
@@ -27,7 +32,9 @@ pub fn write_store(synth: &Synth, store: &Store) -> Result<WriteOutcome> {
             for read in synth.day(day) {
                 builder.append(&read);
             }
-            write_reads(store, &synth.batch_id(day), &[builder.finish()])
+            let outcome = write_reads(store, &synth.batch_id(day), &[builder.finish()])?;
+            on_day(&outcome);
+            Ok(outcome)
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(outcomes

@@ -30,7 +30,7 @@ pub fn small_store() -> &'static Fixture {
         let dir = tempfile::tempdir().unwrap();
         let synth = Synth::new(small_config()).unwrap();
         let store = Store::create(dir.path().join("store")).unwrap();
-        alpr::synth::write_store(&synth, &store).unwrap();
+        alpr::synth::write_store(&synth, &store, |_| {}).unwrap();
         Fixture { _dir: dir, store }
     })
 }

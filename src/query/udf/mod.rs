@@ -21,9 +21,14 @@ pub mod plate_key;
 pub mod plate_match;
 pub mod plate_norm;
 
-use datafusion::arrow::array::{Array, AsArray, LargeStringArray, StringArray, StringViewArray};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, LargeStringArray, StringArray, StringBuilder, StringViewArray,
+};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::types::logical_string;
+use datafusion::common::utils::take_function_args;
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::{Coercion, ColumnarValue, ScalarUDF, TypeSignatureClass};
 
@@ -52,6 +57,31 @@ fn string_coercion() -> Coercion {
 /// Rows to produce: the length of the array arguments, or 1 when all are
 /// scalars (DataFusion turns a one-row answer to all-scalar input back into
 /// a scalar).
+/// Runs a one-string-argument UDF returning Utf8: `write` appends each
+/// non-null row's result to the builder's value buffer; nulls stay null.
+fn map_strings(
+    function: &str,
+    args: &[ColumnarValue],
+    mut write: impl FnMut(&str, &mut StringBuilder),
+) -> Result<ColumnarValue> {
+    let rows = row_count(function, args)?;
+    let [text] = take_function_args(function, args)?;
+    let text = StrArg::new(function, text)?;
+    let mut out = StringBuilder::with_capacity(rows, text.byte_hint(rows));
+    for row in 0..rows {
+        match text.get(row) {
+            Some(value) => {
+                write(value, &mut out);
+                // Closes the row whose bytes `write` put in the value buffer.
+                out.append_value("");
+            }
+            None => out.append_null(),
+        }
+    }
+    let result: ArrayRef = Arc::new(out.finish());
+    Ok(ColumnarValue::Array(result))
+}
+
 fn row_count(function: &str, args: &[ColumnarValue]) -> Result<usize> {
     let mut rows = None;
     for arg in args {

@@ -9,17 +9,13 @@
 //! -- 88C1234
 //! ```
 
-use std::sync::Arc;
-
-use datafusion::arrow::array::{ArrayRef, StringBuilder};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result;
-use datafusion::common::utils::take_function_args;
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
 
-use super::{StrArg, row_count, string_coercion};
+use super::{map_strings, string_coercion};
 use crate::plate::confusion_key_into;
 
 /// The `plate_confusion_key` UDF.
@@ -56,24 +52,9 @@ impl ScalarUDFImpl for PlateConfusionKeyFunc {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let rows = row_count(self.name(), &args.args)?;
-        let [text] = take_function_args(self.name(), &args.args)?;
-        let text = StrArg::new(self.name(), text)?;
-
-        let mut out = StringBuilder::with_capacity(rows, text.byte_hint(rows));
-        for row in 0..rows {
-            match text.get(row) {
-                Some(value) => {
-                    // Writes the key straight into the builder's value buffer;
-                    // the empty append then closes the row.
-                    confusion_key_into(value, &mut out);
-                    out.append_value("");
-                }
-                None => out.append_null(),
-            }
-        }
-        let result: ArrayRef = Arc::new(out.finish());
-        Ok(ColumnarValue::Array(result))
+        map_strings(self.name(), &args.args, |value, out| {
+            confusion_key_into(value, out)
+        })
     }
 }
 

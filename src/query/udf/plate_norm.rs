@@ -7,17 +7,15 @@
 //! -- 7ABC123
 //! ```
 
-use std::sync::Arc;
-
-use datafusion::arrow::array::{ArrayRef, StringBuilder};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result;
-use datafusion::common::utils::take_function_args;
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
 
-use super::{StrArg, row_count, string_coercion};
+use super::{map_strings, string_coercion};
+use std::fmt::Write as _;
+
 use crate::plate::normalize_into;
 
 /// The `plate_norm` UDF.
@@ -54,23 +52,12 @@ impl ScalarUDFImpl for PlateNormFunc {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let rows = row_count(self.name(), &args.args)?;
-        let [text] = take_function_args(self.name(), &args.args)?;
-        let text = StrArg::new(self.name(), text)?;
-
-        let mut out = StringBuilder::with_capacity(rows, text.byte_hint(rows));
         let mut buf = String::new();
-        for row in 0..rows {
-            match text.get(row) {
-                Some(value) => {
-                    normalize_into(value, &mut buf);
-                    out.append_value(&buf);
-                }
-                None => out.append_null(),
-            }
-        }
-        let result: ArrayRef = Arc::new(out.finish());
-        Ok(ColumnarValue::Array(result))
+        map_strings(self.name(), &args.args, |value, out| {
+            normalize_into(value, &mut buf);
+            out.write_str(&buf)
+                .expect("writing to a StringBuilder cannot fail");
+        })
     }
 }
 

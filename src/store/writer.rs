@@ -278,6 +278,36 @@ mod tests {
     }
 
     #[test]
+    fn files_carry_bloom_filter_page_index_and_sort_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(dir.path()).unwrap();
+        let rows: Vec<(i64, i64)> = (0..3000).map(|i| (i, 1000 - i)).collect();
+        write_reads(&store, "b2", &[batch(&rows)]).unwrap();
+        let path = store.partition_dir(utc_date(0)).join("part-b2.parquet");
+        let options = parquet::arrow::arrow_reader::ArrowReaderOptions::new().with_page_index(true);
+        let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(
+            File::open(&path).unwrap(),
+            options,
+        )
+        .unwrap();
+        let meta = builder.metadata();
+        let schema = read_schema();
+        let plate = schema.index_of("plate").unwrap();
+        let rg = meta.row_group(0);
+        assert!(
+            rg.column(plate).bloom_filter_offset().is_some(),
+            "no Bloom filter on plate"
+        );
+        assert!(rg.column(plate).statistics().is_some());
+        assert!(
+            meta.column_index().is_some() && meta.offset_index().is_some(),
+            "no page index"
+        );
+        let ts = schema.index_of("ts").unwrap() as i32;
+        assert_eq!(rg.sorting_columns().unwrap()[0].column_idx, ts);
+    }
+
+    #[test]
     fn rejects_unsafe_batch_ids() {
         for bad in ["", "../x", ".hidden", "a/b", "a b"] {
             assert!(validate_batch_id(bad).is_err(), "{bad:?}");

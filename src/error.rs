@@ -1,5 +1,6 @@
 //! The library's one error type. Each variant says who must act: the user
-//! (bad input or configuration), the data (a damaged store), or us (a bug).
+//! (bad input or configuration), the data (a damaged store), the machine's
+//! owner (no usable GPU), or us (a bug).
 
 use std::path::PathBuf;
 
@@ -33,6 +34,16 @@ pub enum Error {
     /// Parquet encoding or decoding failed.
     #[error(transparent)]
     Parquet(#[from] parquet::errors::ParquetError),
+
+    /// The GPU was asked for but none is usable: install a driver, or run
+    /// with the GPU off (the CPU kernels compute the same results).
+    #[error("GPU unavailable: {0}")]
+    GpuUnavailable(String),
+
+    /// The GPU failed work we built (device lost, out of memory, or a
+    /// validation error: our bug or the driver's).
+    #[error("GPU failure: {0}")]
+    GpuFailed(String),
 }
 
 /// Result alias for the library.

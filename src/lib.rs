@@ -12,11 +12,14 @@
 //! - [`query`] builds the single DataFusion session: tables, UDFs, saved queries.
 //! - [`plate`] holds plate-text knowledge shared by the UDFs and the recogniser:
 //!   normalisation, OCR confusion classes, partial-plate patterns, distances.
+//! - [`gpu`] owns GPU compute: device, shader registry, pipelines, pooled
+//!   buffers, and the image kernels with their exact CPU twins (the fallback).
 //! - [`synth`] generates realistic reads with planted truths.
 //! - [`cli`] parses the command line into a configuration and runs it.
 
 pub mod cli;
 pub mod error;
+pub mod gpu;
 pub mod plate;
 pub mod query;
 pub mod store;

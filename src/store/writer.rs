@@ -284,7 +284,8 @@ mod tests {
         let rows: Vec<(i64, i64)> = (0..3000).map(|i| (i, 1000 - i)).collect();
         write_reads(&store, "b2", &[batch(&rows)]).unwrap();
         let path = store.partition_dir(utc_date(0)).join("part-b2.parquet");
-        let options = parquet::arrow::arrow_reader::ArrowReaderOptions::new().with_page_index(true);
+        let options = parquet::arrow::arrow_reader::ArrowReaderOptions::new()
+            .with_page_index_policy(parquet::file::metadata::PageIndexPolicy::Required);
         let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(
             File::open(&path).unwrap(),
             options,

@@ -3,6 +3,7 @@
 mod cli;
 mod common;
 mod crash;
+mod gpu;
 mod interop;
 mod samples;
 mod slt;

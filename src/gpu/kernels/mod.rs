@@ -1,0 +1,19 @@
+//! The kernels, one file each, named like their shader in `shaders/`. Each has
+//! a `#[repr(C)] Params` mirrored by the shader's `Params` struct, a
+//! `dispatch(&Gpu, ...)` that runs it on the GPU in batches of frames, and a
+//! `cpu(...)` twin written loop for loop like the shader: the fallback when
+//! there is no GPU, and the reference the agreement tests hold `dispatch` to.
+//!
+//! The first building blocks of plate localisation, chained like this:
+//!
+//! ```text
+//! RGBA8 frames --luma_downscale (1, 2, 4)--> luma 0..=255
+//!              --sobel (Vertical)----------> edge strength 0..=1020  (plates are rich in vertical edges)
+//!              --threshold (radius, offset)-> 1 where a pixel beats its local mean, else 0
+//! ```
+//!
+//! Integers only, so the GPU and the CPU agree exactly.
+
+pub mod luma_downscale;
+pub mod sobel;
+pub mod threshold;

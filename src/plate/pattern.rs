@@ -48,6 +48,21 @@ pub struct Pattern {
     min_len: usize,
     literal_len: usize,
     has_any: bool,
+    /// One bit per confusion class a literal needs ([`class_bit`]): a plate
+    /// lacking any of them cannot match, which rejects most plates before
+    /// the dynamic programme runs.
+    required_classes: u64,
+}
+
+/// A bit per confusion class of an ASCII letter or digit; 0 for anything
+/// else (which no literal can match anyway).
+#[inline]
+fn class_bit(c: u8) -> u64 {
+    match confusion_class_byte(c) {
+        d @ b'0'..=b'9' => 1 << (d - b'0'),
+        l @ b'A'..=b'Z' => 1 << (10 + l - b'A'),
+        _ => 0,
+    }
 }
 
 impl Pattern {
@@ -88,11 +103,19 @@ impl Pattern {
         }
         let min_len = tokens.iter().filter(|t| **t != Token::Any).count();
         let has_any = tokens.contains(&Token::Any);
+        let required_classes = tokens
+            .iter()
+            .map(|t| match *t {
+                Token::Literal(c) => class_bit(c),
+                _ => 0,
+            })
+            .fold(0, |acc, bit| acc | bit);
         Ok(Pattern {
             tokens,
             min_len,
             literal_len,
             has_any,
+            required_classes,
         })
     }
 
@@ -116,6 +139,10 @@ impl Pattern {
         let plate = plate.as_bytes();
         let n = plate.len();
         if n < self.min_len || (!self.has_any && n != self.min_len) {
+            return false;
+        }
+        let present = plate.iter().fold(0, |acc, &c| acc | class_bit(c));
+        if self.required_classes & !present != 0 {
             return false;
         }
         // Costs above the budget are all "no match"; keeping the budget below

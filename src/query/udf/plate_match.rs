@@ -93,10 +93,9 @@ impl ScalarUDFImpl for PlateMatchFunc {
                 let pattern = parse(text)?;
                 for row in 0..rows {
                     out.append_option(match (plates.get(row), budgets.get(row)?) {
-                        (Some(plate), Some(budget)) => {
-                            normalize_into(plate, &mut plate_buf);
-                            Some(pattern.matches_normalized(&plate_buf, budget))
-                        }
+                        (Some(plate), Some(budget)) => Some(
+                            pattern.matches_normalized(normalized(plate, &mut plate_buf), budget),
+                        ),
                         _ => None,
                     });
                 }
@@ -119,14 +118,29 @@ impl ScalarUDFImpl for PlateMatchFunc {
                         last = Some((text, parse(text)?));
                     }
                     if let Some((_, pattern)) = &last {
-                        normalize_into(plate, &mut plate_buf);
-                        out.append_value(pattern.matches_normalized(&plate_buf, budget));
+                        out.append_value(
+                            pattern.matches_normalized(normalized(plate, &mut plate_buf), budget),
+                        );
                     }
                 }
             }
         }
         let result: ArrayRef = Arc::new(out.finish());
         Ok(ColumnarValue::Array(result))
+    }
+}
+
+/// `plate` itself when already normalised (stored plates are), else its
+/// normalised form in `buf`.
+fn normalized<'a>(plate: &'a str, buf: &'a mut String) -> &'a str {
+    if plate
+        .bytes()
+        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    {
+        plate
+    } else {
+        normalize_into(plate, buf);
+        buf
     }
 }
 

@@ -43,7 +43,7 @@ pub fn confusable(a: char, b: char) -> bool {
 
 /// Byte twin of [`confusion_class`] for normalised (ASCII) plates.
 #[inline]
-pub(crate) fn confusion_class_byte(c: u8) -> u8 {
+pub(crate) const fn confusion_class_byte(c: u8) -> u8 {
     match c {
         b'0' | b'O' | b'D' | b'Q' => b'0',
         b'1' | b'I' | b'T' => b'1',

@@ -55,14 +55,26 @@ pub struct Pattern {
 }
 
 /// A bit per confusion class of an ASCII letter or digit; 0 for anything
-/// else (which no literal can match anyway).
+/// else (which no literal can match anyway). A table, because this runs for
+/// every byte of every plate scanned.
+const CLASS_BITS: [u64; 256] = {
+    let mut table = [0u64; 256];
+    let mut c = 0;
+    while c < 256 {
+        let class = confusion_class_byte(c as u8);
+        table[c] = match class {
+            b'0'..=b'9' => 1 << (class - b'0'),
+            b'A'..=b'Z' => 1 << (10 + class - b'A'),
+            _ => 0,
+        };
+        c += 1;
+    }
+    table
+};
+
 #[inline]
 fn class_bit(c: u8) -> u64 {
-    match confusion_class_byte(c) {
-        d @ b'0'..=b'9' => 1 << (d - b'0'),
-        l @ b'A'..=b'Z' => 1 << (10 + l - b'A'),
-        _ => 0,
-    }
+    CLASS_BITS[c as usize]
 }
 
 impl Pattern {

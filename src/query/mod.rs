@@ -17,8 +17,9 @@ pub mod udf;
 
 use std::sync::Arc;
 
-use arrow::datatypes::{DataType, SchemaRef};
-use datafusion::datasource::MemTable;
+use std::path::Path;
+
+use arrow::datatypes::{DataType, Schema};
 use datafusion::datasource::file_format::parquet::{ParquetFormat, transform_schema_to_view};
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
@@ -41,69 +42,52 @@ pub async fn session(store: &Store) -> Result<SessionContext> {
     for f in udf::all() {
         ctx.register_udf(f);
     }
-    ctx.register_table("reads", Arc::new(reads_table(store)?))?;
-    register_parquet_or_empty(
-        &ctx,
-        "cameras",
-        &store.cameras_path().to_string_lossy(),
-        cameras_schema(),
-    )
-    .await?;
-    let hotlist_files = format!("{}/", store.hotlist_dir().display());
-    register_parquet_or_empty(&ctx, "hotlist", &hotlist_files, hotlist_schema()).await?;
+    let reads_options = parquet_options()
+        .with_table_partition_cols(vec![(PARTITION_COLUMN.to_string(), DataType::Utf8)])
+        .with_file_sort_order(vec![vec![col("ts").sort(true, false)]]);
+    let reads = listing_table(&store.reads_dir(), &read_schema(), reads_options)?;
+    ctx.register_table("reads", Arc::new(ReadsTable::new(reads)))?;
+    let cameras = listing_table(&store.cameras_dir(), &cameras_schema(), parquet_options())?;
+    ctx.register_table("cameras", Arc::new(cameras))?;
+    let hotlist = listing_table(&store.hotlist_dir(), &hotlist_schema(), parquet_options())?;
+    ctx.register_table("hotlist", Arc::new(hotlist))?;
     Ok(ctx)
 }
 
-fn reads_table(store: &Store) -> Result<ReadsTable> {
-    let dir = store.reads_dir();
-    let url = ListingTableUrl::parse(format!("{}/", dir.display()))?;
-    let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
-        .with_file_extension(".parquet")
-        .with_table_partition_cols(vec![(PARTITION_COLUMN.to_string(), DataType::Utf8)])
-        .with_file_sort_order(vec![vec![col("ts").sort(true, false)]]);
-    let file_schema: SchemaRef = Arc::new(transform_schema_to_view(&read_schema()));
-    let config = ListingTableConfig::new(url)
-        .with_listing_options(options)
-        .with_schema(file_schema);
-    Ok(ReadsTable::new(ListingTable::try_new(config)?))
+fn parquet_options() -> ListingOptions {
+    ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet")
 }
 
-/// Registers a small table from Parquet file(s) at `path`, or an empty table
-/// of `schema` when nothing has been written yet.
-async fn register_parquet_or_empty(
-    ctx: &SessionContext,
-    name: &str,
-    path: &str,
-    schema: SchemaRef,
-) -> Result<()> {
-    let has_files = std::fs::metadata(path)
-        .map(|m| {
-            m.is_file()
-                || std::fs::read_dir(path)
-                    .map(|d| {
-                        d.flatten()
-                            .any(|e| e.file_name().to_string_lossy().ends_with(".parquet"))
-                    })
-                    .unwrap_or(false)
-        })
-        .unwrap_or(false);
-    if has_files {
-        let url = ListingTableUrl::parse(path)?;
-        let options =
-            ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
-        let config = ListingTableConfig::new(url)
-            .with_listing_options(options)
-            .with_schema(Arc::new(transform_schema_to_view(&schema)));
-        ctx.register_table(name, Arc::new(ListingTable::try_new(config)?))?;
-    } else {
-        let empty = MemTable::try_new(schema, vec![vec![]])?;
-        ctx.register_table(name, Arc::new(empty))?;
-    }
-    Ok(())
+/// A table over every `*.parquet` file below `dir` (none yet is fine), read
+/// with string columns as views, as DataFusion reads Parquet by default.
+fn listing_table(dir: &Path, schema: &Schema, options: ListingOptions) -> Result<ListingTable> {
+    let url = ListingTableUrl::parse(format!("{}/", dir.display()))?;
+    let config = ListingTableConfig::new(url)
+        .with_listing_options(options)
+        .with_schema(Arc::new(transform_schema_to_view(schema)));
+    Ok(ListingTable::try_new(config)?)
 }
 
 /// Runs `sql` (no parameters) and collects the batches.
 pub async fn run_sql(ctx: &SessionContext, sql: &str) -> Result<Vec<arrow::array::RecordBatch>> {
     let df = ctx.sql(sql).await?;
     df.collect().await.map_err(Error::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::output::rows_as_text;
+
+    #[tokio::test]
+    async fn a_new_store_has_empty_tables_of_the_right_shape() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(dir.path()).unwrap();
+        let ctx = session(&store).await.unwrap();
+        let sql = "SELECT (SELECT count(*) FROM reads) AS r, (SELECT count(*) FROM cameras) AS c, \
+                   (SELECT count(*) FROM hotlist) AS h, \
+                   (SELECT count(*) FROM reads WHERE plate_match(plate, '7*')) AS m";
+        let rows = rows_as_text(&run_sql(&ctx, sql).await.unwrap()).unwrap();
+        assert_eq!(rows, vec![vec!["0", "0", "0", "0"]]);
+    }
 }

@@ -103,8 +103,13 @@ impl Store {
         ))
     }
 
+    /// Directory of the camera registry.
+    pub fn cameras_dir(&self) -> PathBuf {
+        self.root.join("cameras")
+    }
+
     pub fn cameras_path(&self) -> PathBuf {
-        self.root.join("cameras").join("cameras.parquet")
+        self.cameras_dir().join("cameras.parquet")
     }
 
     pub fn hotlist_dir(&self) -> PathBuf {

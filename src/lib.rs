@@ -22,6 +22,7 @@ pub mod error;
 pub mod gpu;
 pub mod plate;
 pub mod query;
+pub mod recognize;
 pub mod store;
 pub mod synth;
 

@@ -5,6 +5,7 @@
 mod bench;
 mod demo;
 mod query;
+mod recognize;
 mod synth;
 
 use std::path::PathBuf;
@@ -41,6 +42,8 @@ pub enum Command {
     Bench(BenchArgs),
     /// Build a demo store and run every saved investigation on it.
     Demo(DemoArgs),
+    /// Find licence plates in images: one JSON line per image.
+    Recognize(recognize::RecognizeArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -142,6 +145,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             what: BenchWhat::Query { store, runs, sql },
         }) => runtime.block_on(bench::run(&store, runs, sql)),
         Command::Demo(args) => runtime.block_on(demo::run(&args)),
+        Command::Recognize(args) => recognize::run(&args),
     }
 }
 

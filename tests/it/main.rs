@@ -5,5 +5,6 @@ mod common;
 mod crash;
 mod gpu;
 mod interop;
+mod recognize;
 mod samples;
 mod slt;

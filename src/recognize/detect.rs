@@ -1,0 +1,432 @@
+//! Plate localisation: one RGBA frame -> candidate plate boxes in the
+//! frame's pixels, best first.
+//!
+//! ```text
+//! RGBA --luma_downscale (f)--> luma --sobel Vertical--> |gx|
+//!      --threshold (local mean + offset)--> edge mask          (GPU or CPU twin)
+//!      --close rows (gap) / close cols / open cols--> blobs    (CPU)
+//!      --components--> boxes --shape, edge rhythm, contrast--> scored plate boxes
+//!      --all scales and gaps--> non-maximum suppression --> best N
+//! ```
+//!
+//! The integer stages run through [`Stages`], on the GPU when one is given,
+//! else on the kernels' CPU twins; both give the same masks bit for bit, so
+//! the boxes do not depend on the device.
+
+use crate::Result;
+use crate::gpu::kernels::sobel::SobelMode;
+use crate::gpu::kernels::{luma_downscale, sobel, threshold};
+use crate::gpu::{Gpu, Planes};
+use crate::recognize::chars;
+use crate::recognize::morph::{self, Component};
+
+/// Window radius of the adaptive edge threshold (working pixels).
+const THRESHOLD_RADIUS: u32 = 7;
+/// How far (in `|gx|` units, 0..=1020) an edge must beat its local mean.
+const THRESHOLD_OFFSET: i32 = 48;
+/// Ink thresholds, `(radius, offset)`: a window about a large glyph's half
+/// height, and how far (grey levels) ink must be darker (lighter) than its
+/// surroundings. The stricter pass thins glyphs that the lenient one glues
+/// to each other or to the plate's frame.
+const INK_PASSES: [(u32, i32); 2] = [(10, 12), (6, 28)];
+
+/// A candidate plate: a box in the original frame's pixels and a score.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PlateBox {
+    pub x: u32,
+    pub y: u32,
+    pub w: u32,
+    pub h: u32,
+    /// 0..=1, higher is more plate-like; comparable within one frame.
+    pub confidence: f32,
+}
+
+impl PlateBox {
+    /// Intersection over union with `other`.
+    pub fn iou(&self, other: &PlateBox) -> f32 {
+        let inter = self.intersection(other);
+        let union = self.area() + other.area() - inter;
+        if union > 0.0 { inter / union } else { 0.0 }
+    }
+
+    fn area(&self) -> f32 {
+        self.w as f32 * self.h as f32
+    }
+
+    fn intersection(&self, other: &PlateBox) -> f32 {
+        let iw = (self.x + self.w).min(other.x + other.w) as f32 - self.x.max(other.x) as f32;
+        let ih = (self.y + self.h).min(other.y + other.h) as f32 - self.y.max(other.y) as f32;
+        iw.max(0.0) * ih.max(0.0)
+    }
+}
+
+/// The integer stages of one scale: the downscaled luma and the binary
+/// vertical-edge mask, same size.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stages {
+    pub luma: Planes,
+    pub mask: Planes,
+    /// Ink masks for the character generator, one per [`INK_PASSES`] entry
+    /// and polarity: dark-on-light, then light-on-dark.
+    pub ink: Vec<Planes>,
+}
+
+impl Stages {
+    /// Runs `luma_downscale(factor)`, `sobel(Vertical)` and `threshold` on
+    /// `frames` (RGBA), on `gpu` when given, else on the CPU twins.
+    pub fn run(frames: &Planes, factor: u32, gpu: Option<&Gpu>) -> Result<Stages> {
+        match gpu {
+            Some(gpu) => {
+                let luma = luma_downscale::dispatch(gpu, frames, factor)?;
+                let edges = sobel::dispatch(gpu, &luma, SobelMode::Vertical)?;
+                let mask = threshold::dispatch(gpu, &edges, THRESHOLD_RADIUS, THRESHOLD_OFFSET)?;
+                let inverted = invert(&luma)?;
+                let mut ink = Vec::new();
+                for (radius, offset) in INK_PASSES {
+                    ink.push(threshold::dispatch(gpu, &inverted, radius, offset)?);
+                    ink.push(threshold::dispatch(gpu, &luma, radius, offset)?);
+                }
+                Ok(Stages { luma, mask, ink })
+            }
+            None => {
+                let luma = luma_downscale::cpu(frames, factor)?;
+                let edges = sobel::cpu(&luma, SobelMode::Vertical);
+                let mask = threshold::cpu(&edges, THRESHOLD_RADIUS, THRESHOLD_OFFSET)?;
+                let inverted = invert(&luma)?;
+                let mut ink = Vec::new();
+                for (radius, offset) in INK_PASSES {
+                    ink.push(threshold::cpu(&inverted, radius, offset)?);
+                    ink.push(threshold::cpu(&luma, radius, offset)?);
+                }
+                Ok(Stages { luma, mask, ink })
+            }
+        }
+    }
+}
+
+/// `255 - luma`: dark ink becomes what the threshold kernel marks.
+fn invert(luma: &Planes) -> Result<Planes> {
+    let data = luma.data().iter().map(|&v| 255 - v.min(255)).collect();
+    Planes::new(luma.width(), luma.height(), luma.count(), data)
+}
+
+/// The downscale factors tried for a `width x height` frame: a working size
+/// near 1000 pixels across and, when the kernel allows, half that again for
+/// plates that are large in the frame.
+pub fn factors(width: u32, height: u32) -> Vec<u32> {
+    let long = width.max(height);
+    let base = if long <= 1400 {
+        1
+    } else if long <= 2400 {
+        2
+    } else {
+        4
+    };
+    luma_downscale::FACTORS
+        .iter()
+        .copied()
+        .filter(|&f| f == base || f == 2 * base)
+        .collect()
+}
+
+/// Closing gaps (working pixels) tried at every scale: character pitch
+/// varies with plate size, and one gap that merges small plates glues large
+/// ones to their surroundings.
+const GAPS: [usize; 2] = [4, 8];
+
+/// Finds up to `max` plate candidates in one RGBA frame, best first.
+pub fn detect(frame: &Planes, gpu: Option<&Gpu>, max: usize) -> Result<Vec<PlateBox>> {
+    let mut all = Vec::new();
+    for factor in factors(frame.width(), frame.height()) {
+        let stages = Stages::run(frame, factor, gpu)?;
+        all.extend(candidates(&stages, factor, frame.width(), frame.height()));
+    }
+    Ok(suppress(combine(&all), max))
+}
+
+/// Which generator proposed a box.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// A row of character-shaped blobs ([`chars`]): precise, the primary.
+    Chars,
+    /// A blob of closed vertical edges: catches plates whose glyphs merge
+    /// or break up, but also grilles and signs, so it ranks lower.
+    Edges,
+}
+
+/// Final scores: a generator's own score (edge blobs at half weight) plus a
+/// bonus when the other generator agrees on the same place.
+fn combine(all: &[(PlateBox, Source)]) -> Vec<PlateBox> {
+    all.iter()
+        .map(|(b, src)| {
+            let own = match src {
+                Source::Chars => b.confidence,
+                Source::Edges => EDGE_WEIGHT * b.confidence,
+            };
+            let support = all
+                .iter()
+                .filter(|(o, s)| s != src && o.iou(b) >= 0.5)
+                .map(|(o, _)| o.confidence)
+                .fold(0.0, f32::max);
+            // Found again by other passes and scales: stable under changes
+            // of threshold and resolution, as real plates are.
+            let repeats = all
+                .iter()
+                .filter(|(o, s)| s == src && o.iou(b) >= 0.5)
+                .count()
+                .saturating_sub(1)
+                .min(REPEATS_SATURATE) as f32
+                / REPEATS_SATURATE as f32;
+            let total = own + AGREEMENT_WEIGHT * support + REPEAT_WEIGHT * repeats;
+            PlateBox {
+                confidence: (total / (1.0 + AGREEMENT_WEIGHT + REPEAT_WEIGHT)).clamp(0.0, 1.0),
+                ..*b
+            }
+        })
+        .collect()
+}
+
+/// Weight of an edge blob's own score against a character row's.
+const EDGE_WEIGHT: f32 = 0.5;
+/// Weight of the other generator's agreement.
+const AGREEMENT_WEIGHT: f32 = 0.3;
+/// Weight of being found again by the same generator in other passes.
+const REPEAT_WEIGHT: f32 = 0.4;
+/// Repeats beyond this many add nothing.
+const REPEATS_SATURATE: usize = 5;
+
+/// Scored plate boxes (original pixels) of one scale, all gaps, unsorted,
+/// with the generator of each.
+pub fn candidates(
+    stages: &Stages,
+    factor: u32,
+    frame_w: u32,
+    frame_h: u32,
+) -> Vec<(PlateBox, Source)> {
+    let (w, h) = (stages.mask.width() as usize, stages.mask.height() as usize);
+    if w < 8 || h < 8 {
+        return Vec::new();
+    }
+    let edges: Vec<u8> = stages.mask.plane(0).iter().map(|&v| v as u8).collect();
+    let luma = stages.luma.plane(0);
+    let mut out = Vec::new();
+    for ink in &stages.ink {
+        let ink: Vec<u8> = ink.plane(0).iter().map(|&v| v as u8).collect();
+        for row in chars::rows(chars::characters(&ink, w, h)) {
+            out.push((row_box(&row, factor, frame_w, frame_h), Source::Chars));
+        }
+    }
+    for gap in GAPS {
+        let mut blobs = edges.clone();
+        morph::close_rows(&mut blobs, w, gap);
+        morph::close_cols(&mut blobs, w, h, 2);
+        morph::open_cols(&mut blobs, w, h, 3);
+        for c in morph::components(&blobs, w, h, false) {
+            if let Some(score) = score(&c, &edges, luma, w, h) {
+                let b = plate_box(&c, factor, frame_w, frame_h, score);
+                out.push((b, Source::Edges));
+            }
+        }
+    }
+    out
+}
+
+/// A plate-likeness score for a blob, or `None` when it cannot be a plate.
+fn score(c: &Component, edges: &[u8], luma: &[u32], w: usize, h: usize) -> Option<f32> {
+    let (bw, bh) = (c.width() as usize, c.height() as usize);
+    if bh < 5 || bw < 12 || bh > h / 3 || bw > w / 2 {
+        return None;
+    }
+    let aspect = bw as f32 / bh as f32;
+    if !(1.3..=9.0).contains(&aspect) {
+        return None;
+    }
+    let fill = c.pixels as f32 / (bw * bh) as f32;
+    if fill < 0.4 {
+        return None;
+    }
+    // Edge rhythm: runs of edge pixels along three rows through the middle;
+    // every character stroke gives about two.
+    let mut runs = Vec::with_capacity(3);
+    for frac in [0.35f32, 0.5, 0.65] {
+        let y = c.y0 as usize + ((bh as f32 * frac) as usize).min(bh - 1);
+        let row = &edges[y * w + c.x0 as usize..y * w + c.x1 as usize];
+        let n = row
+            .iter()
+            .zip(row.iter().skip(1))
+            .filter(|&(&a, &b)| a == 0 && b != 0)
+            .count()
+            + usize::from(row[0] != 0);
+        runs.push(n);
+    }
+    runs.sort_unstable();
+    let rhythm = runs[1] as f32;
+    // Runs per character-height of width: plates pack strokes densely but
+    // regularly; grilles and foliage pack them too densely or not at all.
+    let density = rhythm * bh as f32 / bw as f32;
+    if rhythm < 4.0 {
+        return None;
+    }
+    // Contrast: dark characters on a light plate (or the reverse).
+    let mut values: Vec<u32> = (c.y0 as usize..c.y1 as usize)
+        .flat_map(|y| {
+            luma[y * w + c.x0 as usize..y * w + c.x1 as usize]
+                .iter()
+                .copied()
+        })
+        .collect();
+    values.sort_unstable();
+    let lo = values[values.len() / 10];
+    let hi = values[values.len() * 9 / 10];
+    let contrast = hi.saturating_sub(lo) as f32;
+    if contrast < 30.0 {
+        return None;
+    }
+    let s_rhythm = ((rhythm - 3.0) / 9.0).clamp(0.0, 1.0);
+    let s_density = 1.0 - ((density - 1.6).abs() / 2.0).min(1.0);
+    let s_aspect = if (1.8..=6.5).contains(&aspect) {
+        1.0
+    } else {
+        0.5
+    };
+    let s_contrast = (contrast / 120.0).min(1.0);
+    let s = 0.3 * s_rhythm + 0.2 * s_density + 0.15 * s_aspect + 0.15 * fill + 0.2 * s_contrast;
+    Some(s.clamp(0.0, 1.0))
+}
+
+/// The plate around a blob of characters, in original pixels. Blobs with
+/// the proportions of a US-style character row (under 4:1) get a 2:1 plate,
+/// longer ones a European 4.7:1 one; never shorter than the blob.
+fn plate_box(c: &Component, factor: u32, frame_w: u32, frame_h: u32, score: f32) -> PlateBox {
+    let f = factor as f32;
+    let (bw, bh) = (c.width() as f32 * f, c.height() as f32 * f);
+    let cx = (c.x0 as f32 + c.width() as f32 / 2.0) * f;
+    let cy = (c.y0 as f32 + c.height() as f32 / 2.0) * f;
+    let aspect = bw / bh;
+    let pw = bw * 1.08;
+    let ph = if aspect < 4.0 {
+        (pw / 2.0).max(bh * 1.15)
+    } else {
+        (pw / 4.7).max(bh * 1.15)
+    };
+    clip_box(cx, cy, pw, ph, frame_w, frame_h, score)
+}
+
+/// The plate around a text row, in original pixels: a row shorter than
+/// 4.6 glyph heights is taken for a US-style 2:1 plate (glyphs about half
+/// its height), a longer one for a European 4.7:1 plate (glyphs about three
+/// quarters of its height).
+fn row_box(row: &chars::Row, factor: u32, frame_w: u32, frame_h: u32) -> PlateBox {
+    let f = factor as f32;
+    let rw = (row.x1 - row.x0) as f32 * f;
+    let rh = row.char_height as f32 * f;
+    let cx = (row.x0 + row.x1) as f32 / 2.0 * f;
+    let cy = (row.y0 + row.y1) as f32 / 2.0 * f;
+    let (pw, ph) = if rw < 4.6 * rh {
+        let pw = (4.0 * rh).max(1.15 * rw);
+        (pw, pw / 2.0)
+    } else {
+        let pw = 1.18 * rw;
+        (pw, (pw / 4.7).max(1.3 * rh))
+    };
+    clip_box(cx, cy, pw, ph, frame_w, frame_h, 0.4 + 0.6 * row.score)
+}
+
+/// A box of `pw x ph` centred on `(cx, cy)`, clipped to the frame.
+fn clip_box(
+    cx: f32,
+    cy: f32,
+    pw: f32,
+    ph: f32,
+    frame_w: u32,
+    frame_h: u32,
+    score: f32,
+) -> PlateBox {
+    let x0 = (cx - pw / 2.0).max(0.0);
+    let y0 = (cy - ph / 2.0).max(0.0);
+    let x1 = (cx + pw / 2.0).min(frame_w as f32);
+    let y1 = (cy + ph / 2.0).min(frame_h as f32);
+    PlateBox {
+        x: x0.round() as u32,
+        y: y0.round() as u32,
+        w: (x1 - x0).round().max(1.0) as u32,
+        h: (y1 - y0).round().max(1.0) as u32,
+        confidence: score.clamp(0.0, 1.0),
+    }
+}
+
+/// Boxes overlapping a better one by more than this are duplicates.
+const NMS_IOU: f32 = 0.35;
+
+/// Non-maximum suppression: best first, dropping boxes that overlap a kept
+/// one by IoU over [`NMS_IOU`]; at most `max`.
+pub fn suppress(mut boxes: Vec<PlateBox>, max: usize) -> Vec<PlateBox> {
+    boxes.sort_by(|a, b| {
+        b.confidence
+            .total_cmp(&a.confidence)
+            .then((a.x, a.y, a.w, a.h).cmp(&(b.x, b.y, b.w, b.h)))
+    });
+    let mut kept: Vec<PlateBox> = Vec::new();
+    for b in boxes {
+        if kept.len() >= max {
+            break;
+        }
+        // IoU only: a large wrong box must not hide a small plate inside it.
+        let overlaps = kept.iter().any(|k| k.iou(&b) > NMS_IOU);
+        if !overlaps {
+            kept.push(b);
+        }
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pb(x: u32, y: u32, w: u32, h: u32, confidence: f32) -> PlateBox {
+        PlateBox {
+            x,
+            y,
+            w,
+            h,
+            confidence,
+        }
+    }
+
+    #[test]
+    fn iou_of_boxes() {
+        let a = pb(0, 0, 10, 10, 0.0);
+        assert_eq!(a.iou(&a), 1.0);
+        assert_eq!(a.iou(&pb(20, 20, 5, 5, 0.0)), 0.0);
+        assert!((a.iou(&pb(5, 0, 10, 10, 0.0)) - 50.0 / 150.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn suppression_keeps_the_best_of_overlapping_boxes() {
+        let boxes = vec![
+            pb(0, 0, 10, 10, 0.5),
+            pb(1, 0, 10, 10, 0.9),
+            pb(50, 50, 10, 10, 0.1),
+            pb(2, 2, 4, 4, 0.2),
+        ];
+        let kept = suppress(boxes, 10);
+        assert_eq!(
+            kept,
+            vec![
+                pb(1, 0, 10, 10, 0.9),
+                pb(2, 2, 4, 4, 0.2),
+                pb(50, 50, 10, 10, 0.1)
+            ]
+        );
+        assert_eq!(suppress(kept, 1).len(), 1);
+    }
+
+    #[test]
+    fn factors_aim_near_1000_pixels() {
+        assert_eq!(factors(640, 480), vec![1, 2]);
+        assert_eq!(factors(1280, 720), vec![1, 2]);
+        assert_eq!(factors(1920, 1080), vec![2, 4]);
+        assert_eq!(factors(4000, 3000), vec![4]);
+    }
+}

@@ -1,0 +1,144 @@
+//! Frames -> plate candidates. It owns localisation (where the plates are);
+//! reading the characters is the reader's job (to come), decoding files is
+//! [`decode`]'s, and the kernels and the device belong to [`crate::gpu`].
+//!
+//! ```text
+//! paths --discover (folders: *.jpg *.jpeg *.png, recursive, sorted)--> files
+//!   --chunks of CHUNK files, rayon--> decode (header checked first) --> RGBA frame
+//!   --detect: luma / Sobel / threshold (GPU or CPU twin) -> morphology
+//!             -> components -> score -> NMS --> PlateBox, best first
+//!   --> one Recognition per file, in input order (or a per-file error)
+//! ```
+//!
+//! Memory stays bounded by the chunk: at most [`CHUNK`] frames are decoded
+//! at once, whatever the batch size.
+
+pub mod chars;
+pub mod decode;
+pub mod detect;
+pub mod morph;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::gpu::Gpu;
+use crate::{Error, Result};
+
+pub use detect::{PlateBox, detect};
+
+/// Files decoded and searched at once.
+pub const CHUNK: usize = 16;
+
+/// What was found in one image.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recognition {
+    /// The file, as discovered.
+    pub path: PathBuf,
+    /// Wall time spent on this file (decode and detect), milliseconds.
+    pub ms: f64,
+    /// Candidates, best first.
+    pub plates: Vec<PlateBox>,
+}
+
+#[derive(Serialize)]
+struct JsonPlate {
+    #[serde(rename = "box")]
+    bbox: [u32; 4],
+    confidence: f64,
+}
+
+#[derive(Serialize)]
+struct JsonLine<'a> {
+    image: &'a str,
+    ms: f64,
+    plates: Vec<JsonPlate>,
+}
+
+impl Recognition {
+    /// One JSON line, as `score-plates` reads it:
+    /// `{"image": ..., "ms": ..., "plates": [{"box": [x, y, w, h], "confidence": c}]}`.
+    pub fn to_json_line(&self) -> String {
+        let image = self.path.to_string_lossy();
+        let line = JsonLine {
+            image: &image,
+            ms: (self.ms * 100.0).round() / 100.0,
+            plates: self
+                .plates
+                .iter()
+                .map(|p| JsonPlate {
+                    bbox: [p.x, p.y, p.w, p.h],
+                    confidence: (f64::from(p.confidence) * 1000.0).round() / 1000.0,
+                })
+                .collect(),
+        };
+        serde_json::to_string(&line).expect("plain structs serialise")
+    }
+}
+
+/// Expands `paths` into image files: files as given (any extension; the
+/// content decides), folders recursively for `*.jpg`, `*.jpeg` and `*.png`
+/// (any case), sorted. Unreadable paths come back as errors.
+pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Error>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_dir() => walk(path, &mut files, &mut errors),
+            Ok(_) => files.push(path.clone()),
+            Err(e) => errors.push(Error::io(path, e)),
+        }
+    }
+    (files, errors)
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<Error>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => return errors.push(Error::io(dir, e)),
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            walk(&path, files, errors);
+        } else if path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| decode::EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+        {
+            files.push(path);
+        }
+    }
+}
+
+/// Decodes one file and finds up to `max` plates in it.
+pub fn recognize_file(path: &Path, gpu: Option<&Gpu>, max: usize) -> Result<Recognition> {
+    let started = Instant::now();
+    let frame = decode::decode_file(path)?;
+    let plates = detect(&frame, gpu, max)?;
+    Ok(Recognition {
+        path: path.to_path_buf(),
+        ms: started.elapsed().as_secs_f64() * 1000.0,
+        plates,
+    })
+}
+
+/// Recognises `files` in chunks of [`CHUNK`], files of a chunk in parallel,
+/// handing each outcome to `each` in input order.
+pub fn recognize_files(
+    files: &[PathBuf],
+    gpu: Option<&Gpu>,
+    max: usize,
+    mut each: impl FnMut(Result<Recognition>),
+) {
+    for chunk in files.chunks(CHUNK) {
+        let outcomes: Vec<Result<Recognition>> = chunk
+            .par_iter()
+            .map(|path| recognize_file(path, gpu, max))
+            .collect();
+        outcomes.into_iter().for_each(&mut each);
+    }
+}

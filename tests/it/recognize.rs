@@ -1,0 +1,313 @@
+//! Plate localisation (issue 3) on images the tests draw themselves: a
+//! synthetic plate is found; the GPU and the CPU twins give the same boxes
+//! (with an adapter; see `gpu.rs` for `ALPR_ALLOW_NO_GPU`); bad files are
+//! named and skipped while the rest of the batch goes on; the CLI's JSON lines
+//! carry what `score-plates` reads.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use alpr::gpu::{Gpu, GpuMode, Planes};
+use alpr::recognize::detect::{self, PlateBox, Stages};
+use alpr::recognize::{self as rec, decode};
+use image::{ImageEncoder, Rgb, RgbImage};
+use rand::{Rng, SeedableRng};
+
+use crate::common::alpr_bin;
+
+/// The plate drawn by [`scene`]: x, y, w, h.
+const PLATE: (u32, u32, u32, u32) = (220, 260, 160, 80);
+
+/// A 640x480 noisy street-grey frame with a white 2:1 plate carrying seven
+/// dark block glyphs (bars and crossbars, like H, I, L, U, E).
+fn scene(seed: u64) -> RgbImage {
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
+    let mut img = RgbImage::from_fn(640, 480, |_, _| {
+        let v = rng.random_range(70..150u8);
+        Rgb([v, v, v.saturating_add(10)])
+    });
+    let (px, py, pw, ph) = PLATE;
+    fill(&mut img, px, py, pw, ph, 235);
+    // Seven glyphs 14 wide, 40 tall, pitch 20, centred.
+    let (gw, gh, pitch) = (14, 40, 20);
+    let x0 = px + (pw - (6 * pitch + gw)) / 2;
+    let y0 = py + (ph - gh) / 2;
+    for i in 0..7u32 {
+        let x = x0 + i * pitch;
+        let stroke = 4;
+        match i % 4 {
+            0 => {
+                // H
+                fill(&mut img, x, y0, stroke, gh, 20);
+                fill(&mut img, x + gw - stroke, y0, stroke, gh, 20);
+                fill(&mut img, x, y0 + gh / 2 - 2, gw, stroke, 20);
+            }
+            1 => {
+                // L
+                fill(&mut img, x, y0, stroke, gh, 20);
+                fill(&mut img, x, y0 + gh - stroke, gw, stroke, 20);
+            }
+            2 => {
+                // U
+                fill(&mut img, x, y0, stroke, gh, 20);
+                fill(&mut img, x + gw - stroke, y0, stroke, gh, 20);
+                fill(&mut img, x, y0 + gh - stroke, gw, stroke, 20);
+            }
+            _ => {
+                // E
+                fill(&mut img, x, y0, stroke, gh, 20);
+                for dy in [0, gh / 2 - 2, gh - stroke] {
+                    fill(&mut img, x, y0 + dy, gw, stroke, 20);
+                }
+            }
+        }
+    }
+    img
+}
+
+fn fill(img: &mut RgbImage, x: u32, y: u32, w: u32, h: u32, v: u8) {
+    for yy in y..y + h {
+        for xx in x..x + w {
+            img.put_pixel(xx, yy, Rgb([v, v, v]));
+        }
+    }
+}
+
+fn png_bytes(img: &RgbImage) -> Vec<u8> {
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut out)
+        .write_image(
+            img,
+            img.width(),
+            img.height(),
+            image::ExtendedColorType::Rgb8,
+        )
+        .unwrap();
+    out
+}
+
+fn jpeg_bytes(img: &RgbImage) -> Vec<u8> {
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+        .write_image(
+            img,
+            img.width(),
+            img.height(),
+            image::ExtendedColorType::Rgb8,
+        )
+        .unwrap();
+    out
+}
+
+fn truth() -> PlateBox {
+    let (x, y, w, h) = PLATE;
+    PlateBox {
+        x,
+        y,
+        w,
+        h,
+        confidence: 1.0,
+    }
+}
+
+fn best_iou(boxes: &[PlateBox]) -> f32 {
+    boxes.iter().map(|b| b.iou(&truth())).fold(0.0, f32::max)
+}
+
+/// A JPEG whose frame header claims `width x height` (the pixels stay 8x8).
+fn lying_jpeg(width: u16, height: u16) -> Vec<u8> {
+    let mut bytes = jpeg_bytes(&RgbImage::new(8, 8));
+    let sof = bytes
+        .windows(2)
+        .position(|w| w == [0xff, 0xc0])
+        .expect("baseline JPEG has SOF0");
+    // FF C0, length (2), precision (1), height (2), width (2).
+    bytes[sof + 5..sof + 7].copy_from_slice(&height.to_be_bytes());
+    bytes[sof + 7..sof + 9].copy_from_slice(&width.to_be_bytes());
+    bytes
+}
+
+/// Writes the good scene and every kind of bad file into `dir`; returns
+/// (good files, bad files).
+fn batch(dir: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let img = scene(1);
+    let png = png_bytes(&img);
+    let jpeg = jpeg_bytes(&img);
+    let write = |name: &str, bytes: &[u8]| {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    };
+    let good = vec![write("a-good.png", &png), write("b-good.jpg", &jpeg)];
+    let bad = vec![
+        write("c-zero.jpg", b""),
+        write("d-text.png", b"this is not an image at all\n"),
+        write("e-truncated.png", &png[..png.len() / 2]),
+        write("f-truncated.jpg", &jpeg[..jpeg.len() / 2]),
+        write("g-huge.jpg", &lying_jpeg(30_000, 30_000)),
+        write("h-zero-width.jpg", &lying_jpeg(0, 16)),
+        write("i-corrupt.png", &{
+            let mut b = png.clone();
+            let mid = b.len() / 2;
+            b[mid..mid + 64].fill(0x5a);
+            b
+        }),
+    ];
+    (good, bad)
+}
+
+#[test]
+fn a_synthetic_plate_is_found() {
+    let frame = decode::decode_bytes(Path::new("scene.png"), &png_bytes(&scene(7))).unwrap();
+    let boxes = detect::detect(&frame, None, 10).unwrap();
+    assert!(best_iou(&boxes) >= 0.5, "{boxes:?}");
+    // Best first, confidences in 0..=1, at most the limit.
+    assert!(boxes.windows(2).all(|w| w[0].confidence >= w[1].confidence));
+    assert!(boxes.iter().all(|b| (0.0..=1.0).contains(&b.confidence)));
+    assert!(detect::detect(&frame, None, 1).unwrap().len() <= 1);
+}
+
+#[test]
+fn a_synthetic_plate_is_found_through_jpeg_too() {
+    let frame = decode::decode_bytes(Path::new("scene.jpg"), &jpeg_bytes(&scene(8))).unwrap();
+    let boxes = detect::detect(&frame, None, 10).unwrap();
+    assert!(best_iou(&boxes) >= 0.5, "{boxes:?}");
+}
+
+#[test]
+fn a_blank_frame_has_no_plate() {
+    let frame = Planes::new(
+        64,
+        48,
+        1,
+        vec![alpr::gpu::pack_rgba(90, 90, 90, 255); 64 * 48],
+    );
+    assert!(
+        detect::detect(&frame.unwrap(), None, 10)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn gpu_and_cpu_give_the_same_boxes() {
+    let gpu = match Gpu::new(GpuMode::On) {
+        Ok(Some(gpu)) => gpu,
+        Ok(None) => panic!("GpuMode::On returned no GPU and no error"),
+        Err(e) if std::env::var("ALPR_ALLOW_NO_GPU").as_deref() == Ok("1") => {
+            eprintln!("SKIPPED: ALPR_ALLOW_NO_GPU=1: {e}");
+            return;
+        }
+        Err(e) => panic!(
+            "{e}\nThis test needs a GPU adapter: run .ci/setup (installs \
+             mesa-vulkan-drivers), or set ALPR_ALLOW_NO_GPU=1 to skip it."
+        ),
+    };
+    for (seed, (w, h)) in [(3, (640, 480)), (4, (1500, 900))] {
+        let img = image::imageops::resize(&scene(seed), w, h, image::imageops::Triangle);
+        let frame = decode::decode_bytes(Path::new("s.png"), &png_bytes(&img)).unwrap();
+        for factor in detect::factors(w, h) {
+            let on_gpu = Stages::run(&frame, factor, Some(&gpu)).unwrap();
+            let on_cpu = Stages::run(&frame, factor, None).unwrap();
+            assert!(on_gpu == on_cpu, "{w}x{h} factor {factor}: stages differ");
+        }
+        assert_eq!(
+            detect::detect(&frame, Some(&gpu), 10).unwrap(),
+            detect::detect(&frame, None, 10).unwrap()
+        );
+    }
+}
+
+#[test]
+fn bad_files_are_named_and_the_batch_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let (good, bad) = batch(dir.path());
+    let (files, errors) = rec::discover(&[dir.path().to_path_buf()]);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(files.len(), good.len() + bad.len());
+    let mut found = Vec::new();
+    let mut failed = Vec::new();
+    rec::recognize_files(&files, None, 10, |outcome| match outcome {
+        Ok(r) => found.push(r),
+        Err(e) => failed.push(e.to_string()),
+    });
+    let found_paths: Vec<&PathBuf> = found.iter().map(|r| &r.path).collect();
+    assert_eq!(found_paths, good.iter().collect::<Vec<_>>());
+    for r in &found {
+        assert!(
+            best_iou(&r.plates) >= 0.5,
+            "{}: {:?}",
+            r.path.display(),
+            r.plates
+        );
+    }
+    assert_eq!(failed.len(), bad.len(), "{failed:#?}");
+    for (path, message) in bad.iter().zip(&failed) {
+        let name = path.file_name().unwrap().to_str().unwrap();
+        assert!(message.contains(name), "{message}");
+    }
+    assert!(failed[0].contains("empty"), "{}", failed[0]);
+    assert!(failed[4].contains("30000x30000"), "{}", failed[4]);
+}
+
+#[test]
+fn cli_prints_one_json_line_per_image_and_exits_3_on_skips() {
+    let dir = tempfile::tempdir().unwrap();
+    let (good, bad) = batch(dir.path());
+    let o = Command::new(alpr_bin())
+        .args(["recognize", "--gpu", "off", "--max-candidates", "5"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    let stdout = String::from_utf8(o.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), good.len());
+    for line in &lines {
+        assert!(line["image"].as_str().unwrap().contains("good"), "{line}");
+        assert!(line["ms"].as_f64().unwrap() >= 0.0);
+        let plates = line["plates"].as_array().unwrap();
+        assert!(!plates.is_empty() && plates.len() <= 5, "{line}");
+        for p in plates {
+            let b = p["box"].as_array().unwrap();
+            assert_eq!(b.len(), 4);
+            assert!(b.iter().all(|v| v.as_u64().is_some()));
+            assert!((0.0..=1.0).contains(&p["confidence"].as_f64().unwrap()));
+        }
+    }
+    assert_eq!(
+        stderr
+            .lines()
+            .filter(|l| l.starts_with("alpr: skipped:"))
+            .count(),
+        bad.len(),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("2 images processed, {} inputs skipped", bad.len())),
+        "{stderr}"
+    );
+    // Only good inputs: exit 0.
+    let o = Command::new(alpr_bin())
+        .args(["recognize", "--gpu", "off"])
+        .args(&good)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // A missing path is a skipped input too.
+    let o = Command::new(alpr_bin())
+        .args(["recognize", "--gpu", "off", "/nonexistent/x.jpg"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/x.jpg"));
+}

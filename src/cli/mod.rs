@@ -101,6 +101,18 @@ pub struct BenchArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum BenchWhat {
+    /// Plate localisation: ms per frame after decode, one core and all cores.
+    Detect {
+        /// Images or folders to time (decoded once, before timing).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Passes over the images; the median per-frame time is reported.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Where the image kernels run.
+        #[arg(long, value_enum, default_value_t = crate::gpu::GpuMode::Off)]
+        gpu: crate::gpu::GpuMode,
+    },
     /// Canvass, exact plate, partial plate and counts per camera per day.
     Query {
         /// Store directory (e.g. made by `alpr synth-reads --reads 10000000`).
@@ -144,6 +156,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(BenchArgs {
             what: BenchWhat::Query { store, runs, sql },
         }) => runtime.block_on(bench::run(&store, runs, sql)),
+        Command::Bench(BenchArgs {
+            what: BenchWhat::Detect { paths, runs, gpu },
+        }) => bench::detect(&paths, runs, gpu),
         Command::Demo(args) => runtime.block_on(demo::run(&args)),
         Command::Recognize(args) => recognize::run(&args),
     }

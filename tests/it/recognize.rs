@@ -311,3 +311,25 @@ fn cli_prints_one_json_line_per_image_and_exits_3_on_skips() {
     assert_eq!(o.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/x.jpg"));
 }
+
+#[test]
+fn bench_detect_times_frames_and_names_its_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scene.png");
+    std::fs::write(&path, png_bytes(&scene(3))).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_alpr"))
+        .args(["bench", "detect", "--runs", "1"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("1 frames") && text.contains("ms/frame") && text.contains("frames/s"),
+        "{text}"
+    );
+}

@@ -8,6 +8,7 @@ use super::{DemoArgs, SynthArgs};
 use crate::query::output::{Format, write};
 use crate::query::{saved, session};
 use crate::store::Store;
+use crate::synth::SynthConfig;
 
 /// One investigation of the demo: a title, a saved query, its parameters.
 struct Step {
@@ -31,13 +32,15 @@ impl Step {
 }
 
 pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
+    // The generator's defaults, which data-samples/stakeout-sites.csv matches.
+    let defaults = SynthConfig::default();
     let synth_args = SynthArgs {
         store: args.store.clone(),
         reads: args.reads,
-        days: 30,
-        start: chrono::NaiveDate::from_ymd_opt(2026, 10, 1).expect("valid date"),
-        cameras: 300,
-        seed: 42,
+        days: defaults.days,
+        start: defaults.start,
+        cameras: defaults.cameras,
+        seed: defaults.seed,
         truths: None,
     };
     let (synth, _) = tokio::task::block_in_place(|| super::synth::run(&synth_args))?;

@@ -22,6 +22,12 @@ pub struct Planes {
 impl Planes {
     /// Wraps `data` as `count` planes of `width x height`; its length must be
     /// exactly `width * height * count`.
+    /// One frame from a slice, for tests of the kernels' CPU twins.
+    #[cfg(test)]
+    pub(crate) fn single(width: u32, height: u32, data: &[u32]) -> Planes {
+        Planes::new(width, height, 1, data.to_vec()).expect("data fits width x height")
+    }
+
     pub fn new(width: u32, height: u32, count: u32, data: Vec<u32>) -> Result<Self> {
         let expected = (width as usize)
             .checked_mul(height as usize)

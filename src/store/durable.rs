@@ -86,11 +86,12 @@ pub fn remove_stale_staging(dir: &Path, prefix: &str) -> Result<usize> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Ok(0);
     };
+    let start = format!(".{prefix}");
     let mut removed = 0;
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if name.starts_with(&format!(".{prefix}")) && name.ends_with(STAGING_SUFFIX) {
+        if name.starts_with(&start) && name.ends_with(STAGING_SUFFIX) {
             std::fs::remove_file(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
             removed += 1;
         }

@@ -113,13 +113,9 @@ fn invocation(params: &Params, luma: &[u32], x: u32, y: u32, frame: u32) -> u32 
 mod tests {
     use super::*;
 
-    fn plane(width: u32, height: u32, data: &[u32]) -> Planes {
-        Planes::new(width, height, 1, data.to_vec()).unwrap()
-    }
-
     #[test]
     fn flat_planes_have_no_edges() {
-        let flat = plane(3, 2, &[7; 6]);
+        let flat = Planes::single(3, 2, &[7; 6]);
         assert_eq!(cpu(&flat, SobelMode::Magnitude).data(), &[0; 6]);
     }
 
@@ -127,7 +123,7 @@ mod tests {
     fn a_vertical_step_is_a_vertical_edge() {
         // Columns 0 | 0 | 100 | 100 in every row (clamped at the edges):
         // gx at x = 1 is 4 * (100 - 0) = 400, at x = 2 also 400; gy = 0.
-        let step = plane(4, 3, &[0, 0, 100, 100, 0, 0, 100, 100, 0, 0, 100, 100]);
+        let step = Planes::single(4, 3, &[0, 0, 100, 100, 0, 0, 100, 100, 0, 0, 100, 100]);
         let expected = [0, 400, 400, 0, 0, 400, 400, 0, 0, 400, 400, 0];
         assert_eq!(cpu(&step, SobelMode::Vertical).data(), &expected);
         assert_eq!(cpu(&step, SobelMode::Magnitude).data(), &expected);
@@ -135,7 +131,7 @@ mod tests {
 
     #[test]
     fn a_horizontal_step_counts_only_in_magnitude() {
-        let step = plane(2, 3, &[0, 0, 0, 0, 50, 50]);
+        let step = Planes::single(2, 3, &[0, 0, 0, 0, 50, 50]);
         assert_eq!(cpu(&step, SobelMode::Vertical).data(), &[0; 6]);
         // Row 1: gy = 4 * (50 - 0) = 200; row 2 (clamped): 4 * (50 - 0) = 200.
         assert_eq!(
@@ -146,13 +142,16 @@ mod tests {
 
     #[test]
     fn inputs_saturate_at_255() {
-        let wide = plane(2, 1, &[0, 100_000]);
+        let wide = Planes::single(2, 1, &[0, 100_000]);
         // Clamped neighbours: gx = 4 * (255 - 0) = 1020 at both pixels.
         assert_eq!(cpu(&wide, SobelMode::Vertical).data(), &[1020, 1020]);
     }
 
     #[test]
     fn a_single_pixel_has_no_gradient() {
-        assert_eq!(cpu(&plane(1, 1, &[200]), SobelMode::Magnitude).data(), &[0]);
+        assert_eq!(
+            cpu(&Planes::single(1, 1, &[200]), SobelMode::Magnitude).data(),
+            &[0]
+        );
     }
 }

@@ -171,13 +171,9 @@ fn main(params: &Params, values: &[u32], row_sums: &[u32], x: u32, y: u32, frame
 mod tests {
     use super::*;
 
-    fn plane(width: u32, height: u32, data: &[u32]) -> Planes {
-        Planes::new(width, height, 1, data.to_vec()).unwrap()
-    }
-
     #[test]
     fn radius_zero_compares_a_pixel_with_itself() {
-        let p = plane(3, 1, &[0, 5, 9]);
+        let p = Planes::single(3, 1, &[0, 5, 9]);
         assert_eq!(cpu(&p, 0, 0).unwrap().data(), &[0, 0, 0]);
         assert_eq!(cpu(&p, 0, -1).unwrap().data(), &[1, 1, 1]);
     }
@@ -188,7 +184,7 @@ mod tests {
         // Corner (0,0): box {0,0,0,90}, n 4: 0 > 90? no.
         let mut d = [0u32; 9];
         d[4] = 90;
-        let p = plane(3, 3, &d);
+        let p = Planes::single(3, 3, &d);
         assert_eq!(cpu(&p, 1, 0).unwrap().data(), &[0, 0, 0, 0, 1, 0, 0, 0, 0]);
         // Offset 80: 90 * 9 = 810 > 90 + 720 = 810? no.
         assert_eq!(cpu(&p, 1, 80).unwrap().data(), &[0; 9]);
@@ -200,23 +196,23 @@ mod tests {
     fn windows_clip_at_the_frame_edge() {
         // 4x1 row [10, 0, 0, 0], radius 1: pixel 0's box is {10, 0}, n 2:
         // 10 * 2 = 20 > 10 -> 1; pixel 1's box {10, 0, 0}: 0 > 10 -> 0.
-        let p = plane(4, 1, &[10, 0, 0, 0]);
+        let p = Planes::single(4, 1, &[10, 0, 0, 0]);
         assert_eq!(cpu(&p, 1, 0).unwrap().data(), &[1, 0, 0, 0]);
     }
 
     #[test]
     fn inputs_saturate() {
         // 100_000 reads as 4095: 4095 * 2 > 4095 + 0.
-        let p = plane(2, 1, &[100_000, 0]);
+        let p = Planes::single(2, 1, &[100_000, 0]);
         assert_eq!(cpu(&p, 1, 0).unwrap().data(), &[1, 0]);
         // Unsaturated, 100_000 * 2 > 104_095 would give 1; saturated it ties.
-        let p = plane(2, 1, &[100_000, 4095]);
+        let p = Planes::single(2, 1, &[100_000, 4095]);
         assert_eq!(cpu(&p, 1, 0).unwrap().data(), &[0, 0]);
     }
 
     #[test]
     fn limits_are_checked() {
-        let p = plane(1, 1, &[0]);
+        let p = Planes::single(1, 1, &[0]);
         assert!(cpu(&p, MAX_RADIUS, MAX_VALUE as i32).is_ok());
         assert!(cpu(&p, MAX_RADIUS, -(MAX_VALUE as i32)).is_ok());
         assert!(matches!(

@@ -11,6 +11,12 @@ pub enum Error {
     #[error("{0}")]
     BadInput(String),
 
+    /// Access refused: wrong credentials, a disabled or untrained user, a
+    /// role without the right, or a request without its required purpose.
+    /// The refusal is in the audit log.
+    #[error("access refused: {0}")]
+    Refused(String),
+
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {

@@ -17,6 +17,7 @@
 //! - [`synth`] generates realistic reads with planted truths.
 //! - [`cli`] parses the command line into a configuration and runs it.
 
+pub mod audit;
 pub mod cli;
 pub mod error;
 pub mod gpu;

@@ -1,7 +1,7 @@
 //! `alpr bench query` prints the medians of `query::bench`; `alpr bench
 //! detect` times plate localisation per frame, after decode.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -13,9 +13,8 @@ use crate::recognize;
 use crate::recognize::decode::decode_file;
 use crate::store::Store;
 
-pub async fn run(store: &Path, runs: usize, show_sql: bool) -> anyhow::Result<ExitCode> {
-    let store = Store::open(store)?;
-    let rows = bench::run(&store, runs).await?;
+pub async fn run(store: &Store, runs: usize, show_sql: bool) -> anyhow::Result<ExitCode> {
+    let rows = bench::run(store, runs).await?;
     println!(
         "store {} ({} partitions), median of {runs} runs after a warm-up",
         store.root().display(),

@@ -1,13 +1,27 @@
 //! `alpr demo`: the spine end to end. Generates a store with planted truths,
-//! then runs each saved investigation with parameters an analyst would
-//! type, and prints what it finds.
+//! sets up its accountability (an administrator and an analyst with random
+//! passwords, kept owner-only in `STORE/demo-credentials.txt`), then runs
+//! each saved investigation as the analyst, for a purpose and a case
+//! number, prints what it finds, and verifies the audit trail it left.
 
 use std::process::ExitCode;
 
+use std::path::Path;
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use chrono::Utc;
+
 use super::{DemoArgs, SynthArgs};
+use crate::audit::Access;
+use crate::audit::access::{Action, Purpose, Role};
+use crate::audit::catalog::Catalog;
+use crate::audit::log::{self, NewEntry, Outcome};
+use crate::audit::search::{self, Request};
+use crate::audit::users::{self, Credentials, NewUser};
 use crate::query::output::{Format, write};
 use crate::query::{saved, session};
 use crate::store::Store;
+use crate::store::durable::write_atomic;
 use crate::synth::SynthConfig;
 
 /// One investigation of the demo: a title, a saved query, its parameters.
@@ -42,8 +56,15 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         cameras: defaults.cameras,
         seed: defaults.seed,
         truths: None,
+        user: None,
+        password_file: None,
     };
-    let (synth, _) = tokio::task::block_in_place(|| super::synth::run(&synth_args))?;
+    let (admin, analyst) = demo_users(&args.store)?;
+    let store = Store::open(&args.store)?;
+    let maintainer = Access::login(&store, &admin, Action::Maintain)?;
+    let (synth, _) = tokio::task::block_in_place(|| {
+        super::synth::generate(&synth_args, &store, Some(&maintainer))
+    })?;
     let truths = synth.truths();
     let first = truths
         .incidents
@@ -91,7 +112,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             &[("from", from), ("to", to), ("confusions", "true")],
         ),
     ];
-    let store = Store::open(&args.store)?;
+    let access = Access::login(&store, &analyst, Action::Query)?;
     let ctx = session(&store).await?;
     for step in steps {
         let shown: String = step
@@ -100,22 +121,151 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             .map(|(k, v)| format!(" --param '{k}={v}'"))
             .collect();
         println!(
-            "\n== {}\n   alpr query --store {} --saved {}{shown}",
+            "\n== {}\n   alpr query --store {} --user {} --purpose investigation \
+             --case {DEMO_CASE} --saved {}{shown}",
             step.title,
             store.root().display(),
+            analyst.user,
             step.query
         );
-        let df = saved::find(step.query)?
+        let query = saved::find(step.query)?;
+        let request = Request {
+            sql: query.sql.clone(),
+            saved: Some(step.query.to_string()),
+            params: step.params.clone(),
+            output: None,
+        };
+        let reason = search::require_reason(
+            &access,
+            Some(Purpose::Investigation),
+            Some(DEMO_CASE),
+            &request,
+        )?;
+        let df = query
             .bind(&step.params)?
             .plan(&ctx)
             .await?
             .limit(0, Some(15))?;
-        let schema = df.schema().inner().clone();
-        write(schema, &df.collect().await?, Format::Table, None)?;
+        let (schema, batches) = search::run(&access, &reason, &request, df).await?;
+        write(schema, &batches, Format::Table, None)?;
     }
+    let verified = log::verify(&access.catalog)?;
+    println!(
+        "\nAudit trail: {} entries, {} (see `alpr audit report --store {} --user {}`; \
+         passwords in {}).",
+        verified.entries,
+        if verified.is_intact() {
+            "hash chain intact"
+        } else {
+            "TAMPERED"
+        },
+        store.root().display(),
+        DEMO_ADMIN,
+        store.root().join(CREDENTIALS).display()
+    );
     println!(
         "\nPlanted truths: {}",
         serde_json::to_string_pretty(truths)?
     );
     Ok(ExitCode::SUCCESS)
+}
+
+const DEMO_CASE: &str = "DEMO-2026-0001";
+const DEMO_ADMIN: &str = "demo-admin";
+const DEMO_ANALYST: &str = "demo-analyst";
+const CREDENTIALS: &str = "demo-credentials.txt";
+
+/// The demo administrator's and analyst's credentials: made with the store's catalog on first
+/// run (random passwords, written owner-only beside the catalog), read back
+/// on later runs.
+fn demo_users(root: &Path) -> anyhow::Result<(Credentials, Credentials)> {
+    let store = Store::create(root)?;
+    let file = store.root().join(CREDENTIALS);
+    if Catalog::exists(&store) {
+        let text = std::fs::read_to_string(&file).map_err(|e| {
+            anyhow::anyhow!(
+                "{} has users but no {CREDENTIALS} ({e}): use a new --store for the demo",
+                store.root().display()
+            )
+        })?;
+        let creds = |user: &str| -> anyhow::Result<Credentials> {
+            let password = text
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("{user} ")))
+                .ok_or_else(|| anyhow::anyhow!("{}: no {user} line", file.display()))?;
+            Ok(Credentials {
+                user: user.into(),
+                password: password.to_string(),
+            })
+        };
+        return Ok((creds(DEMO_ADMIN)?, creds(DEMO_ANALYST)?));
+    }
+    let random = || {
+        let mut bytes = [0u8; 12];
+        OsRng.fill_bytes(&mut bytes);
+        hex::encode(bytes)
+    };
+    let (admin_pw, analyst_pw) = (random(), random());
+    // The file first: a crash must not leave users nobody can log in as.
+    write_atomic(
+        &file,
+        format!("{DEMO_ADMIN} {admin_pw}\n{DEMO_ANALYST} {analyst_pw}\n").as_bytes(),
+    )?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+    }
+    let catalog = Catalog::create(&store)?;
+    let now = Utc::now();
+    let today = now.date_naive();
+    let user = |name: &str, role| NewUser {
+        name: name.into(),
+        organisation: "Demo County Sheriff".into(),
+        role,
+        trained_on: Some(today),
+        training_expires: today.checked_add_days(chrono::Days::new(365)),
+    };
+    let entry = catalog.transaction(|tx| {
+        users::add_in(
+            tx,
+            &user(DEMO_ADMIN, Role::Administrator),
+            &admin_pw,
+            DEMO_ADMIN,
+            now,
+        )?;
+        users::add_in(
+            tx,
+            &user(DEMO_ANALYST, Role::Analyst),
+            &analyst_pw,
+            DEMO_ADMIN,
+            now,
+        )?;
+        log::append_in(
+            tx,
+            NewEntry {
+                user: DEMO_ADMIN.into(),
+                organisation: "Demo County Sheriff".into(),
+                role: Role::Administrator.as_str().into(),
+                action: Action::ManageUsers.as_str().into(),
+                outcome: Outcome::Ok,
+                purpose: None,
+                case_number: None,
+                detail: serde_json::json!({ "init": true, "added": [DEMO_ADMIN, DEMO_ANALYST] }),
+                rows: None,
+            },
+            now,
+        )
+    })?;
+    log::write_head(&catalog, &entry)?;
+    Ok((
+        Credentials {
+            user: DEMO_ADMIN.into(),
+            password: admin_pw,
+        },
+        Credentials {
+            user: DEMO_ANALYST.into(),
+            password: analyst_pw,
+        },
+    ))
 }

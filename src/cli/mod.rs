@@ -2,10 +2,16 @@
 //! resolves them into runtime objects (store, SQL session, thread pool) once
 //! and dispatches to one module per command.
 
+mod admin;
+mod audit;
 mod bench;
 mod demo;
+mod hits;
+pub mod login;
 mod query;
 mod recognize;
+mod release;
+mod retention;
 mod synth;
 
 use std::path::PathBuf;
@@ -20,7 +26,12 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0  success
   1  failure while running (I/O, query engine, damaged store)
-  2  bad command line or bad input (unknown query, bad parameter, bad path)";
+  2  bad command line or bad input (unknown query, bad parameter, bad path)
+  3  (recognize) some inputs were skipped
+  4  access refused (credentials, role, training, missing purpose); audited
+
+Commands that read or change a store's data log in: --user (or ALPR_USER)
+and a password from --password-file, ALPR_PASSWORD, or a prompt.";
 
 /// Batch analytics for automated licence plate reader (ALPR) data.
 #[derive(Debug, Parser)]
@@ -44,6 +55,30 @@ pub enum Command {
     Demo(DemoArgs),
     /// Find licence plates in images: one JSON line per image.
     Recognize(recognize::RecognizeArgs),
+    /// Set up a store's accountability: the catalog and first administrator.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+    /// Manage users: add, disable, passwords, training records.
+    #[command(subcommand)]
+    Users(admin::UsersCommand),
+    /// Verify the tamper-evident audit log; usage reports.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+    /// Drop expired date partitions (held reads go to evidence first).
+    #[command(subcommand)]
+    Retention(retention::RetentionCommand),
+    /// Legal holds that protect reads from retention.
+    #[command(subcommand)]
+    Hold(retention::HoldCommand),
+    /// Requests from other agencies: file, approve or deny, export.
+    #[command(subcommand)]
+    Release(release::ReleaseCommand),
+    /// Import hot lists (past reads of listed plates become alerts).
+    #[command(subcommand)]
+    Hotlist(hits::HotlistCommand),
+    /// Hot-list alerts and their verification by a person.
+    #[command(subcommand)]
+    Hits(hits::HitsCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -69,13 +104,24 @@ pub struct SynthArgs {
     /// Write the planted truths (JSON) to this file.
     #[arg(long)]
     pub truths: Option<PathBuf>,
+    /// Administrator to log in as, when the store already has users.
+    #[arg(long, env = "ALPR_USER")]
+    pub user: Option<String>,
+    /// Password file (else ALPR_PASSWORD, else a prompt).
+    #[arg(long)]
+    pub password_file: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct QueryArgs {
-    /// Store directory.
-    #[arg(long)]
-    pub store: PathBuf,
+    #[command(flatten)]
+    pub login: login::Login,
+    /// Why you search (required).
+    #[arg(long, value_enum)]
+    pub purpose: Option<crate::audit::access::Purpose>,
+    /// The case or incident number the search serves (required).
+    #[arg(long = "case")]
+    pub case_number: Option<String>,
     /// Ad-hoc SQL (tables: reads, cameras, hotlist).
     #[arg(conflicts_with = "saved", required_unless_present = "saved")]
     pub sql: Option<String>,
@@ -124,6 +170,12 @@ pub enum BenchWhat {
         /// Print each query's SQL (to rerun it in another engine).
         #[arg(long)]
         sql: bool,
+        /// Administrator to log in as, when the store has users.
+        #[arg(long, env = "ALPR_USER")]
+        user: Option<String>,
+        /// Password file (else ALPR_PASSWORD, else a prompt).
+        #[arg(long)]
+        password_file: Option<PathBuf>,
     },
 }
 
@@ -154,18 +206,43 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Query(args) => runtime.block_on(query::run(&args)),
         Command::Queries => query::list(),
         Command::Bench(BenchArgs {
-            what: BenchWhat::Query { store, runs, sql },
-        }) => runtime.block_on(bench::run(&store, runs, sql)),
+            what:
+                BenchWhat::Query {
+                    store,
+                    runs,
+                    sql,
+                    user,
+                    password_file,
+                },
+        }) => {
+            let store = crate::store::Store::open(&store)?;
+            admin::maintain(&store, user.as_deref(), password_file.as_deref())?;
+            runtime.block_on(bench::run(&store, runs, sql))
+        }
         Command::Bench(BenchArgs {
             what: BenchWhat::Detect { paths, runs, gpu },
         }) => bench::detect(&paths, runs, gpu),
         Command::Demo(args) => runtime.block_on(demo::run(&args)),
         Command::Recognize(args) => recognize::run(&args),
+        Command::Admin(admin::AdminCommand::Init(args)) => admin::init(&args),
+        Command::Users(cmd) => admin::run(&cmd),
+        Command::Audit(cmd) => audit::run(&cmd),
+        Command::Retention(cmd) => runtime.block_on(retention::run(&cmd)),
+        Command::Hold(cmd) => retention::hold(&cmd),
+        Command::Release(cmd) => runtime.block_on(release::run(&cmd)),
+        Command::Hotlist(cmd) => runtime.block_on(hits::hotlist(&cmd)),
+        Command::Hits(cmd) => hits::run(&cmd),
     }
 }
 
 /// Maps an error to the documented exit code.
 pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
+    if err
+        .chain()
+        .any(|e| matches!(e.downcast_ref::<Error>(), Some(Error::Refused(_))))
+    {
+        return ExitCode::from(4);
+    }
     let bad_input = err.chain().any(|e| {
         matches!(e.downcast_ref::<Error>(), Some(Error::BadInput(_)))
             || e.downcast_ref::<datafusion::error::DataFusionError>()

@@ -10,6 +10,7 @@
 //! ```
 
 pub mod bench;
+pub mod elements;
 pub mod output;
 pub mod reads_table;
 pub mod saved;

@@ -14,7 +14,9 @@
 //! here too.
 
 pub mod durable;
+pub mod hotlist;
 pub mod reference;
+pub mod retention;
 pub mod schema;
 pub mod writer;
 

@@ -3,9 +3,17 @@
 
 use std::process::{Command, Output};
 
-use crate::common::{alpr_bin, small_store};
+use crate::common::{alpr_as, alpr_bin, small_store};
 
+/// `alpr ARGS`, and for `query` logged in as an analyst with a purpose.
 fn alpr(args: &[&str]) -> Output {
+    if args.first() == Some(&"query") {
+        return alpr_as("it-analyst")
+            .args(args)
+            .args(["--purpose", "investigation", "--case", "IT-2026-1"])
+            .output()
+            .unwrap();
+    }
     Command::new(alpr_bin()).args(args).output().unwrap()
 }
 

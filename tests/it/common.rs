@@ -17,6 +17,50 @@ pub fn small_config() -> SynthConfig {
     }
 }
 
+/// Password of every user the tests create.
+pub const PASSWORD: &str = "integration test password";
+
+/// Adds one trained user per role to `store`'s catalog (created if
+/// missing), named `it-<role>`.
+pub fn add_users(store: &Store) {
+    use alpr::audit::access::Role;
+    use alpr::audit::catalog::Catalog;
+    use alpr::audit::users::{NewUser, add_in};
+    let catalog = if Catalog::exists(store) {
+        Catalog::open(store).unwrap()
+    } else {
+        Catalog::create(store).unwrap()
+    };
+    let today = chrono::Utc::now().date_naive();
+    catalog
+        .transaction(|tx| {
+            for role in [
+                Role::Analyst,
+                Role::Supervisor,
+                Role::Administrator,
+                Role::Auditor,
+            ] {
+                let user = NewUser {
+                    name: format!("it-{}", role.as_str()),
+                    organisation: "Test County Sheriff".into(),
+                    role,
+                    trained_on: Some(today),
+                    training_expires: today.checked_add_days(chrono::Days::new(30)),
+                };
+                add_in(tx, &user, PASSWORD, "test", chrono::Utc::now())?;
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// `alpr` logged in as `user` (through the environment, as scripts do).
+pub fn alpr_as(user: &str) -> std::process::Command {
+    let mut c = std::process::Command::new(alpr_bin());
+    c.env("ALPR_USER", user).env("ALPR_PASSWORD", PASSWORD);
+    c
+}
+
 pub struct Fixture {
     _dir: tempfile::TempDir,
     pub store: Store,
@@ -31,6 +75,7 @@ pub fn small_store() -> &'static Fixture {
         let synth = Synth::new(small_config()).unwrap();
         let store = Store::create(dir.path().join("store")).unwrap();
         alpr::synth::write_store(&synth, &store, |_| {}).unwrap();
+        add_users(&store);
         Fixture { _dir: dir, store }
     })
 }

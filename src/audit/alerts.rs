@@ -1,0 +1,250 @@
+//! Hot-list alerts and their verification. An alert is a read whose plate
+//! is on a hot list; it starts `unverified`, because the policy is that a
+//! person verifies every hit (plate, state, vehicle) before any
+//! enforcement. Dispositions are kept as history, each one audited.
+//!
+//! Alerts come from importing a hot list (retro hits: past reads of a newly
+//! listed plate) and, later, from ingest.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use datafusion::scalar::ScalarValue;
+use rusqlite::{Connection, params};
+use sha2::{Digest, Sha256};
+
+use super::Access;
+use super::access::Action;
+use crate::error::{Error, Result};
+use crate::query::session;
+use crate::store::{Store, hotlist};
+
+/// What a person found when checking an alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Disposition {
+    /// The read, the state and the vehicle match the list entry.
+    Confirmed,
+    /// The plate was read wrongly.
+    Misread,
+    /// Right characters, different state or jurisdiction.
+    WrongState,
+    /// Not acted on for another reason (explained in the note).
+    Dismissed,
+}
+
+impl Disposition {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Disposition::Confirmed => "confirmed",
+            Disposition::Misread => "misread",
+            Disposition::WrongState => "wrong-state",
+            Disposition::Dismissed => "dismissed",
+        }
+    }
+}
+
+/// One alert.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Alert {
+    pub id: i64,
+    pub read_id: String,
+    pub ts: String,
+    pub camera_id: String,
+    pub read_plate: String,
+    pub list: String,
+    pub listed_plate: String,
+    pub reason: String,
+    pub status: String,
+}
+
+/// What importing a hot list did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportReport {
+    pub entries: usize,
+    pub retro_hits: usize,
+}
+
+/// Imports the hot-list CSV at `path` as list `list` (replacing an older
+/// version of it), then flags past reads of its plates as alerts.
+pub async fn import_hotlist(
+    access: &Access,
+    store: &Store,
+    path: &Path,
+    list: &str,
+) -> Result<ImportReport> {
+    let entries = hotlist::parse_csv(path, list)?;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let sha = hex::encode(Sha256::digest(&bytes));
+    hotlist::write(store, list, &entries)?;
+    let hits = find_hits(store, list).await?;
+    let now = Utc::now();
+    let found_by = format!("hot-list import of '{list}' by {}", access.principal.name);
+    let detail = serde_json::json!({
+        "list": list, "file": path.display().to_string(), "sha256": sha,
+        "entries": entries.len(), "matching_reads": hits.len(),
+    });
+    let new = access.change(Action::ImportHotlist, detail, |tx| {
+        tx.execute(
+            "INSERT INTO hotlists (name, entries, source_file, source_sha256, imported_by,
+             imported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (name) DO UPDATE SET entries = excluded.entries,
+               source_file = excluded.source_file, source_sha256 = excluded.source_sha256,
+               imported_by = excluded.imported_by, imported_at = excluded.imported_at",
+            params![
+                list,
+                entries.len() as i64,
+                path.display().to_string(),
+                sha,
+                access.principal.name,
+                now.to_rfc3339()
+            ],
+        )
+        .map_err(|e| access.catalog.err(e))?;
+        let mut added = 0;
+        for h in &hits {
+            added += insert_in(tx, h, &found_by, now).map_err(|e| access.catalog.err(e))?;
+        }
+        Ok(added)
+    })?;
+    Ok(ImportReport {
+        entries: entries.len(),
+        retro_hits: new,
+    })
+}
+
+/// Reads of list `list`'s plates read while the entry was valid.
+async fn find_hits(store: &Store, list: &str) -> Result<Vec<Alert>> {
+    let ctx = session(store).await?;
+    let sql = "SELECT r.read_id, CAST(r.ts AS BIGINT) AS ts, r.camera_id, r.plate, h.list, \
+               h.plate AS listed, h.reason \
+               FROM reads r JOIN hotlist h ON r.plate = h.plate \
+               WHERE h.list = $list AND (h.expires IS NULL OR CAST(r.ts AS DATE) <= h.expires) \
+               ORDER BY r.ts";
+    let df = ctx
+        .sql(sql)
+        .await?
+        .with_param_values(vec![("list", ScalarValue::Utf8(Some(list.to_string())))])?;
+    let batches = df.collect().await?;
+    let mut out = Vec::new();
+    for b in &batches {
+        let col = |i: usize| super::evidence::string_column(b, b.schema().field(i).name());
+        let (ids, ts, cams, plates, lists, listed, reasons) = (
+            col(0)?,
+            col(1)?,
+            col(2)?,
+            col(3)?,
+            col(4)?,
+            col(5)?,
+            col(6)?,
+        );
+        for i in 0..b.num_rows() {
+            out.push(Alert {
+                id: 0,
+                read_id: ids[i].clone(),
+                ts: ts[i].clone(),
+                camera_id: cams[i].clone(),
+                read_plate: plates[i].clone(),
+                list: lists[i].clone(),
+                listed_plate: listed[i].clone(),
+                reason: reasons[i].clone(),
+                status: "unverified".into(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Inserts an alert unless the same read already alerted on the same entry;
+/// returns 1 when new.
+fn insert_in(
+    tx: &Connection,
+    a: &Alert,
+    found_by: &str,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<usize> {
+    tx.execute(
+        "INSERT OR IGNORE INTO alerts (read_id, ts, camera_id, read_plate, list, listed_plate,
+         reason, found_at, found_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            a.read_id,
+            a.ts.parse::<i64>().unwrap_or_default(),
+            a.camera_id,
+            a.read_plate,
+            a.list,
+            a.listed_plate,
+            a.reason,
+            now.to_rfc3339(),
+            found_by
+        ],
+    )
+}
+
+/// Alerts, newest first, optionally only those with `status`.
+pub fn list(conn: &Connection, status: Option<&str>) -> Result<Vec<Alert>> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT id, read_id, ts, camera_id, read_plate, list, listed_plate, reason, status
+             FROM alerts WHERE ?1 IS NULL OR status = ?1 ORDER BY ts DESC, id DESC",
+        )
+        .map_err(catalog_err)?;
+    let rows = stmt
+        .query_map([status], |r| {
+            let ts: i64 = r.get(2)?;
+            Ok(Alert {
+                id: r.get(0)?,
+                read_id: r.get(1)?,
+                ts: DateTime::<Utc>::from_timestamp_micros(ts)
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_default(),
+                camera_id: r.get(3)?,
+                read_plate: r.get(4)?,
+                list: r.get(5)?,
+                listed_plate: r.get(6)?,
+                reason: r.get(7)?,
+                status: r.get(8)?,
+            })
+        })
+        .map_err(catalog_err)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(catalog_err)
+}
+
+/// Records a disposition on alert `id` (with its audit entry).
+pub fn dispose(access: &Access, id: i64, disposition: Disposition, note: &str) -> Result<()> {
+    if note.trim().is_empty() {
+        return Err(Error::bad_input(
+            "a disposition needs --note saying what was checked",
+        ));
+    }
+    let detail = serde_json::json!({
+        "alert": id, "disposition": disposition.as_str(), "note": note,
+    });
+    access.change(Action::DisposeHit, detail, |tx| {
+        let n = tx
+            .execute(
+                "UPDATE alerts SET status = ?1 WHERE id = ?2",
+                params![disposition.as_str(), id],
+            )
+            .map_err(catalog_err)?;
+        if n != 1 {
+            return Err(Error::bad_input(format!("no alert {id}")));
+        }
+        tx.execute(
+            "INSERT INTO dispositions (alert_id, disposition, note, user, at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                id,
+                disposition.as_str(),
+                note,
+                access.principal.name,
+                Utc::now().to_rfc3339()
+            ],
+        )
+        .map_err(catalog_err)?;
+        Ok(())
+    })
+}
+
+fn catalog_err(e: rusqlite::Error) -> Error {
+    Error::bad_input(format!("catalog: {e}"))
+}

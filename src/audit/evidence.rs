@@ -239,7 +239,8 @@ mod tests {
             context: serde_json::Value::Null,
         };
         let pkg = dir.path().join("evidence").join("p1");
-        let (m, sha) = export(&pkg, schema.clone(), std::slice::from_ref(&batch), &custody).unwrap();
+        let (m, sha) =
+            export(&pkg, schema.clone(), std::slice::from_ref(&batch), &custody).unwrap();
         assert_eq!(
             (m.reads, m.read_ids.clone()),
             (2, vec!["r1".into(), "r/2".into()])

@@ -217,3 +217,265 @@ async fn export_held(
     held.package = Some(package);
     Ok(held)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use chrono::{Days, NaiveDate, TimeZone};
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::audit::holds::{Area, Scope};
+    use crate::audit::users::Credentials;
+    use crate::audit::users::tests::{PW, setup};
+    use crate::store::schema::{Read, ReadBatchBuilder};
+    use crate::store::writer::write_reads;
+
+    const PLATES: [&str; 5] = ["7ABC123", "8XYZ999", "5KLM246", "8BD0521", "BBD0521"];
+    const BASE: (f64, f64) = (34.0, -117.3);
+
+    fn day0() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2025, 1, 1).unwrap()
+    }
+
+    fn micros(day: u64, hour: u32) -> i64 {
+        let d = day0().checked_add_days(Days::new(day)).unwrap();
+        Utc.from_utc_datetime(&d.and_hms_opt(hour, 0, 0).unwrap())
+            .timestamp_micros()
+    }
+
+    /// (day, hour, plate index, metres north of BASE)
+    type GenRead = (u64, u32, usize, f64);
+    /// (plate index or none, area radius or none, window days or none, lifted)
+    type GenHold = (Option<usize>, Option<f64>, Option<(u64, u64)>, bool);
+
+    fn read(i: usize, (day, hour, plate, north): GenRead) -> Read {
+        Read {
+            read_id: format!("r{i:04}"),
+            ts_micros: micros(day, hour),
+            camera_id: "CAM-1".into(),
+            lat: Some(BASE.0 + north / 111_195.0),
+            lon: Some(BASE.1),
+            heading: None,
+            plate: PLATES[plate].into(),
+            confidence: 0.9,
+            alternates: vec![],
+            char_confidence: vec![],
+            region: None,
+            plate_box: None,
+            source_file: "f.jpg".into(),
+            source_frame: 0,
+            source_sha256: "00".into(),
+            model_version: "test".into(),
+            crop_jpeg: Some(vec![0xFF, 0xD8, i as u8]),
+            batch_id: "b1".into(),
+        }
+    }
+
+    fn scope((plate, radius, window, _): GenHold) -> Scope {
+        Scope {
+            plate_pattern: plate.map(|p| PLATES[p].to_string()),
+            area: radius.map(|radius_m| Area {
+                lat: BASE.0,
+                lon: BASE.1,
+                radius_m,
+            }),
+            window: window.map(|(from, len)| (micros(from, 0), micros(from + len, 0))),
+        }
+    }
+
+    fn admin(store: &Store) -> Access {
+        let creds = Credentials {
+            user: "administrator".into(),
+            password: PW.into(),
+        };
+        Access::login(store, &creds, Action::ManageRetention).unwrap()
+    }
+
+    fn check(reads: Vec<GenRead>, holds: Vec<GenHold>, period: u32, today: u64) {
+        let (dir, store, _) = setup();
+        let rows: Vec<Read> = reads.iter().enumerate().map(|(i, r)| read(i, *r)).collect();
+        let mut b = ReadBatchBuilder::new();
+        rows.iter().for_each(|r| b.append(r));
+        write_reads(&store, "b1", &[b.finish()]).unwrap();
+        let access = admin(&store);
+        set_period(&access, period, "property test", true).unwrap();
+        let now = Utc.from_utc_datetime(
+            &day0()
+                .checked_add_days(Days::new(today))
+                .unwrap()
+                .and_hms_opt(12, 0, 0)
+                .unwrap(),
+        );
+        let mut scopes = Vec::new();
+        access
+            .catalog
+            .transaction(|tx| {
+                for h in &holds {
+                    let s = scope(*h);
+                    if s.validate().is_err() {
+                        continue;
+                    }
+                    let id = holds::add_in(tx, "C-1", &s, "test", "administrator", now)?;
+                    if h.3 {
+                        holds::lift_in(tx, id, "administrator", now)?;
+                    } else {
+                        scopes.push(s);
+                    }
+                }
+                Ok(())
+            })
+            .unwrap();
+        let evidence_dir = dir.path().join("evidence");
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let report = rt
+            .block_on(run(&access, &store, &evidence_dir, now, false))
+            .unwrap();
+
+        let cutoff = report.plan.cutoff;
+        let mut must_keep = BTreeSet::new();
+        for r in &rows {
+            let date = crate::store::writer::utc_date(r.ts_micros);
+            let expired = date < cutoff;
+            assert_eq!(
+                store.partition_dir(date).exists(),
+                !expired,
+                "partition {date} (cutoff {cutoff})"
+            );
+            let held = scopes
+                .iter()
+                .any(|s| s.covers(&r.plate, r.lat, r.lon, r.ts_micros));
+            if expired && held {
+                must_keep.insert(r.read_id.clone());
+            }
+        }
+        let mut exported = BTreeSet::new();
+        for h in &report.held {
+            if let Some(p) = &h.package {
+                assert!(evidence::verify(p).unwrap().is_empty());
+                let m: evidence::Manifest =
+                    serde_json::from_slice(&std::fs::read(p.join("manifest.json")).unwrap())
+                        .unwrap();
+                exported.extend(m.read_ids);
+            }
+        }
+        assert_eq!(
+            exported, must_keep,
+            "held expired reads and evidence differ"
+        );
+        assert!(
+            crate::audit::log::verify(&access.catalog)
+                .unwrap()
+                .is_intact()
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(12))]
+        /// Retention never loses a held read and always removes expired
+        /// unheld data (and keeps everything not yet expired).
+        #[test]
+        fn retention_keeps_every_held_read_and_drops_every_expired_partition(
+            reads in prop::collection::vec(
+                (0u64..20, 0u32..24, 0usize..PLATES.len(), 0.0f64..2_000.0), 1..40),
+            holds in prop::collection::vec(
+                (prop::option::of(0usize..PLATES.len()),
+                 prop::option::of(100.0f64..1_500.0),
+                 prop::option::of((0u64..20, 1u64..6)),
+                 prop::bool::weighted(0.2)), 0..4),
+            period in 1u32..15,
+            today in 5u64..30,
+        ) {
+            check(reads, holds, period, today);
+        }
+    }
+
+    #[test]
+    fn a_dry_run_changes_nothing_and_a_short_period_needs_confirmation() {
+        let (dir, store, _) = setup();
+        let mut b = ReadBatchBuilder::new();
+        b.append(&read(0, (0, 10, 0, 0.0)));
+        write_reads(&store, "b1", &[b.finish()]).unwrap();
+        let access = admin(&store);
+        let e = set_period(&access, 30, "because", false).unwrap_err();
+        assert!(e.to_string().contains("--confirm-shorter"), "{e}");
+        assert_eq!(period(&access).unwrap(), MIN_PERIOD_DAYS);
+        access
+            .catalog
+            .transaction(|tx| {
+                let s = Scope {
+                    plate_pattern: Some("7AB*".into()),
+                    ..Scope::default()
+                };
+                holds::add_in(tx, "C-9", &s, "order", "administrator", Utc::now())
+            })
+            .unwrap();
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let report = rt
+            .block_on(run(
+                &access,
+                &store,
+                &dir.path().join("ev"),
+                Utc::now(),
+                true,
+            ))
+            .unwrap();
+        assert_eq!(
+            report.plan.expired.len(),
+            1,
+            "2025-01-01 is over a year old"
+        );
+        assert_eq!(report.held[0].reads, 1);
+        assert!(report.dropped.is_empty() && report.held[0].package.is_none());
+        assert_eq!(store.partitions().unwrap().len(), 1);
+        assert!(!dir.path().join("ev").exists());
+    }
+
+    #[test]
+    fn a_rerun_after_a_crash_between_export_and_drop_reuses_the_package() {
+        let (dir, store, _) = setup();
+        let mut b = ReadBatchBuilder::new();
+        b.append(&read(0, (0, 10, 0, 0.0)));
+        b.append(&read(1, (0, 11, 1, 0.0)));
+        write_reads(&store, "b1", &[b.finish()]).unwrap();
+        let access = admin(&store);
+        access
+            .catalog
+            .transaction(|tx| {
+                let s = Scope {
+                    plate_pattern: Some("7ABC123".into()),
+                    ..Scope::default()
+                };
+                holds::add_in(tx, "C-9", &s, "order", "administrator", Utc::now())
+            })
+            .unwrap();
+        let ev = dir.path().join("ev");
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let first = rt
+            .block_on(run(&access, &store, &ev, Utc::now(), false))
+            .unwrap();
+        let package = first.held[0].package.clone().unwrap();
+        // Simulate the crash: the partition comes back as if never dropped.
+        let mut b = ReadBatchBuilder::new();
+        b.append(&read(0, (0, 10, 0, 0.0)));
+        b.append(&read(1, (0, 11, 1, 0.0)));
+        write_reads(&store, "b1", &[b.finish()]).unwrap();
+        let again = rt
+            .block_on(run(&access, &store, &ev, Utc::now(), false))
+            .unwrap();
+        assert_eq!(again.held[0].package.as_ref(), Some(&package));
+        assert_eq!(again.held[0].reads, 1);
+        assert!(store.partitions().unwrap().is_empty());
+        // A damaged package is never silently reused.
+        std::fs::write(package.join("manifest.json"), b"{}").unwrap();
+        let mut b = ReadBatchBuilder::new();
+        b.append(&read(0, (0, 10, 0, 0.0)));
+        write_reads(&store, "b2", &[b.finish()]).unwrap();
+        assert!(
+            rt.block_on(run(&access, &store, &ev, Utc::now(), false))
+                .is_err()
+        );
+        assert_eq!(store.partitions().unwrap().len(), 1, "nothing dropped");
+    }
+}

@@ -115,7 +115,7 @@ pub async fn import_hotlist(
 /// Reads of list `list`'s plates read while the entry was valid.
 async fn find_hits(store: &Store, list: &str) -> Result<Vec<Alert>> {
     let ctx = session(store).await?;
-    let sql = "SELECT r.read_id, CAST(r.ts AS BIGINT) AS ts, r.camera_id, r.plate, h.list, \
+    let sql = "SELECT r.read_id, CAST(r.ts AS BIGINT) AS ts_us, r.camera_id, r.plate, h.list, \
                h.plate AS listed, h.reason \
                FROM reads r JOIN hotlist h ON r.plate = h.plate \
                WHERE h.list = $list AND (h.expires IS NULL OR CAST(r.ts AS DATE) <= h.expires) \

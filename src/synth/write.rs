@@ -1,16 +1,19 @@
 //! Writes a generator's output into a store: the camera registry, the hot
-//! list (`hotlist/synth.parquet`) and every day's reads, days in parallel.
+//! lists (`hotlist/<list>.parquet`, one file per list as an import writes
+//! them) and every day's reads, days in parallel.
 //! How the files are laid out and made durable is `store::writer`'s
 //! business; what the reads are is the generator's.
+
+use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
 use super::Synth;
 use crate::Result;
-use crate::store::Store;
-use crate::store::reference::{cameras_batch, hotlist_batch};
+use crate::store::reference::{HotlistEntry, cameras_batch};
 use crate::store::schema::ReadBatchBuilder;
 use crate::store::writer::{WriteOutcome, write_reads, write_table};
+use crate::store::{Store, hotlist};
 
 /// Writes cameras, hot list and every day of `synth` into `store`; days
 /// already written (same batch id) are skipped, so a rerun is harmless.
@@ -21,10 +24,13 @@ pub fn write_store(
     on_day: impl Fn(&WriteOutcome) + Sync,
 ) -> Result<WriteOutcome> {
     write_table(&store.cameras_path(), &cameras_batch(synth.cameras()))?;
-    write_table(
-        &store.hotlist_dir().join("synth.parquet"),
-        &hotlist_batch(synth.hotlist()),
-    )?;
+    let mut lists: BTreeMap<&str, Vec<HotlistEntry>> = BTreeMap::new();
+    for entry in synth.hotlist() {
+        lists.entry(&entry.list).or_default().push(entry.clone());
+    }
+    for (list, entries) in lists {
+        hotlist::write(store, list, &entries)?;
+    }
     let outcomes = (0..synth.config().days)
         .into_par_iter()
         .map(|day| {

@@ -1,5 +1,6 @@
 //! Integration tests: one binary, a module per area.
 
+mod access;
 mod cli;
 mod common;
 mod crash;

@@ -119,8 +119,7 @@ fn head_path(catalog: &Catalog) -> PathBuf {
     catalog.path().with_file_name("audit-head.json")
 }
 
-/// Appends `entry` inside the caller's transaction; the caller commits and
-/// then calls [`write_head`].
+/// Appends `entry` inside the caller's transaction (see [`commit`]).
 pub fn append_in(conn: &Connection, entry: NewEntry, now: DateTime<Utc>) -> Result<Entry> {
     let last: Option<(i64, String)> = conn
         .query_row(
@@ -174,8 +173,7 @@ pub fn append_in(conn: &Connection, entry: NewEntry, now: DateTime<Utc>) -> Resu
     Ok(stored)
 }
 
-/// Records the head after a commit.
-pub fn write_head(catalog: &Catalog, entry: &Entry) -> Result<()> {
+fn write_head(catalog: &Catalog, entry: &Entry) -> Result<()> {
     let head = Head {
         seq: entry.seq,
         hash: entry.hash.clone(),
@@ -184,11 +182,33 @@ pub fn write_head(catalog: &Catalog, entry: &Entry) -> Result<()> {
     durable::write_atomic(&head_path(catalog), text.as_bytes())
 }
 
+/// Runs `f`, which makes a change and appends its entry with [`append_in`],
+/// in one transaction, then records the head. Writers hold an exclusive
+/// lock on `audit-head.lock` throughout, so heads are written in log order
+/// even with several processes at work.
+pub fn commit<T>(
+    catalog: &Catalog,
+    f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<(T, Entry)>,
+) -> Result<T> {
+    let lock_path = catalog.path().with_file_name("audit-head.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| Error::io(&lock_path, e))?;
+    lock.lock().map_err(|e| Error::io(&lock_path, e))?;
+    let (out, entry) = catalog.transaction(f)?;
+    write_head(catalog, &entry)?;
+    Ok(out)
+}
+
 /// Appends one entry in its own transaction and records the head.
 pub fn record(catalog: &Catalog, entry: NewEntry, now: DateTime<Utc>) -> Result<Entry> {
-    let stored = catalog.transaction(|tx| append_in(tx, entry, now))?;
-    write_head(catalog, &stored)?;
-    Ok(stored)
+    commit(catalog, |tx| {
+        let e = append_in(tx, entry, now)?;
+        Ok((e.clone(), e))
+    })
 }
 
 /// Entries with `from <= ts < to` (all when `None`), in order.
@@ -448,6 +468,27 @@ mod tests {
         let (_d, cat, _raw) = tampered_setup();
         std::fs::remove_file(head_path(&cat)).unwrap();
         assert!(problems(&cat).contains("head record"));
+    }
+
+    #[test]
+    fn concurrent_writers_keep_the_chain_and_the_head_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(dir.path().join("s")).unwrap();
+        Catalog::create(&store).unwrap();
+        std::thread::scope(|scope| {
+            for t in 0..4 {
+                let store = &store;
+                scope.spawn(move || {
+                    let cat = Catalog::open(store).unwrap();
+                    for n in 0..10 {
+                        record(&cat, entry(&format!("u{t}"), n), Utc::now()).unwrap();
+                    }
+                });
+            }
+        });
+        let v = verify(&Catalog::open(&store).unwrap()).unwrap();
+        assert!(v.is_intact(), "{:?}", v.problems);
+        assert_eq!((v.entries, v.head.unwrap().seq), (40, 40));
     }
 
     #[test]

@@ -71,7 +71,7 @@ impl Access {
         detail: serde_json::Value,
         change: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
     ) -> Result<T> {
-        let (out, entry) = self.catalog.transaction(|tx| {
+        log::commit(&self.catalog, |tx| {
             let out = change(tx)?;
             let entry = log::append_in(
                 tx,
@@ -79,8 +79,6 @@ impl Access {
                 Utc::now(),
             )?;
             Ok((out, entry))
-        })?;
-        log::write_head(&self.catalog, &entry)?;
-        Ok(out)
+        })
     }
 }

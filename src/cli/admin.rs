@@ -124,9 +124,9 @@ pub fn init(args: &InitArgs) -> anyhow::Result<ExitCode> {
         training_expires: Some(expiry(args.trained_on, args.training_expires)),
     };
     let now = Utc::now();
-    let entry = catalog.transaction(|tx| {
+    log::commit(&catalog, |tx| {
         users::add_in(tx, &user, &password, &args.user, now)?;
-        log::append_in(
+        let entry = log::append_in(
             tx,
             NewEntry {
                 user: args.user.clone(),
@@ -140,9 +140,9 @@ pub fn init(args: &InitArgs) -> anyhow::Result<ExitCode> {
                 rows: None,
             },
             now,
-        )
+        )?;
+        Ok(((), entry))
     })?;
-    log::write_head(&catalog, &entry)?;
     println!(
         "Initialised {} with administrator '{}'.",
         store.root().display(),

@@ -226,7 +226,7 @@ fn demo_users(root: &Path) -> anyhow::Result<(Credentials, Credentials)> {
         trained_on: Some(today),
         training_expires: today.checked_add_days(chrono::Days::new(365)),
     };
-    let entry = catalog.transaction(|tx| {
+    log::commit(&catalog, |tx| {
         users::add_in(
             tx,
             &user(DEMO_ADMIN, Role::Administrator),
@@ -241,7 +241,7 @@ fn demo_users(root: &Path) -> anyhow::Result<(Credentials, Credentials)> {
             DEMO_ADMIN,
             now,
         )?;
-        log::append_in(
+        let entry = log::append_in(
             tx,
             NewEntry {
                 user: DEMO_ADMIN.into(),
@@ -255,9 +255,9 @@ fn demo_users(root: &Path) -> anyhow::Result<(Credentials, Credentials)> {
                 rows: None,
             },
             now,
-        )
+        )?;
+        Ok(((), entry))
     })?;
-    log::write_head(&catalog, &entry)?;
     Ok((
         Credentials {
             user: DEMO_ADMIN.into(),

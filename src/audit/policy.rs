@@ -141,10 +141,8 @@ pub async fn run(
         }
     }
     if !dry_run {
-        for date in &report.plan.expired {
-            retention::drop_partition(store, *date)?;
-            report.dropped.push(*date);
-        }
+        retention::drop_partitions(store, &report.plan.expired)?;
+        report.dropped = report.plan.expired.clone();
     }
     let detail = serde_json::json!({
         "dry_run": dry_run,

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! plan(store, today, period) -> expired partitions (cost: one directory listing)
-//! drop_partition: reads/date=D  --rename-->  .trash/date=D.<pid>  --fsync both--> remove
+//! drop_partitions: reads/date=D  --rename-->  .trash/date=D.<pid>  (each D), fsync both, remove
 //! ```
 //!
 //! Deciding what must be exported first (legal holds) is the caller's job
@@ -56,25 +56,35 @@ fn trash_dir(store: &Store) -> PathBuf {
     store.root().join(".trash")
 }
 
-/// Drops the partition of `date`: one rename out of `reads/` (atomic for
-/// readers), fsyncs, then deletion of the renamed directory. A crash after
-/// the rename leaves only trash, which [`empty_trash`] removes.
-pub fn drop_partition(store: &Store, date: NaiveDate) -> Result<()> {
-    let dir = store.partition_dir(date);
-    if !dir.exists() {
-        return Ok(());
-    }
+/// Drops the partitions of `dates`: each one renamed out of `reads/` (one
+/// atomic step per partition, so readers see a partition whole or not at
+/// all), one fsync of both directories, then the renamed directories are
+/// deleted. A crash before the fsync may bring partitions back (a rerun
+/// drops them again); after it leaves only trash, which [`empty_trash`]
+/// removes.
+pub fn drop_partitions(store: &Store, dates: &[NaiveDate]) -> Result<()> {
     let trash = trash_dir(store);
     std::fs::create_dir_all(&trash).map_err(|e| Error::io(&trash, e))?;
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let target = trash.join(format!("{name}.{}", std::process::id()));
-    std::fs::rename(&dir, &target).map_err(|e| Error::io(&dir, e))?;
+    let mut moved = Vec::with_capacity(dates.len());
+    for date in dates {
+        let dir = store.partition_dir(*date);
+        if !dir.exists() {
+            continue;
+        }
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let target = trash.join(format!("{name}.{}", std::process::id()));
+        std::fs::rename(&dir, &target).map_err(|e| Error::io(&dir, e))?;
+        moved.push(target);
+    }
     sync_dir(&store.reads_dir())?;
     sync_dir(&trash)?;
-    std::fs::remove_dir_all(&target).map_err(|e| Error::io(&target, e))
+    for target in moved {
+        std::fs::remove_dir_all(&target).map_err(|e| Error::io(&target, e))?;
+    }
+    Ok(())
 }
 
 /// Removes whatever a crashed drop left in the trash.
@@ -107,15 +117,13 @@ mod tests {
         assert_eq!(plan.cutoff, d("2025-11-30"));
         assert_eq!(plan.expired, vec![d("2025-01-01"), d("2025-11-29")]);
         assert_eq!(plan.kept, 2);
-        for day in &plan.expired {
-            drop_partition(&store, *day).unwrap();
-        }
+        drop_partitions(&store, &plan.expired).unwrap();
         assert_eq!(
             store.partitions().unwrap(),
             vec![d("2025-11-30"), d("2026-06-01")]
         );
         assert_eq!(std::fs::read_dir(trash_dir(&store)).unwrap().count(), 0);
-        drop_partition(&store, d("2025-01-01")).unwrap();
+        drop_partitions(&store, &[d("2025-01-01")]).unwrap();
         empty_trash(&store).unwrap();
         assert!(!trash_dir(&store).exists());
     }

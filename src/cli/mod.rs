@@ -216,7 +216,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
         }) => {
             let store = crate::store::Store::open(&store)?;
-            admin::maintain(&store, user.as_deref(), password_file.as_deref())?;
+            if let Some(access) =
+                admin::maintain(&store, user.as_deref(), password_file.as_deref())?
+            {
+                access.record(
+                    crate::audit::access::Action::Maintain,
+                    crate::audit::log::Outcome::Ok,
+                    serde_json::json!({ "bench": "query", "runs": runs }),
+                )?;
+            }
             runtime.block_on(bench::run(&store, runs, sql))
         }
         Command::Bench(BenchArgs {

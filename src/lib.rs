@@ -21,6 +21,7 @@ pub mod audit;
 pub mod cli;
 pub mod error;
 pub mod gpu;
+pub mod ingest;
 pub mod plate;
 pub mod query;
 pub mod recognize;

@@ -44,6 +44,8 @@ pub enum Action {
     ReadAudit,
     /// Write synthetic reads or benchmark queries on a store.
     Maintain,
+    /// Ingest photos, archives and video; import the camera registry.
+    Ingest,
     /// Log in (the first step of every command).
     Login,
 }
@@ -88,6 +90,7 @@ impl Role {
                     | DecideRelease
                     | ExportRelease
                     | ImportHotlist
+                    | Ingest
             ),
             Role::Administrator => matches!(
                 action,
@@ -99,6 +102,7 @@ impl Role {
                     | ImportHotlist
                     | ListReleases
                     | Maintain
+                    | Ingest
             ),
             Role::Auditor => matches!(action, Login | ReadAudit | ListReleases),
         }
@@ -142,6 +146,7 @@ impl Action {
             Action::ManageHolds => "hold",
             Action::ReadAudit => "audit",
             Action::Maintain => "maintain",
+            Action::Ingest => "ingest",
             Action::Login => "login",
         }
     }

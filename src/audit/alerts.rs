@@ -100,11 +100,7 @@ pub async fn import_hotlist(
             ],
         )
         .map_err(|e| access.catalog.err(e))?;
-        let mut added = 0;
-        for h in &hits {
-            added += insert_in(tx, h, &found_by, now).map_err(|e| access.catalog.err(e))?;
-        }
-        Ok(added)
+        insert_all_in(tx, &hits, &found_by, now)
     })?;
     Ok(ImportReport {
         entries: entries.len(),
@@ -152,6 +148,21 @@ async fn find_hits(store: &Store, list: &str) -> Result<Vec<Alert>> {
         }
     }
     Ok(out)
+}
+
+/// Inserts alerts inside `tx` (duplicates of an existing alert are
+/// ignored); returns how many are new.
+pub fn insert_all_in(
+    tx: &Connection,
+    alerts: &[Alert],
+    found_by: &str,
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    let mut added = 0;
+    for a in alerts {
+        added += insert_in(tx, a, found_by, now).map_err(catalog_err)?;
+    }
+    Ok(added)
 }
 
 /// Inserts an alert unless the same read already alerted on the same entry;

@@ -1,7 +1,7 @@
 //! The catalog: one SQLite database inside the store (`STORE/catalog.sqlite`)
 //! holding everything that is not a read: users, the audit log, the
-//! retention policy, legal holds, release requests, hot-list metadata and
-//! alerts with their dispositions.
+//! retention policy, legal holds, release requests, hot-list metadata,
+//! alerts with their dispositions, and the ingest ledger.
 //!
 //! SQLite gives transactions, so an audit entry and the change it records
 //! commit together. The audit table refuses `UPDATE` and `DELETE` through
@@ -114,6 +114,17 @@ CREATE TABLE alerts (
     found_by TEXT NOT NULL,
     status TEXT NOT NULL DEFAULT 'unverified',
     UNIQUE (read_id, list, listed_plate)
+);
+CREATE TABLE ingest_ledger (
+    source_sha256 TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    source TEXT NOT NULL,
+    batch_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    frames INTEGER,
+    reads INTEGER,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (source_sha256, model_version)
 );
 CREATE TABLE dispositions (
     id INTEGER PRIMARY KEY,

@@ -268,6 +268,7 @@ mod tests {
             model_version: "test".into(),
             crop_jpeg: Some(vec![0xFF, 0xD8, i as u8]),
             batch_id: "b1".into(),
+            pass_frames: None,
         }
     }
 

@@ -25,7 +25,7 @@ use datafusion::datasource::file_format::parquet::{ParquetFormat, transform_sche
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
-use datafusion::prelude::{SessionConfig, SessionContext, col};
+use datafusion::prelude::{SessionConfig, SessionContext, col, lit};
 
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -46,8 +46,24 @@ pub async fn session(store: &Store) -> Result<SessionContext> {
     let reads_options = parquet_options()
         .with_table_partition_cols(vec![(PARTITION_COLUMN.to_string(), DataType::Utf8)])
         .with_file_sort_order(vec![vec![col("ts").sort(true, false)]]);
-    let reads = listing_table(&store.reads_dir(), &read_schema(), reads_options)?;
-    ctx.register_table("reads", Arc::new(ReadsTable::new(reads)))?;
+    let reads = Arc::new(ReadsTable::new(listing_table(
+        &store.reads_dir(),
+        &read_schema(),
+        reads_options,
+    )?));
+    let hidden = crate::store::batches::hidden(store)?;
+    if hidden.is_empty() {
+        ctx.register_table("reads", reads)?;
+    } else {
+        // Batches being replaced by a reprocess: a view that leaves them out
+        // (filters and projections still reach the provider underneath).
+        let list = hidden.into_iter().map(lit).collect();
+        let view = ctx
+            .read_table(reads)?
+            .filter(col("batch_id").in_list(list, true))?
+            .into_view();
+        ctx.register_table("reads", view)?;
+    }
     let cameras = listing_table(&store.cameras_dir(), &cameras_schema(), parquet_options())?;
     ctx.register_table("cameras", Arc::new(cameras))?;
     let hotlist = listing_table(&store.hotlist_dir(), &hotlist_schema(), parquet_options())?;

@@ -17,6 +17,7 @@ pub mod chars;
 pub mod decode;
 pub mod detect;
 pub mod morph;
+pub mod reader;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

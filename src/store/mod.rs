@@ -13,6 +13,7 @@
 //! left to [`crate::query`]; retention (dropping whole partitions) will live
 //! here too.
 
+pub mod batches;
 pub mod durable;
 pub mod hotlist;
 pub mod reference;

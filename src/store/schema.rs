@@ -20,7 +20,7 @@ use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 
 /// Version of [`read_schema`]; bump on any change and keep readers able to
 /// open older versions.
-pub const SCHEMA_VERSION: &str = "1";
+pub const SCHEMA_VERSION: &str = "2";
 
 /// Key of the schema version in Arrow schema and Parquet file metadata.
 pub const SCHEMA_VERSION_KEY: &str = "alpr.schema_version";
@@ -88,6 +88,8 @@ pub fn read_schema() -> SchemaRef {
                 Field::new("model_version", DataType::Utf8, false),
                 Field::new("crop_jpeg", DataType::Binary, true),
                 Field::new("batch_id", DataType::Utf8, false),
+                // Version 2: frames a video read stands for (null for photos).
+                Field::new("pass_frames", DataType::Int32, true),
             ];
             let metadata =
                 HashMap::from([(SCHEMA_VERSION_KEY.to_string(), SCHEMA_VERSION.to_string())]);
@@ -130,6 +132,9 @@ pub struct Read {
     pub model_version: String,
     pub crop_jpeg: Option<Vec<u8>>,
     pub batch_id: String,
+    /// Frames of the vehicle pass this read stands for (video); `None` for
+    /// a photo.
+    pub pass_frames: Option<i32>,
 }
 
 /// Accumulates [`Read`]s column by column and finishes a [`RecordBatch`].
@@ -152,6 +157,7 @@ pub struct ReadBatchBuilder {
     model_version: StringBuilder,
     crop_jpeg: BinaryBuilder,
     batch_id: StringBuilder,
+    pass_frames: Int32Builder,
     len: usize,
 }
 
@@ -189,6 +195,7 @@ impl ReadBatchBuilder {
             model_version: StringBuilder::new(),
             crop_jpeg: BinaryBuilder::new(),
             batch_id: StringBuilder::new(),
+            pass_frames: Int32Builder::new(),
             len: 0,
         }
     }
@@ -244,6 +251,7 @@ impl ReadBatchBuilder {
         self.model_version.append_value(&r.model_version);
         self.crop_jpeg.append_option(r.crop_jpeg.as_deref());
         self.batch_id.append_value(&r.batch_id);
+        self.pass_frames.append_option(r.pass_frames);
         self.len += 1;
     }
 
@@ -268,6 +276,7 @@ impl ReadBatchBuilder {
             Arc::new(self.model_version.finish()),
             Arc::new(self.crop_jpeg.finish()),
             Arc::new(self.batch_id.finish()),
+            Arc::new(self.pass_frames.finish()),
         ];
         self.len = 0;
         RecordBatch::try_new(read_schema(), columns)
@@ -309,6 +318,7 @@ mod tests {
             model_version: "test".into(),
             crop_jpeg: None,
             batch_id: "b1".into(),
+            pass_frames: None,
         }
     }
 

@@ -222,6 +222,7 @@ mod tests {
             model_version: "t".into(),
             crop_jpeg: None,
             batch_id: "b".into(),
+            pass_frames: None,
         }
     }
 

@@ -197,6 +197,7 @@ pub(super) fn materialise(
         model_version: MODEL_VERSION.to_string(),
         crop_jpeg: None,
         batch_id: ctx.batch_id.to_string(),
+        pass_frames: None,
     }
 }
 

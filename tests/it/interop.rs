@@ -63,6 +63,6 @@ async fn pyarrow_reads_the_store_as_a_hive_dataset() {
         ours[0][1]
     );
     assert_eq!(got["plate_count_7"].to_string(), ours[0][2]);
-    assert_eq!(got["schema_version"], "1");
+    assert_eq!(got["schema_version"], "2");
     assert_eq!(got["has_date_in_file"], false);
 }

@@ -1,0 +1,725 @@
+//! Ingest and bulk reprocessing: photos, archives and footage in, reads in
+//! the store, nothing lost, nothing twice.
+//!
+//! ```text
+//! INPUT... --source::discover--> sources (sorted) --SHA-256--> ledger: new / planned / done
+//!   --plan batches (ledger 'planned')--> per batch:
+//!      producer thread: members (zip/tar streamed) -> decode (rayon) / video frames
+//!                       -> chunks of frames --bounded queue-->
+//!      consumer: FrameReader (detect + read) -> reads (video: one per pass)
+//!   --store::writer (idempotent per batch id)--> ledger 'done' + hot-list alerts (one transaction)
+//! ```
+//!
+//! Everything is deterministic (source order, batch ids, read ids), so a run
+//! killed at any moment and run again leaves the store a clean run leaves.
+//! One bad member (corrupt photo, no capture time, a video that does not
+//! decode) is skipped with its reason; the rest of the batch goes on.
+
+pub mod context;
+pub mod ledger;
+pub mod passes;
+pub mod source;
+pub mod video;
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::mpsc::sync_channel;
+
+use chrono::{DateTime, Utc};
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::audit::Access;
+use crate::audit::access::Action;
+use crate::audit::alerts::{self, Alert};
+use crate::audit::log::{self, Outcome};
+use crate::error::{Error, Result};
+use crate::gpu::Planes;
+use crate::recognize::decode::decode_bytes;
+use crate::recognize::reader::{FoundPlate, FrameReader};
+use crate::store::schema::{PlateBox, Read, ReadBatchBuilder};
+use crate::store::writer::write_reads;
+use crate::store::{Store, batches};
+use context::{Place, Rules, Sidecar};
+use passes::FrameReads;
+use source::{Kind, Member, Source};
+
+/// Photos per batch (one Parquet file per batch and date).
+pub const BATCH_PHOTOS: usize = 256;
+/// Frames handed to the reader at once.
+pub const CHUNK_FRAMES: usize = 16;
+
+/// What an ingest run is asked to do.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub inputs: Vec<PathBuf>,
+    pub rules: Rules,
+    /// Frames per second kept from video.
+    pub fps: f64,
+    /// Re-read sources read before with another model version, replacing
+    /// their reads.
+    pub reprocess: bool,
+}
+
+/// What an ingest run did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Summary {
+    pub sources: usize,
+    pub already_done: usize,
+    pub duplicates: usize,
+    pub batches: usize,
+    pub frames: u64,
+    pub reads: u64,
+    pub alerts: u64,
+    pub replaced_batches: usize,
+    /// Every input or member skipped, with its reason.
+    pub skipped: Vec<(String, String)>,
+}
+
+/// One decoded frame and where it came from.
+struct Frame {
+    source: usize,
+    member: String,
+    member_sha: String,
+    frame: i64,
+    ts_us: i64,
+    place: Place,
+    planes: Planes,
+    video: bool,
+}
+
+/// Messages from the decoding thread.
+enum Work {
+    Frames(Vec<Frame>),
+    /// The member ended (videos: group its passes now).
+    EndOfMember(usize, String),
+    Skipped(String, String),
+}
+
+/// A source with its hash, as planned into a batch.
+#[derive(Debug, Clone)]
+struct Planned {
+    source: Source,
+    sha: String,
+}
+
+/// Runs an ingest for `access` (logged in for [`Action::Ingest`]).
+pub fn run(
+    access: &Access,
+    store: &Store,
+    config: &Config,
+    reader: &dyn FrameReader,
+    progress: &dyn Fn(&Summary),
+) -> Result<Summary> {
+    let model = reader.model_version();
+    let (sources, skipped) = source::discover(&config.inputs)?;
+    let mut summary = Summary {
+        sources: sources.len(),
+        skipped: skipped
+            .into_iter()
+            .map(|(p, why)| (p.display().to_string(), why))
+            .collect(),
+        ..Summary::default()
+    };
+    let hashed: Vec<(Source, Result<String>)> = sources
+        .into_par_iter()
+        .map(|s| {
+            let h = source::sha256_file(&s.path);
+            (s, h)
+        })
+        .collect();
+    let states = access.catalog.read(|c| ledger::states(c, &model))?;
+    let older = if config.reprocess {
+        access.catalog.read(|c| ledger::other_versions(c, &model))?
+    } else {
+        HashMap::new()
+    };
+    let mut seen = HashSet::new();
+    let mut resumed: Vec<(String, Vec<Planned>)> = Vec::new();
+    let mut fresh: Vec<Planned> = Vec::new();
+    for (source, sha) in hashed {
+        let sha = match sha {
+            Ok(s) => s,
+            Err(e) => {
+                summary
+                    .skipped
+                    .push((source.path.display().to_string(), e.to_string()));
+                continue;
+            }
+        };
+        if !seen.insert(sha.clone()) {
+            summary.duplicates += 1;
+            continue;
+        }
+        let planned = Planned { source, sha };
+        match states.get(&planned.sha) {
+            Some(ledger::State::Done) => summary.already_done += 1,
+            Some(ledger::State::Planned { batch_id }) => {
+                match resumed.iter_mut().find(|(b, _)| b == batch_id) {
+                    Some((_, v)) => v.push(planned),
+                    None => resumed.push((batch_id.clone(), vec![planned])),
+                }
+            }
+            _ => fresh.push(planned),
+        }
+    }
+    let mut batches = resumed;
+    for group in plan_batches(fresh) {
+        let id = batch_id(&model, &group);
+        let rows: Vec<(String, String)> = group
+            .iter()
+            .map(|p| (p.sha.clone(), p.source.path.display().to_string()))
+            .collect();
+        access
+            .catalog
+            .transaction(|tx| ledger::plan_in(tx, &model, &id, &rows))?;
+        batches.push((id, group));
+    }
+    let hotlist = hotlist_index(store)?;
+    for (id, group) in &batches {
+        let out = run_batch(config, reader, &model, id, group)?;
+        summary.frames += out.frames;
+        summary.skipped.extend(out.skipped);
+        let reads = out.reads;
+        let hits = hits_of(&hotlist, &reads);
+        let replaced: Vec<String> = group
+            .iter()
+            .flat_map(|p| older.get(&p.sha).cloned().unwrap_or_default())
+            .collect();
+        let mut builder = ReadBatchBuilder::new();
+        for r in &reads {
+            builder.append(r);
+        }
+        if replaced.is_empty() {
+            write_reads(store, id, &[builder.finish()])?;
+        } else {
+            // Readers see the old reads or the new, never both or neither.
+            batches::update(store, std::slice::from_ref(id), &[])?;
+            write_reads(store, id, &[builder.finish()])?;
+            batches::update(store, &replaced, std::slice::from_ref(id))?;
+        }
+        let counts: Vec<(String, i64, i64)> = group
+            .iter()
+            .map(|p| {
+                let get = |m: &HashMap<String, i64>| m.get(&p.sha).copied().unwrap_or(0);
+                (
+                    p.sha.clone(),
+                    get(&out.frames_by_source),
+                    get(&out.reads_by_source),
+                )
+            })
+            .collect();
+        let now = Utc::now();
+        let found_by = format!("ingest by {}", access.principal.name);
+        let new_alerts = log::commit(&access.catalog, |tx| {
+            ledger::done_in(tx, &model, id, &counts)?;
+            for p in group {
+                if older.contains_key(&p.sha) {
+                    ledger::forget_older_in(tx, &p.sha, &model)?;
+                }
+            }
+            let n = alerts::insert_all_in(tx, &hits, &found_by, now)?;
+            let entry = log::append_in(
+                tx,
+                access.principal.entry(
+                    Action::Ingest,
+                    Outcome::Ok,
+                    serde_json::json!({
+                        "batch": id, "sources": group.len(), "reads": reads.len(),
+                        "model": model, "alerts": n, "replaces": replaced,
+                    }),
+                ),
+                now,
+            )?;
+            Ok((n, entry))
+        })?;
+        if !replaced.is_empty() {
+            batches::delete_files(store, &replaced)?;
+            summary.replaced_batches += replaced.len();
+        }
+        summary.batches += 1;
+        summary.reads += reads.len() as u64;
+        summary.alerts += new_alerts as u64;
+        progress(&summary);
+    }
+    Ok(summary)
+}
+
+/// Photos in groups of [`BATCH_PHOTOS`]; each archive or video alone.
+fn plan_batches(sources: Vec<Planned>) -> Vec<Vec<Planned>> {
+    let mut out: Vec<Vec<Planned>> = Vec::new();
+    let mut photos: Vec<Planned> = Vec::new();
+    for p in sources {
+        if p.source.kind() == Kind::Photo {
+            photos.push(p);
+            if photos.len() == BATCH_PHOTOS {
+                out.push(std::mem::take(&mut photos));
+            }
+        } else {
+            out.push(vec![p]);
+        }
+    }
+    if !photos.is_empty() {
+        out.push(photos);
+    }
+    out
+}
+
+fn batch_id(model: &str, group: &[Planned]) -> String {
+    let mut h = Sha256::new();
+    h.update(model.as_bytes());
+    for p in group {
+        h.update(p.sha.as_bytes());
+    }
+    format!("ing-{}", &hex::encode(h.finalize())[..24])
+}
+
+struct BatchOut {
+    reads: Vec<Read>,
+    frames: u64,
+    frames_by_source: HashMap<String, i64>,
+    reads_by_source: HashMap<String, i64>,
+    skipped: Vec<(String, String)>,
+}
+
+/// Decodes and reads one batch: a producer thread decodes members into
+/// chunks of frames sent through a bounded queue; this thread reads them.
+fn run_batch(
+    config: &Config,
+    reader: &dyn FrameReader,
+    model: &str,
+    batch: &str,
+    group: &[Planned],
+) -> Result<BatchOut> {
+    let (tx, rx) = sync_channel::<Work>(2);
+    let mut out = BatchOut {
+        reads: Vec::new(),
+        frames: 0,
+        frames_by_source: HashMap::new(),
+        reads_by_source: HashMap::new(),
+        skipped: Vec::new(),
+    };
+    let mut video_frames: HashMap<(usize, String), (Frame, Vec<FrameReads>)> = HashMap::new();
+    std::thread::scope(|scope| -> Result<()> {
+        let producer = scope.spawn(|| produce(config, group, tx));
+        for work in rx {
+            match work {
+                Work::Skipped(what, why) => out.skipped.push((what, why)),
+                Work::Frames(frames) => {
+                    let planes: Vec<&Planes> = frames.iter().map(|f| &f.planes).collect();
+                    let found = reader.read(&planes)?;
+                    for (f, plates) in frames.into_iter().zip(found) {
+                        out.frames += 1;
+                        *out.frames_by_source
+                            .entry(group[f.source].sha.clone())
+                            .or_default() += 1;
+                        if f.video {
+                            let key = (f.source, f.member.clone());
+                            let reads = FrameReads {
+                                frame: f.frame,
+                                ts_us: f.ts_us,
+                                plates,
+                            };
+                            match video_frames.get_mut(&key) {
+                                Some((_, v)) => v.push(reads),
+                                None => {
+                                    let meta = Frame {
+                                        planes: Planes::new(0, 0, 0, vec![])?,
+                                        ..f
+                                    };
+                                    video_frames.insert(key, (meta, vec![reads]));
+                                }
+                            }
+                            continue;
+                        }
+                        for (i, p) in plates.into_iter().enumerate() {
+                            *out.reads_by_source
+                                .entry(group[f.source].sha.clone())
+                                .or_default() += 1;
+                            out.reads.push(to_read(
+                                &group[f.source],
+                                &f,
+                                f.frame,
+                                f.ts_us,
+                                i,
+                                p,
+                                None,
+                                model,
+                                batch,
+                            ));
+                        }
+                    }
+                }
+                Work::EndOfMember(source, member) => {
+                    if let Some((meta, frames)) = video_frames.remove(&(source, member)) {
+                        for (i, pass) in passes::group(frames).into_iter().enumerate() {
+                            let place = config.rules.place(
+                                meta.place.camera_id.clone(),
+                                pass.ts_us,
+                                None,
+                                None,
+                            );
+                            let f = Frame {
+                                place,
+                                ..meta_clone(&meta)
+                            };
+                            *out.reads_by_source
+                                .entry(group[source].sha.clone())
+                                .or_default() += 1;
+                            out.reads.push(to_read(
+                                &group[source],
+                                &f,
+                                pass.frame,
+                                pass.ts_us,
+                                i,
+                                pass.plate,
+                                Some(pass.frames),
+                                model,
+                                batch,
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        producer
+            .join()
+            .map_err(|_| Error::bad_input("the decoding thread panicked"))?
+    })?;
+    Ok(out)
+}
+
+fn meta_clone(f: &Frame) -> Frame {
+    Frame {
+        source: f.source,
+        member: f.member.clone(),
+        member_sha: f.member_sha.clone(),
+        frame: f.frame,
+        ts_us: f.ts_us,
+        place: f.place.clone(),
+        planes: Planes::new(0, 0, 0, vec![]).expect("empty planes"),
+        video: f.video,
+    }
+}
+
+/// The decoding side of [`run_batch`].
+fn produce(
+    config: &Config,
+    group: &[Planned],
+    tx: std::sync::mpsc::SyncSender<Work>,
+) -> Result<()> {
+    let send = |w: Work| {
+        tx.send(w)
+            .map_err(|_| Error::bad_input("the reading side stopped"))
+    };
+    for (si, planned) in group.iter().enumerate() {
+        let src = &planned.source;
+        let label = |member: &str| {
+            if src.kind().is_archive() {
+                format!("{}!{member}", src.path.display())
+            } else {
+                src.path.display().to_string()
+            }
+        };
+        // Sidecars first (an archive may list them after their photos).
+        let mut sidecars: HashMap<String, Sidecar> = HashMap::new();
+        let mut photos: Vec<Member> = Vec::new();
+        let result = source::members(src, |m| {
+            match m.kind() {
+                Kind::Sidecar => match Sidecar::parse(&label(&m.name), &m.bytes) {
+                    Ok(s) => {
+                        sidecars.insert(stem(&m.name), s);
+                    }
+                    Err(e) => send(Work::Skipped(label(&m.name), e.to_string()))?,
+                },
+                Kind::Photo => {
+                    photos.push(m);
+                    if photos.len() == CHUNK_FRAMES && !src.kind().is_archive() {
+                        let chunk = std::mem::take(&mut photos);
+                        decode_photos(config, si, src, chunk, &sidecars, &send)?;
+                    }
+                }
+                Kind::Video => {
+                    decode_video(config, si, src, &m, &label(&m.name), &send)?;
+                }
+                _ => send(Work::Skipped(
+                    label(&m.name),
+                    "not a photo, video or sidecar".into(),
+                ))?,
+            }
+            Ok(())
+        });
+        if let Err(e) = result {
+            send(Work::Skipped(src.path.display().to_string(), e.to_string()))?;
+        }
+        for chunk in photos.chunks(CHUNK_FRAMES) {
+            decode_photos(config, si, src, chunk.to_vec(), &sidecars, &send)?;
+        }
+    }
+    Ok(())
+}
+
+fn stem(name: &str) -> String {
+    match name.rfind('.') {
+        Some(i) => name[..i].to_string(),
+        None => name.to_string(),
+    }
+}
+
+fn sha_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn decode_photos(
+    config: &Config,
+    si: usize,
+    src: &Source,
+    members: Vec<Member>,
+    sidecars: &HashMap<String, Sidecar>,
+    send: &dyn Fn(Work) -> Result<()>,
+) -> Result<()> {
+    let decoded: Vec<std::result::Result<Frame, (String, String)>> = members
+        .into_par_iter()
+        .map(|m| {
+            let label = if src.kind().is_archive() {
+                format!("{}!{}", src.path.display(), m.name)
+            } else {
+                src.path.display().to_string()
+            };
+            let sidecar = sidecars.get(&stem(&m.name));
+            let fail = |e: Error| (label.clone(), e.to_string());
+            let camera = config
+                .rules
+                .camera(&src.path, &m.name, sidecar)
+                .map_err(fail)?;
+            let (ts, gps) = config
+                .rules
+                .photo_time(&label, &m.bytes, sidecar)
+                .map_err(fail)?;
+            let planes = decode_bytes(std::path::Path::new(&label), &m.bytes).map_err(fail)?;
+            Ok(Frame {
+                source: si,
+                member: m.name.clone(),
+                member_sha: sha_hex(&m.bytes),
+                frame: 0,
+                ts_us: ts,
+                place: config.rules.place(camera, ts, gps, sidecar),
+                planes,
+                video: false,
+            })
+        })
+        .collect();
+    let mut frames = Vec::new();
+    for d in decoded {
+        match d {
+            Ok(f) => frames.push(f),
+            Err((what, why)) => send(Work::Skipped(what, why))?,
+        }
+    }
+    if !frames.is_empty() {
+        send(Work::Frames(frames))?;
+    }
+    Ok(())
+}
+
+fn decode_video(
+    config: &Config,
+    si: usize,
+    src: &Source,
+    m: &Member,
+    label: &str,
+    send: &dyn Fn(Work) -> Result<()>,
+) -> Result<()> {
+    let camera = match config.rules.camera(&src.path, &m.name, None) {
+        Ok(c) => c,
+        Err(e) => return send(Work::Skipped(label.to_string(), e.to_string())),
+    };
+    let member_sha = sha_hex(&m.bytes);
+    let mut chunk: Vec<Frame> = Vec::new();
+    let mut start: Option<i64> = None;
+    let result = video::decode_each(label, &m.bytes, config.fps, |index, offset, planes| {
+        let start_us = match start {
+            Some(s) => s,
+            None => {
+                let s = created_or(config, label, &m.bytes)?;
+                start = Some(s);
+                s
+            }
+        };
+        let ts = start_us + offset;
+        chunk.push(Frame {
+            source: si,
+            member: m.name.clone(),
+            member_sha: member_sha.clone(),
+            frame: index,
+            ts_us: ts,
+            place: config.rules.place(camera.clone(), ts, None, None),
+            planes,
+            video: true,
+        });
+        if chunk.len() == CHUNK_FRAMES {
+            send(Work::Frames(std::mem::take(&mut chunk)))?;
+        }
+        Ok(())
+    });
+    if !chunk.is_empty() {
+        send(Work::Frames(chunk))?;
+    }
+    match result {
+        Ok((_, bad)) if bad > 0 => send(Work::Skipped(
+            label.to_string(),
+            format!("{bad} video sample(s) did not decode; the other frames were read"),
+        ))?,
+        Ok(_) => {}
+        Err(e) => send(Work::Skipped(label.to_string(), e.to_string()))?,
+    }
+    send(Work::EndOfMember(si, m.name.clone()))
+}
+
+/// The video's start: its MP4 creation time, else `--video-start`.
+fn created_or(config: &Config, label: &str, bytes: &[u8]) -> Result<i64> {
+    let size = bytes.len() as u64;
+    let created = mp4::Mp4Reader::read_header(std::io::Cursor::new(bytes), size)
+        .ok()
+        .map(|r| r.moov.mvhd.creation_time)
+        .filter(|&c| c > 2_082_844_800)
+        .map(|c| ((c - 2_082_844_800) * 1_000_000) as i64);
+    created
+        .or(config.rules.video_start.map(|t| t.timestamp_micros()))
+        .ok_or_else(|| Error::BadData {
+            path: label.into(),
+            message: "the video has no creation time: give --video-start".into(),
+        })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn to_read(
+    planned: &Planned,
+    f: &Frame,
+    frame: i64,
+    ts_us: i64,
+    index: usize,
+    p: FoundPlate,
+    pass_frames: Option<u32>,
+    model: &str,
+    batch: &str,
+) -> Read {
+    let mut h = Sha256::new();
+    for part in [
+        planned.sha.as_str(),
+        f.member.as_str(),
+        &frame.to_string(),
+        &index.to_string(),
+        model,
+    ] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    let source_file = if planned.source.kind().is_archive() {
+        format!("{}!{}", planned.source.path.display(), f.member)
+    } else {
+        planned.source.path.display().to_string()
+    };
+    Read {
+        read_id: hex::encode(&h.finalize()[..16]),
+        ts_micros: ts_us,
+        camera_id: f.place.camera_id.clone(),
+        lat: f.place.lat,
+        lon: f.place.lon,
+        heading: f.place.heading,
+        plate: p.text,
+        confidence: p.confidence,
+        alternates: p.alternates,
+        char_confidence: p.char_confidence,
+        region: p.region,
+        plate_box: Some(PlateBox {
+            x: p.bbox.x as i32,
+            y: p.bbox.y as i32,
+            w: p.bbox.w as i32,
+            h: p.bbox.h as i32,
+        }),
+        source_file,
+        source_frame: frame,
+        source_sha256: f.member_sha.clone(),
+        model_version: model.to_string(),
+        crop_jpeg: Some(p.crop_jpeg),
+        batch_id: batch.to_string(),
+        pass_frames: pass_frames.map(|n| n as i32),
+    }
+}
+
+/// Hot-list entries by plate: `(list, plate, reason, last valid day)`.
+type HotIndex = HashMap<String, Vec<(String, String, Option<chrono::NaiveDate>)>>;
+
+fn hotlist_index(store: &Store) -> Result<HotIndex> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(|e| Error::io("tokio", e))?;
+    let batches = rt.block_on(async {
+        let ctx = crate::query::session(store).await?;
+        crate::query::run_sql(
+            &ctx,
+            "SELECT list, plate, reason, CAST(expires AS VARCHAR) AS expires FROM hotlist",
+        )
+        .await
+    })?;
+    let mut out: HotIndex = HashMap::new();
+    for b in &batches {
+        let col = |n| crate::audit::evidence::string_column(b, n);
+        let (lists, plates, reasons, expires) =
+            (col("list")?, col("plate")?, col("reason")?, col("expires")?);
+        for i in 0..b.num_rows() {
+            out.entry(plates[i].clone()).or_default().push((
+                lists[i].clone(),
+                reasons[i].clone(),
+                expires[i].parse().ok(),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn hits_of(index: &HotIndex, reads: &[Read]) -> Vec<Alert> {
+    let mut out = Vec::new();
+    for r in reads {
+        let Some(entries) = index.get(&r.plate) else {
+            continue;
+        };
+        let day = crate::store::writer::utc_date(r.ts_micros);
+        for (list, reason, expires) in entries {
+            if expires.is_some_and(|e| day > e) {
+                continue;
+            }
+            out.push(Alert {
+                id: 0,
+                read_id: r.read_id.clone(),
+                ts: r.ts_micros.to_string(),
+                camera_id: r.camera_id.clone(),
+                read_plate: r.plate.clone(),
+                list: list.clone(),
+                listed_plate: r.plate.clone(),
+                reason: reason.clone(),
+                status: "unverified".into(),
+            });
+        }
+    }
+    out
+}
+
+/// When a run started, for the audit entry of the whole run.
+pub fn record_run(
+    access: &Access,
+    config: &Config,
+    summary: &Summary,
+    started: DateTime<Utc>,
+) -> Result<()> {
+    let detail = serde_json::json!({
+        "inputs": config.inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+        "sources": summary.sources, "already_done": summary.already_done,
+        "batches": summary.batches, "frames": summary.frames, "reads": summary.reads,
+        "alerts": summary.alerts, "skipped": summary.skipped.len(),
+        "replaced_batches": summary.replaced_batches, "started": started.to_rfc3339(),
+    });
+    access.record(Action::Ingest, Outcome::Ok, detail)?;
+    Ok(())
+}

@@ -7,6 +7,7 @@ mod demo;
 mod query;
 mod recognize;
 mod synth;
+mod synth_plates;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,6 +45,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Find licence plates in images: one JSON line per image.
     Recognize(recognize::RecognizeArgs),
+    /// Generate synthetic plate crops and labels (training data for the reader).
+    SynthPlates(synth_plates::SynthPlatesArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -161,6 +164,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }) => bench::detect(&paths, runs, gpu),
         Command::Demo(args) => runtime.block_on(demo::run(&args)),
         Command::Recognize(args) => recognize::run(&args),
+        Command::SynthPlates(args) => synth_plates::run(&args).map(|_| ExitCode::SUCCESS),
     }
 }
 

@@ -23,19 +23,25 @@ pub(crate) fn apply(mut c: Canvas, rng: &mut Pcg64Mcg) -> RgbImage {
         glare(&mut c, rng);
     }
     tone(&mut c, rng);
+    // Blur in proportion to size: a small crop is already soft, and
+    // blurring it as much as a large one would make it unreadable.
+    let size = (c.w as f32 / 250.0).clamp(0.4, 1.0);
     match rng.random_range(0..10) {
         0..4 => {}
-        4..8 => blur(&mut c, rng.random_range(0.3..1.4)),
-        _ => motion_blur(&mut c, rng.random_range(2..6), rng.random_range(-0.3..0.3)),
+        4..8 => blur(&mut c, rng.random_range(0.3..1.4) * size),
+        _ => {
+            let len = (rng.random_range(2.0..6.0) * size).round() as usize;
+            motion_blur(&mut c, len.max(2), rng.random_range(-0.3..0.3));
+        }
     }
-    if rng.random_bool(0.25) {
-        c = low_res(&c, rng.random_range(1.5..3.5));
+    if c.w >= 120 && rng.random_bool(0.25) {
+        c = low_res(&c, rng.random_range(1.5..(c.w as f32 / 60.0).min(3.5)));
     }
     let sigma = rng.random_range(0.0..0.05f32).powi(2) * 20.0;
     noise(&mut c, rng, sigma);
     let img = c.to_rgb();
     if rng.random_bool(0.6) {
-        jpeg(&img, rng.random_range(15..90)).unwrap_or(img)
+        jpeg(&img, rng.random_range(25..92)).unwrap_or(img)
     } else {
         img
     }

@@ -8,3 +8,4 @@ mod interop;
 mod recognize;
 mod samples;
 mod slt;
+mod synth_plates;

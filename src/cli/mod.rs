@@ -13,6 +13,7 @@ mod recognize;
 mod release;
 mod retention;
 mod synth;
+mod synth_plates;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -79,6 +80,8 @@ pub enum Command {
     /// Hot-list alerts and their verification by a person.
     #[command(subcommand)]
     Hits(hits::HitsCommand),
+    /// Generate synthetic plate crops and labels (training data for the reader).
+    SynthPlates(synth_plates::SynthPlatesArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -240,6 +243,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Release(cmd) => runtime.block_on(release::run(&cmd)),
         Command::Hotlist(cmd) => runtime.block_on(hits::hotlist(&cmd)),
         Command::Hits(cmd) => hits::run(&cmd),
+        Command::SynthPlates(args) => synth_plates::run(&args).map(|_| ExitCode::SUCCESS),
     }
 }
 

@@ -9,3 +9,4 @@ mod interop;
 mod recognize;
 mod samples;
 mod slt;
+mod synth_plates;

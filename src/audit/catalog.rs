@@ -121,6 +121,7 @@ CREATE TABLE ingest_ledger (
     source TEXT NOT NULL,
     batch_id TEXT NOT NULL,
     status TEXT NOT NULL,
+    replaces TEXT NOT NULL DEFAULT '[]',
     frames INTEGER,
     reads INTEGER,
     updated_at TEXT NOT NULL,

@@ -1,15 +1,17 @@
 //! The ingest ledger (a catalog table): which source, by content hash, has
-//! been read with which model version, in which batch.
+//! been read with which model version, in which batch, and which older
+//! reads its batch replaces.
 //!
 //! ```text
-//! plan: rows 'planned' (source sha, model, batch id) committed before any read is written
-//! work: the batch's reads written (idempotent per batch id and date)
-//! done: rows 'done' in the same transaction as the batch's alerts
+//! plan:  rows 'planned' (source, model, batch id, replaces) committed before any read is written
+//! work:  the batch's reads written (idempotent per batch id and date), then the swap
+//! done:  rows 'done' (or 'partial': a fixable problem skipped part of an
+//!        archive or video, retried next run) in one transaction with the alerts
 //! ```
 //!
 //! A crash leaves 'planned' rows; the next run redoes exactly those batches
-//! under the same ids, so whatever files the crashed run had written are
-//! skipped, not duplicated.
+//! under the same ids and replacements, so whatever the crashed run wrote
+//! is skipped, not duplicated.
 
 use std::collections::HashMap;
 
@@ -18,11 +20,20 @@ use rusqlite::{Connection, params};
 
 use crate::error::{Error, Result};
 
+/// Reads a batch replaces: `(old batch id, source hash or "*")`.
+pub type Replaces = Vec<(String, String)>;
+
 /// A source's state for the current model version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum State {
-    New,
-    Planned { batch_id: String },
+    Planned {
+        batch_id: String,
+        replaces: Replaces,
+    },
+    /// Read, but a fixable problem (camera, time) skipped part of it.
+    Partial {
+        batch_id: String,
+    },
     Done,
 }
 
@@ -34,33 +45,36 @@ fn err(e: rusqlite::Error) -> Error {
 pub fn states(conn: &Connection, model: &str) -> Result<HashMap<String, State>> {
     let mut stmt = conn
         .prepare(
-            "SELECT source_sha256, batch_id, status FROM ingest_ledger WHERE model_version = ?1",
+            "SELECT source_sha256, batch_id, status, replaces FROM ingest_ledger
+             WHERE model_version = ?1",
         )
         .map_err(err)?;
     let rows = stmt
         .query_map([model], |r| {
-            let (sha, batch, status): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
-            Ok((
-                sha,
-                if status == "done" {
-                    State::Done
-                } else {
-                    State::Planned { batch_id: batch }
+            let (sha, batch, status, replaces): (String, String, String, String) =
+                (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+            let state = match status.as_str() {
+                "done" => State::Done,
+                "partial" => State::Partial { batch_id: batch },
+                _ => State::Planned {
+                    batch_id: batch,
+                    replaces: serde_json::from_str(&replaces).unwrap_or_default(),
                 },
-            ))
+            };
+            Ok((sha, state))
         })
         .map_err(err)?;
     rows.collect::<rusqlite::Result<HashMap<_, _>>>()
         .map_err(err)
 }
 
-/// Sources already read with another model version, by hash: what
-/// `--reprocess` re-reads.
+/// Batches of sources read with another model version, by source hash:
+/// what `--reprocess` replaces.
 pub fn other_versions(conn: &Connection, model: &str) -> Result<HashMap<String, Vec<String>>> {
     let mut stmt = conn
         .prepare(
             "SELECT source_sha256, batch_id FROM ingest_ledger
-             WHERE model_version != ?1 AND status = 'done'",
+             WHERE model_version != ?1 AND status IN ('done', 'partial')",
         )
         .map_err(err)?;
     let rows = stmt
@@ -76,45 +90,87 @@ pub fn other_versions(conn: &Connection, model: &str) -> Result<HashMap<String, 
     Ok(out)
 }
 
-/// Records `sources` (hash, path) as planned in `batch_id`.
+/// Records `sources` (hash, path) as planned in `batch_id`, replacing
+/// `replaces` when it lands.
 pub fn plan_in(
     tx: &Connection,
     model: &str,
     batch_id: &str,
     sources: &[(String, String)],
+    replaces: &Replaces,
 ) -> Result<()> {
+    let replaces = serde_json::to_string(replaces).expect("pairs serialise");
     for (sha, path) in sources {
         tx.execute(
             "INSERT INTO ingest_ledger (source_sha256, model_version, source, batch_id, status,
-             updated_at) VALUES (?1, ?2, ?3, ?4, 'planned', ?5)
-             ON CONFLICT (source_sha256, model_version) DO NOTHING",
-            params![sha, model, path, batch_id, Utc::now().to_rfc3339()],
+             replaces, updated_at) VALUES (?1, ?2, ?3, ?4, 'planned', ?5, ?6)
+             ON CONFLICT (source_sha256, model_version) DO UPDATE SET
+               batch_id = excluded.batch_id, status = 'planned', replaces = excluded.replaces,
+               updated_at = excluded.updated_at",
+            params![
+                sha,
+                model,
+                path,
+                batch_id,
+                replaces,
+                Utc::now().to_rfc3339()
+            ],
         )
         .map_err(err)?;
     }
     Ok(())
 }
 
-/// Marks the sources of `batch_id` done with their counts.
-pub fn done_in(
+/// How one source of a batch ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    Done,
+    /// Retry next run (fixable problem in an archive or a video).
+    Partial,
+    /// Nothing read, fixable: forget it, so the next run reads it afresh.
+    Forget,
+}
+
+/// Records how each source of `batch_id` ended, with its counts.
+pub fn finish_in(
     tx: &Connection,
     model: &str,
     batch_id: &str,
-    counts: &[(String, i64, i64)],
+    endings: &[(String, Ending, i64, i64)],
 ) -> Result<()> {
-    for (sha, frames, reads) in counts {
-        tx.execute(
-            "UPDATE ingest_ledger SET status = 'done', frames = ?1, reads = ?2, updated_at = ?3
-             WHERE source_sha256 = ?4 AND model_version = ?5 AND batch_id = ?6",
-            params![frames, reads, Utc::now().to_rfc3339(), sha, model, batch_id],
-        )
+    for (sha, ending, frames, reads) in endings {
+        match ending {
+            Ending::Forget => tx.execute(
+                "DELETE FROM ingest_ledger
+                 WHERE source_sha256 = ?1 AND model_version = ?2 AND batch_id = ?3",
+                params![sha, model, batch_id],
+            ),
+            Ending::Done | Ending::Partial => tx.execute(
+                "UPDATE ingest_ledger SET status = ?1, frames = ?2, reads = ?3, replaces = '[]',
+                 updated_at = ?4
+                 WHERE source_sha256 = ?5 AND model_version = ?6 AND batch_id = ?7",
+                params![
+                    if *ending == Ending::Done {
+                        "done"
+                    } else {
+                        "partial"
+                    },
+                    frames,
+                    reads,
+                    Utc::now().to_rfc3339(),
+                    sha,
+                    model,
+                    batch_id
+                ],
+            ),
+        }
         .map_err(err)?;
     }
     Ok(())
 }
 
-/// Forgets the done rows of older model versions of `sha` (after their
-/// reads were replaced).
+/// Forgets the rows of older model versions of `sha` (after their reads
+/// were replaced).
 pub fn forget_older_in(tx: &Connection, sha: &str, model: &str) -> Result<()> {
     tx.execute(
         "DELETE FROM ingest_ledger WHERE source_sha256 = ?1 AND model_version != ?2",
@@ -122,4 +178,21 @@ pub fn forget_older_in(tx: &Connection, sha: &str, model: &str) -> Result<()> {
     )
     .map_err(err)?;
     Ok(())
+}
+
+/// Whether any source other than those in `except` still has reads in
+/// `batch_id` (if none, its files can be deleted).
+pub fn batch_in_use(conn: &Connection, batch_id: &str, except: &[String]) -> Result<bool> {
+    let mut stmt = conn
+        .prepare("SELECT source_sha256 FROM ingest_ledger WHERE batch_id = ?1")
+        .map_err(err)?;
+    let rows = stmt
+        .query_map([batch_id], |r| r.get::<_, String>(0))
+        .map_err(err)?;
+    for row in rows {
+        if !except.contains(&row.map_err(err)?) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }

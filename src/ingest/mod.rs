@@ -41,6 +41,7 @@ use crate::store::schema::{PlateBox, Read, ReadBatchBuilder};
 use crate::store::writer::write_reads;
 use crate::store::{Store, batches};
 use context::{Place, Rules, Sidecar};
+use ledger::Replaces;
 use passes::FrameReads;
 use source::{Kind, Member, Source};
 
@@ -93,7 +94,9 @@ enum Work {
     Frames(Vec<Frame>),
     /// The member ended (videos: group its passes now).
     EndOfMember(usize, String),
-    Skipped(String, String),
+    /// A member passed over: its source, label, reason, and whether a
+    /// flag could fix it (then the source is retried next run).
+    Skipped(usize, String, String, bool),
 }
 
 /// A source with its hash, as planned into a batch.
@@ -135,8 +138,8 @@ pub fn run(
         HashMap::new()
     };
     let mut seen = HashSet::new();
-    let mut resumed: Vec<(String, Vec<Planned>)> = Vec::new();
-    let mut fresh: Vec<Planned> = Vec::new();
+    let mut resumed: Vec<(String, Vec<Planned>, Replaces)> = Vec::new();
+    let mut fresh: Vec<(Planned, Replaces)> = Vec::new();
     for (source, sha) in hashed {
         let sha = match sha {
             Ok(s) => s,
@@ -152,58 +155,79 @@ pub fn run(
             continue;
         }
         let planned = Planned { source, sha };
+        // Photos' reads carry the photo's own hash; an archive or a video
+        // is alone in its batch.
+        let key = if planned.source.kind() == Kind::Photo {
+            planned.sha.clone()
+        } else {
+            batches::ALL.to_string()
+        };
         match states.get(&planned.sha) {
             Some(ledger::State::Done) => summary.already_done += 1,
-            Some(ledger::State::Planned { batch_id }) => {
-                match resumed.iter_mut().find(|(b, _)| b == batch_id) {
-                    Some((_, v)) => v.push(planned),
-                    None => resumed.push((batch_id.clone(), vec![planned])),
+            Some(ledger::State::Planned { batch_id, replaces }) => {
+                match resumed.iter_mut().find(|(b, _, _)| b == batch_id) {
+                    Some((_, v, r)) => {
+                        v.push(planned);
+                        r.extend(replaces.iter().cloned());
+                    }
+                    None => resumed.push((batch_id.clone(), vec![planned], replaces.clone())),
                 }
             }
-            _ => fresh.push(planned),
+            Some(ledger::State::Partial { batch_id }) => {
+                fresh.push((planned, vec![(batch_id.clone(), key)]));
+            }
+            None => {
+                let replaces = older
+                    .get(&planned.sha)
+                    .map(|old| old.iter().map(|b| (b.clone(), key.clone())).collect())
+                    .unwrap_or_default();
+                fresh.push((planned, replaces));
+            }
         }
     }
-    let mut batches = resumed;
-    for group in plan_batches(fresh) {
-        let id = batch_id(&model, &group);
+    let mut work = resumed;
+    for (group, replaces) in plan_batches(fresh) {
+        let id = batch_id(&model, &group, &replaces);
         let rows: Vec<(String, String)> = group
             .iter()
             .map(|p| (p.sha.clone(), p.source.path.display().to_string()))
             .collect();
         access
             .catalog
-            .transaction(|tx| ledger::plan_in(tx, &model, &id, &rows))?;
-        batches.push((id, group));
+            .transaction(|tx| ledger::plan_in(tx, &model, &id, &rows, &replaces))?;
+        work.push((id, group, replaces));
     }
     let hotlist = hotlist_index(store)?;
-    for (id, group) in &batches {
+    for (id, group, replaces) in &work {
         let out = run_batch(config, reader, &model, id, group)?;
         summary.frames += out.frames;
-        summary.skipped.extend(out.skipped);
-        let reads = out.reads;
-        let hits = hits_of(&hotlist, &reads);
-        let replaced: Vec<String> = group
-            .iter()
-            .flat_map(|p| older.get(&p.sha).cloned().unwrap_or_default())
-            .collect();
+        summary.skipped.extend(out.skipped.iter().cloned());
+        let reads = &out.reads;
+        let hits = hits_of(&hotlist, reads);
         let mut builder = ReadBatchBuilder::new();
-        for r in &reads {
+        for r in reads {
             builder.append(r);
         }
-        if replaced.is_empty() {
+        if replaces.is_empty() {
             write_reads(store, id, &[builder.finish()])?;
         } else {
             // Readers see the old reads or the new, never both or neither.
-            batches::update(store, std::slice::from_ref(id), &[])?;
+            batches::update(store, &[(id.clone(), batches::ALL.into())], &[])?;
             write_reads(store, id, &[builder.finish()])?;
-            batches::update(store, &replaced, std::slice::from_ref(id))?;
+            batches::update(store, replaces, std::slice::from_ref(id))?;
         }
-        let counts: Vec<(String, i64, i64)> = group
+        let endings: Vec<(String, ledger::Ending, i64, i64)> = group
             .iter()
             .map(|p| {
                 let get = |m: &HashMap<String, i64>| m.get(&p.sha).copied().unwrap_or(0);
+                let ending = match (out.retry.contains(&p.sha), p.source.kind()) {
+                    (false, _) => ledger::Ending::Done,
+                    (true, Kind::Photo) => ledger::Ending::Forget,
+                    (true, _) => ledger::Ending::Partial,
+                };
                 (
                     p.sha.clone(),
+                    ending,
                     get(&out.frames_by_source),
                     get(&out.reads_by_source),
                 )
@@ -212,7 +236,7 @@ pub fn run(
         let now = Utc::now();
         let found_by = format!("ingest by {}", access.principal.name);
         let new_alerts = log::commit(&access.catalog, |tx| {
-            ledger::done_in(tx, &model, id, &counts)?;
+            ledger::finish_in(tx, &model, id, &endings)?;
             for p in group {
                 if older.contains_key(&p.sha) {
                     ledger::forget_older_in(tx, &p.sha, &model)?;
@@ -226,16 +250,24 @@ pub fn run(
                     Outcome::Ok,
                     serde_json::json!({
                         "batch": id, "sources": group.len(), "reads": reads.len(),
-                        "model": model, "alerts": n, "replaces": replaced,
+                        "model": model, "alerts": n, "replaces": replaces,
                     }),
                 ),
                 now,
             )?;
             Ok((n, entry))
         })?;
-        if !replaced.is_empty() {
-            batches::delete_files(store, &replaced)?;
-            summary.replaced_batches += replaced.len();
+        // Old batches none of whose sources still need them go for good.
+        let mut old: Vec<&String> = replaces.iter().map(|(b, _)| b).collect();
+        old.sort();
+        old.dedup();
+        let shas: Vec<String> = group.iter().map(|p| p.sha.clone()).collect();
+        for b in old {
+            let in_use = access.catalog.read(|c| ledger::batch_in_use(c, b, &shas))?;
+            if !in_use {
+                batches::delete(store, std::slice::from_ref(b))?;
+                summary.replaced_batches += 1;
+            }
         }
         summary.batches += 1;
         summary.reads += reads.len() as u64;
@@ -245,31 +277,37 @@ pub fn run(
     Ok(summary)
 }
 
-/// Photos in groups of [`BATCH_PHOTOS`]; each archive or video alone.
-fn plan_batches(sources: Vec<Planned>) -> Vec<Vec<Planned>> {
-    let mut out: Vec<Vec<Planned>> = Vec::new();
-    let mut photos: Vec<Planned> = Vec::new();
-    for p in sources {
+/// Photos in groups of [`BATCH_PHOTOS`]; each archive or video alone;
+/// each group with the older reads it replaces.
+fn plan_batches(sources: Vec<(Planned, Replaces)>) -> Vec<(Vec<Planned>, Replaces)> {
+    let mut out = Vec::new();
+    let mut photos: (Vec<Planned>, Replaces) = (Vec::new(), Vec::new());
+    for (p, r) in sources {
         if p.source.kind() == Kind::Photo {
-            photos.push(p);
-            if photos.len() == BATCH_PHOTOS {
+            photos.0.push(p);
+            photos.1.extend(r);
+            if photos.0.len() == BATCH_PHOTOS {
                 out.push(std::mem::take(&mut photos));
             }
         } else {
-            out.push(vec![p]);
+            out.push((vec![p], r));
         }
     }
-    if !photos.is_empty() {
+    if !photos.0.is_empty() {
         out.push(photos);
     }
     out
 }
 
-fn batch_id(model: &str, group: &[Planned]) -> String {
+fn batch_id(model: &str, group: &[Planned], replaces: &Replaces) -> String {
     let mut h = Sha256::new();
     h.update(model.as_bytes());
     for p in group {
         h.update(p.sha.as_bytes());
+    }
+    for (b, s) in replaces {
+        h.update(b.as_bytes());
+        h.update(s.as_bytes());
     }
     format!("ing-{}", &hex::encode(h.finalize())[..24])
 }
@@ -280,6 +318,8 @@ struct BatchOut {
     frames_by_source: HashMap<String, i64>,
     reads_by_source: HashMap<String, i64>,
     skipped: Vec<(String, String)>,
+    /// Sources with a member skipped for a fixable reason (camera, time).
+    retry: HashSet<String>,
 }
 
 /// Decodes and reads one batch: a producer thread decodes members into
@@ -298,13 +338,19 @@ fn run_batch(
         frames_by_source: HashMap::new(),
         reads_by_source: HashMap::new(),
         skipped: Vec::new(),
+        retry: HashSet::new(),
     };
     let mut video_frames: HashMap<(usize, String), (Frame, Vec<FrameReads>)> = HashMap::new();
     std::thread::scope(|scope| -> Result<()> {
         let producer = scope.spawn(|| produce(config, group, tx));
         for work in rx {
             match work {
-                Work::Skipped(what, why) => out.skipped.push((what, why)),
+                Work::Skipped(source, what, why, retry) => {
+                    if retry {
+                        out.retry.insert(group[source].sha.clone());
+                    }
+                    out.skipped.push((what, why));
+                }
                 Work::Frames(frames) => {
                     let planes: Vec<&Planes> = frames.iter().map(|f| &f.planes).collect();
                     let found = reader.read(&planes)?;
@@ -421,8 +467,27 @@ fn produce(
                 src.path.display().to_string()
             }
         };
-        // Sidecars first (an archive may list them after their photos).
+        // Sidecars first (an archive may list them after their photos; a
+        // photo file's sidecar is the .json beside it).
         let mut sidecars: HashMap<String, Sidecar> = HashMap::new();
+        let beside = src.path.with_extension("json");
+        if src.kind() == Kind::Photo && beside.is_file() {
+            let parsed = std::fs::read(&beside)
+                .map_err(|e| Error::io(&beside, e))
+                .and_then(|b| Sidecar::parse(&beside.display().to_string(), &b));
+            match parsed {
+                Ok(sc) => {
+                    let name = src.path.file_name().unwrap_or_default().to_string_lossy();
+                    sidecars.insert(stem(&name), sc);
+                }
+                Err(e) => send(Work::Skipped(
+                    si,
+                    beside.display().to_string(),
+                    e.to_string(),
+                    true,
+                ))?,
+            }
+        }
         let mut photos: Vec<Member> = Vec::new();
         let result = source::members(src, |m| {
             match m.kind() {
@@ -430,7 +495,7 @@ fn produce(
                     Ok(s) => {
                         sidecars.insert(stem(&m.name), s);
                     }
-                    Err(e) => send(Work::Skipped(label(&m.name), e.to_string()))?,
+                    Err(e) => send(Work::Skipped(si, label(&m.name), e.to_string(), false))?,
                 },
                 Kind::Photo => {
                     photos.push(m);
@@ -443,14 +508,21 @@ fn produce(
                     decode_video(config, si, src, &m, &label(&m.name), &send)?;
                 }
                 _ => send(Work::Skipped(
+                    si,
                     label(&m.name),
                     "not a photo, video or sidecar".into(),
+                    false,
                 ))?,
             }
             Ok(())
         });
         if let Err(e) = result {
-            send(Work::Skipped(src.path.display().to_string(), e.to_string()))?;
+            send(Work::Skipped(
+                si,
+                src.path.display().to_string(),
+                e.to_string(),
+                false,
+            ))?;
         }
         for chunk in photos.chunks(CHUNK_FRAMES) {
             decode_photos(config, si, src, chunk.to_vec(), &sidecars, &send)?;
@@ -478,7 +550,8 @@ fn decode_photos(
     sidecars: &HashMap<String, Sidecar>,
     send: &dyn Fn(Work) -> Result<()>,
 ) -> Result<()> {
-    let decoded: Vec<std::result::Result<Frame, (String, String)>> = members
+    // Err: (label, reason, whether a flag could fix it).
+    let decoded: Vec<std::result::Result<Frame, (String, String, bool)>> = members
         .into_par_iter()
         .map(|m| {
             let label = if src.kind().is_archive() {
@@ -487,16 +560,17 @@ fn decode_photos(
                 src.path.display().to_string()
             };
             let sidecar = sidecars.get(&stem(&m.name));
-            let fail = |e: Error| (label.clone(), e.to_string());
+            let planes = decode_bytes(std::path::Path::new(&label), &m.bytes)
+                .map_err(|e| (label.clone(), e.to_string(), false))?;
+            let fixable = |e: Error| (label.clone(), e.to_string(), true);
             let camera = config
                 .rules
                 .camera(&src.path, &m.name, sidecar)
-                .map_err(fail)?;
+                .map_err(fixable)?;
             let (ts, gps) = config
                 .rules
                 .photo_time(&label, &m.bytes, sidecar)
-                .map_err(fail)?;
-            let planes = decode_bytes(std::path::Path::new(&label), &m.bytes).map_err(fail)?;
+                .map_err(fixable)?;
             Ok(Frame {
                 source: si,
                 member: m.name.clone(),
@@ -513,7 +587,7 @@ fn decode_photos(
     for d in decoded {
         match d {
             Ok(f) => frames.push(f),
-            Err((what, why)) => send(Work::Skipped(what, why))?,
+            Err((what, why, fixable)) => send(Work::Skipped(si, what, why, fixable))?,
         }
     }
     if !frames.is_empty() {
@@ -530,22 +604,17 @@ fn decode_video(
     label: &str,
     send: &dyn Fn(Work) -> Result<()>,
 ) -> Result<()> {
-    let camera = match config.rules.camera(&src.path, &m.name, None) {
-        Ok(c) => c,
-        Err(e) => return send(Work::Skipped(label.to_string(), e.to_string())),
+    let known = config
+        .rules
+        .camera(&src.path, &m.name, None)
+        .and_then(|c| Ok((c, created_or(config, label, &m.bytes)?)));
+    let (camera, start_us) = match known {
+        Ok(k) => k,
+        Err(e) => return send(Work::Skipped(si, label.to_string(), e.to_string(), true)),
     };
     let member_sha = sha_hex(&m.bytes);
     let mut chunk: Vec<Frame> = Vec::new();
-    let mut start: Option<i64> = None;
     let result = video::decode_each(label, &m.bytes, config.fps, |index, offset, planes| {
-        let start_us = match start {
-            Some(s) => s,
-            None => {
-                let s = created_or(config, label, &m.bytes)?;
-                start = Some(s);
-                s
-            }
-        };
         let ts = start_us + offset;
         chunk.push(Frame {
             source: si,
@@ -567,11 +636,13 @@ fn decode_video(
     }
     match result {
         Ok((_, bad)) if bad > 0 => send(Work::Skipped(
+            si,
             label.to_string(),
             format!("{bad} video sample(s) did not decode; the other frames were read"),
+            false,
         ))?,
         Ok(_) => {}
-        Err(e) => send(Work::Skipped(label.to_string(), e.to_string()))?,
+        Err(e) => send(Work::Skipped(si, label.to_string(), e.to_string(), false))?,
     }
     send(Work::EndOfMember(si, m.name.clone()))
 }

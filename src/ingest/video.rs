@@ -210,13 +210,19 @@ pub fn split_annexb(stream: &[u8]) -> Vec<&[u8]> {
     out
 }
 
-#[cfg(test)]
-pub mod tests {
-    use super::*;
+pub mod tests_support {
+    //! Making MP4 clips without ffmpeg.
+    use std::io::Cursor;
+
+    use openh264::OpenH264API;
     use openh264::encoder::{Encoder, EncoderConfig};
     use openh264::formats::{RgbSliceU8, YUVBuffer};
 
-    /// Encodes `frames` (RGB, all `w x h`) at `fps` into an MP4 in memory.
+    use super::split_annexb;
+
+    /// Encodes `frames` (RGB, all `w x h`) at `fps` into an H.264 Baseline MP4
+    /// in memory, with no creation time: the test clips of the tests and of
+    /// `alpr bench ingest`. Panics on encoder errors (test input only).
     pub fn encode_mp4(frames: &[Vec<u8>], w: usize, h: usize, fps: u32) -> Vec<u8> {
         let config = EncoderConfig::new();
         let mut enc = Encoder::with_api_config(OpenH264API::from_source(), config).unwrap();
@@ -274,6 +280,11 @@ pub mod tests {
         w_mp4.write_end().unwrap();
         w_mp4.into_writer().into_inner()
     }
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
 
     fn gradient(w: usize, h: usize, shift: usize) -> Vec<u8> {
         (0..w * h)
@@ -288,7 +299,7 @@ pub mod tests {
     fn an_encoded_clip_decodes_and_is_sampled() {
         let (w, h) = (160, 96);
         let frames: Vec<Vec<u8>> = (0..10).map(|i| gradient(w, h, i * 8)).collect();
-        let mp4 = encode_mp4(&frames, w, h, 10);
+        let mp4 = tests_support::encode_mp4(&frames, w, h, 10);
         let all = decode("clip.mp4", &mp4, 100.0).unwrap();
         assert_eq!(all.frames.len(), 10);
         assert_eq!(all.bad_samples, 0);
@@ -307,7 +318,7 @@ pub mod tests {
     fn truncated_and_foreign_files_are_named() {
         let (w, h) = (160, 96);
         let frames: Vec<Vec<u8>> = (0..6).map(|i| gradient(w, h, i)).collect();
-        let mp4 = encode_mp4(&frames, w, h, 10);
+        let mp4 = tests_support::encode_mp4(&frames, w, h, 10);
         let e = decode("cut.mp4", &mp4[..mp4.len() / 2], 10.0).unwrap_err();
         assert!(e.to_string().contains("cut.mp4"), "{e}");
         let e = decode("x.mp4", b"definitely not a video", 10.0).unwrap_err();

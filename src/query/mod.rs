@@ -25,7 +25,7 @@ use datafusion::datasource::file_format::parquet::{ParquetFormat, transform_sche
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
-use datafusion::prelude::{SessionConfig, SessionContext, col, lit};
+use datafusion::prelude::{SessionConfig, SessionContext, col};
 
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -51,18 +51,16 @@ pub async fn session(store: &Store) -> Result<SessionContext> {
         &read_schema(),
         reads_options,
     )?));
-    let hidden = crate::store::batches::hidden(store)?;
-    if hidden.is_empty() {
-        ctx.register_table("reads", reads)?;
-    } else {
-        // Batches being replaced by a reprocess: a view that leaves them out
-        // (filters and projections still reach the provider underneath).
-        let list = hidden.into_iter().map(lit).collect();
-        let view = ctx
-            .read_table(reads)?
-            .filter(col("batch_id").in_list(list, true))?
-            .into_view();
-        ctx.register_table("reads", view)?;
+    match crate::store::batches::visible(&crate::store::batches::hidden(store)?) {
+        None => {
+            ctx.register_table("reads", reads)?;
+        }
+        Some(visible) => {
+            // Reads being replaced (reprocess, retry): a view that leaves
+            // them out (filters and projections still reach the provider).
+            let view = ctx.read_table(reads)?.filter(visible)?.into_view();
+            ctx.register_table("reads", view)?;
+        }
     }
     let cameras = listing_table(&store.cameras_dir(), &cameras_schema(), parquet_options())?;
     ctx.register_table("cameras", Arc::new(cameras))?;

@@ -1,53 +1,84 @@
-//! Which write batches readers see. A batch is normally visible as soon as
-//! its files exist; re-reading sources with a new model must swap old reads
-//! for new ones so that a reader never sees both or neither. The switch is
-//! one small file, `STORE/hidden-batches.json`, replaced atomically; the
-//! `reads` table of [`crate::query::session`] leaves out hidden batches.
+//! Which reads readers see. Reads are normally visible as soon as their
+//! files exist; re-reading sources (a new model, or a retry after a fixable
+//! error) must swap old reads for new ones so that a reader never sees both
+//! or neither. The switch is one small file, `STORE/hidden-reads.json`,
+//! replaced atomically; the `reads` table of [`crate::query::session`]
+//! leaves out what it lists.
 //!
 //! ```text
-//! hide(new) -> write new files -> swap: hide(old), show(new) -> delete old files
+//! hide(new batch) -> write new files -> one swap: hide(old), show(new)
+//!                 -> delete old files whose every source was replaced
 //! ```
 //!
-//! Other Arrow tools read the files directly and see both for as long as the
-//! old files exist (between the swap and their deletion, milliseconds).
+//! An entry is a batch id and the `source_sha256` of the reads hidden in it,
+//! or `*` for the whole batch. Other Arrow tools read the files directly and
+//! may see both while old files remain.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+
+use datafusion::logical_expr::{Expr, col, lit};
 
 use super::Store;
 use super::durable::write_atomic;
 use crate::error::{Error, Result};
 
+/// Hidden reads: batch id -> source hashes (`*`: all of the batch).
+pub type Hidden = BTreeMap<String, BTreeSet<String>>;
+
+/// The whole of a batch.
+pub const ALL: &str = "*";
+
 fn path(store: &Store) -> PathBuf {
-    store.root().join("hidden-batches.json")
+    store.root().join("hidden-reads.json")
 }
 
-/// The hidden batch ids.
-pub fn hidden(store: &Store) -> Result<BTreeSet<String>> {
+/// What is hidden.
+pub fn hidden(store: &Store) -> Result<Hidden> {
     let p = path(store);
     match std::fs::read(&p) {
         Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::BadData {
             path: p,
-            message: format!("damaged list of hidden batches: {e}"),
+            message: format!("damaged list of hidden reads: {e}"),
         }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeSet::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Hidden::new()),
         Err(e) => Err(Error::io(p, e)),
     }
 }
 
-/// Hides `hide` and shows `show` in one atomic step.
-pub fn update(store: &Store, hide: &[String], show: &[String]) -> Result<()> {
-    let mut set = hidden(store)?;
-    set.extend(hide.iter().cloned());
-    for s in show {
-        set.remove(s);
+/// Hides the `(batch, source)` pairs of `hide` and shows the whole batches
+/// `show`, in one atomic step.
+pub fn update(store: &Store, hide: &[(String, String)], show: &[String]) -> Result<()> {
+    let mut h = hidden(store)?;
+    for (batch, source) in hide {
+        h.entry(batch.clone()).or_default().insert(source.clone());
     }
-    let bytes = serde_json::to_vec(&set).expect("ids serialise");
+    for s in show {
+        h.remove(s);
+    }
+    let bytes = serde_json::to_vec(&h).expect("ids serialise");
     write_atomic(&path(store), &bytes)
 }
 
-/// Deletes every partition file of the batches `ids`.
-pub fn delete_files(store: &Store, ids: &[String]) -> Result<usize> {
+/// The predicate that keeps visible reads; `None` when nothing is hidden.
+pub fn visible(h: &Hidden) -> Option<Expr> {
+    h.iter()
+        .map(|(batch, sources)| {
+            let in_batch = col("batch_id").eq(lit(batch.clone()));
+            if sources.contains(ALL) {
+                in_batch
+            } else {
+                let list = sources.iter().map(|s| lit(s.clone())).collect();
+                in_batch.and(col("source_sha256").in_list(list, false))
+            }
+        })
+        .reduce(Expr::or)
+        .map(|hidden| !hidden)
+}
+
+/// Deletes every partition file of the batches `ids` and forgets them in
+/// the hidden list (once all their reads are hidden, files are dead weight).
+pub fn delete(store: &Store, ids: &[String]) -> Result<usize> {
     let mut removed = 0;
     for date in store.partitions()? {
         let dir = store.partition_dir(date);
@@ -60,6 +91,7 @@ pub fn delete_files(store: &Store, ids: &[String]) -> Result<usize> {
             }
         }
     }
+    update(store, &[], ids)?;
     Ok(removed)
 }
 
@@ -72,9 +104,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::create(dir.path().join("s")).unwrap();
         assert!(hidden(&store).unwrap().is_empty());
-        update(&store, &["new".into()], &[]).unwrap();
-        update(&store, &["old".into()], &["new".into()]).unwrap();
-        let h: Vec<String> = hidden(&store).unwrap().into_iter().collect();
-        assert_eq!(h, vec!["old".to_string()]);
+        assert!(visible(&Hidden::new()).is_none());
+        update(&store, &[("new".into(), ALL.into())], &[]).unwrap();
+        update(&store, &[("old".into(), "abc".into())], &["new".into()]).unwrap();
+        let h = hidden(&store).unwrap();
+        assert_eq!(h.len(), 1);
+        assert!(h["old"].contains("abc"));
+        let e = visible(&h).unwrap().to_string();
+        assert!(e.contains("batch_id") && e.contains("source_sha256"), "{e}");
     }
 }

@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod crash;
 mod gpu;
+mod ingest;
 mod interop;
 mod recognize;
 mod samples;

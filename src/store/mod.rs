@@ -14,6 +14,7 @@
 //! here too.
 
 pub mod batches;
+pub mod cameras;
 pub mod durable;
 pub mod hotlist;
 pub mod reference;

@@ -20,6 +20,7 @@
 pub mod cli;
 pub mod error;
 pub mod gpu;
+pub mod ocr;
 pub mod plate;
 pub mod query;
 pub mod recognize;

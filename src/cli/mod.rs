@@ -3,10 +3,14 @@
 //! and dispatches to one module per command.
 
 mod bench;
+mod bench_ocr;
 mod demo;
 mod query;
+mod read_crops;
 mod recognize;
 mod synth;
+#[cfg(feature = "train")]
+mod train_ocr;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,6 +48,11 @@ pub enum Command {
     Demo(DemoArgs),
     /// Find licence plates in images: one JSON line per image.
     Recognize(recognize::RecognizeArgs),
+    /// Read plate crops with the OCR model: one JSON line per crop.
+    ReadCrops(read_crops::ReadCropsArgs),
+    /// Train the OCR model on generated plates (built with --features train).
+    #[cfg(feature = "train")]
+    TrainOcr(train_ocr::TrainOcrArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -113,6 +122,20 @@ pub enum BenchWhat {
         #[arg(long, value_enum, default_value_t = crate::gpu::GpuMode::Off)]
         gpu: crate::gpu::GpuMode,
     },
+    /// The plate reader: ms per plate after decode, by batch size.
+    Ocr {
+        /// Crop images or folders (none: 256 generated crops).
+        paths: Vec<PathBuf>,
+        /// Model folder (default: the embedded model).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Passes over the crops; the median is reported.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Where the network's kernels run.
+        #[arg(long, value_enum, default_value_t = crate::gpu::GpuMode::Off)]
+        gpu: crate::gpu::GpuMode,
+    },
     /// Canvass, exact plate, partial plate and counts per camera per day.
     Query {
         /// Store directory (e.g. made by `alpr synth-reads --reads 10000000`).
@@ -161,6 +184,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }) => bench::detect(&paths, runs, gpu),
         Command::Demo(args) => runtime.block_on(demo::run(&args)),
         Command::Recognize(args) => recognize::run(&args),
+        Command::ReadCrops(args) => read_crops::run(&args),
+        #[cfg(feature = "train")]
+        Command::TrainOcr(args) => train_ocr::run(&args),
+        Command::Bench(BenchArgs {
+            what:
+                BenchWhat::Ocr {
+                    paths,
+                    model,
+                    runs,
+                    gpu,
+                },
+        }) => bench_ocr::run(&paths, model.as_deref(), runs, gpu),
     }
 }
 

@@ -5,6 +5,7 @@ mod common;
 mod crash;
 mod gpu;
 mod interop;
+mod ocr;
 mod recognize;
 mod samples;
 mod slt;

@@ -26,5 +26,6 @@ pub mod query;
 pub mod recognize;
 pub mod store;
 pub mod synth;
+pub mod synth_plates;
 
 pub use error::{Error, Result};

@@ -11,6 +11,7 @@ mod recognize;
 mod synth;
 #[cfg(feature = "train")]
 mod train_ocr;
+mod synth_plates;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,6 +54,8 @@ pub enum Command {
     /// Train the OCR model on generated plates (built with --features train).
     #[cfg(feature = "train")]
     TrainOcr(train_ocr::TrainOcrArgs),
+    /// Generate synthetic plate crops and labels (training data for the reader).
+    SynthPlates(synth_plates::SynthPlatesArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -196,6 +199,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     gpu,
                 },
         }) => bench_ocr::run(&paths, model.as_deref(), runs, gpu),
+        Command::SynthPlates(args) => synth_plates::run(&args).map(|_| ExitCode::SUCCESS),
     }
 }
 

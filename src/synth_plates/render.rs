@@ -1,0 +1,295 @@
+//! Draws one plate flat and face-on, at a given width:
+//!
+//! ```text
+//! background gradient -> artwork -> state name -> serial (embossed) -> slogan
+//!   -> stickers, stacked small characters, bolts -> dealer frame
+//! ```
+//!
+//! Geometry, lighting and camera effects are left to `geometry` and `augment`.
+
+use rand::Rng;
+use rand_pcg::Pcg64Mcg;
+
+use super::canvas::{Canvas, Rgb, hex, lerp, luma, scale};
+use super::decor;
+use super::fonts::{FontId, Fonts};
+use super::layout::{self, Lettering, Rect};
+use super::styles::{NameFont, Style};
+use super::text::{Serial, Token};
+
+const DEALERS: [&str; 12] = [
+    "HONDA OF DOWNTOWN",
+    "CITY TOYOTA",
+    "O'HARE HONDA",
+    "FORD",
+    "CHEVROLET",
+    "SUBARU",
+    "AUTO NATION",
+    "NISSAN OF RIVERSIDE",
+    "BMW OF NORTH HILLS",
+    "SUN MOTORS 555-0134",
+    "I'D RATHER BE FISHING",
+    "KIA",
+];
+const TOWNS: [&str; 8] = [
+    "SPRINGFIELD",
+    "RIVERSIDE",
+    "FAIRVIEW",
+    "MADISON",
+    "GEORGETOWN",
+    "CLINTON",
+    "SALEM",
+    "FRANKLIN",
+];
+
+fn jitter(c: Rgb, rng: &mut Pcg64Mcg, amount: f32) -> Rgb {
+    let k = rng.random_range(1.0 - amount..1.0 + amount);
+    scale(c, k)
+}
+
+fn letter(
+    canvas: &mut Canvas,
+    fonts: &Fonts,
+    font: FontId,
+    text: &[Token],
+    bx: Rect,
+    l: Lettering,
+    ink: Rgb,
+) -> Vec<[f32; 2]> {
+    let (mask, logos) = layout::draw(fonts.get(font), text, bx, l);
+    mask.paint(canvas, ink, 1.0, 0, 0);
+    logos
+}
+
+fn small(canvas: &mut Canvas, fonts: &Fonts, font: FontId, s: &str, bx: Rect, ink: Rgb) {
+    let l = Lettering {
+        cap: (bx[3] - bx[1]) * 0.8,
+        stretch: 1.0,
+        spacing: 0.05,
+        bold: 0,
+    };
+    letter(canvas, fonts, font, &layout::words(s), bx, l, ink);
+}
+
+/// A plate of `style` showing `serial`, `w` pixels wide.
+pub(crate) fn plate(
+    fonts: &Fonts,
+    style: &Style,
+    serial: &Serial,
+    rng: &mut Pcg64Mcg,
+    w: usize,
+) -> Canvas {
+    let aspect = style.aspect * rng.random_range(0.95..1.05);
+    let h = ((w as f32 / aspect) as usize).max(8);
+    let (wf, hf) = (w as f32, h as f32);
+    // Age: backgrounds yellow and fade a little, never the same twice.
+    let age = rng.random_range(0.0..0.25f32).powi(2);
+    let fade = |c: Rgb| lerp(c, hex(0xd8d0a8), age);
+    let (top, bottom) = (
+        fade(jitter(style.top, rng, 0.05)),
+        fade(jitter(style.bottom, rng, 0.05)),
+    );
+    let mut c = Canvas::new(w, h, top);
+    for y in 0..h {
+        let row = lerp(top, bottom, y as f32 / hf);
+        c.px[y * w..(y + 1) * w].fill(row);
+    }
+    decor::art(&mut c, style.decor, rng);
+
+    let mut x0 = wf * 0.05;
+    let x1 = wf * 0.95;
+    let eu = style.is_eu();
+    if eu {
+        let bw = decor::eu_band(&mut c);
+        let code_box = [0.0, hf * 0.62, bw, hf * 0.9];
+        small(
+            &mut c,
+            fonts,
+            FontId::Din,
+            style.name,
+            code_box,
+            hex(0xf8f8f8),
+        );
+        x0 = bw + wf * 0.02;
+    } else if rng.random_bool(0.35) {
+        decor::rim(&mut c, style.ink, hf * 0.03, (hf * 0.015).max(1.0));
+    }
+
+    // State name and slogan.
+    if !eu {
+        let name_y = if style.name_below {
+            [0.8, 0.96]
+        } else {
+            [0.04, 0.24]
+        };
+        let slogan_y = if style.name_below {
+            [0.05, 0.16]
+        } else {
+            [0.84, 0.95]
+        };
+        let font = match style.name_font {
+            NameFont::Script => FontId::LiberationSerifBoldItalic,
+            NameFont::Block => FontId::NationalParkHeavy,
+            NameFont::Sans => [
+                FontId::DejaVuCondensedBold,
+                FontId::RobotoCondensedBold,
+                FontId::LiberationNarrowBold,
+                FontId::BebasBold,
+            ][rng.random_range(0..4)],
+        };
+        let l = Lettering {
+            cap: hf * (name_y[1] - name_y[0]) * rng.random_range(0.6..0.9),
+            stretch: rng.random_range(0.9..1.3),
+            spacing: rng.random_range(0.0..0.15),
+            bold: 0,
+        };
+        let name_box = [wf * 0.22, hf * name_y[0], wf * 0.78, hf * name_y[1]];
+        letter(
+            &mut c,
+            fonts,
+            font,
+            &layout::words(style.name),
+            name_box,
+            l,
+            style.name_ink,
+        );
+        if !style.slogans.is_empty() {
+            let s = style.slogans[rng.random_range(0..style.slogans.len())];
+            let font = [
+                FontId::RobotoCondensedRegular,
+                FontId::LiberationSerifBoldItalic,
+            ][rng.random_range(0..2)];
+            let bx = [wf * 0.2, hf * slogan_y[0], wf * 0.8, hf * slogan_y[1]];
+            small(&mut c, fonts, font, s, bx, style.slogan_ink);
+        }
+    }
+
+    for (text, bx, ink) in decor::stickers(&mut c, rng) {
+        small(&mut c, fonts, FontId::RobotoCondensedBold, &text, bx, ink);
+    }
+
+    // Stacked small characters beside the serial (not part of the label).
+    if !eu && rng.random_bool(0.08) {
+        let pair: String = (0..2)
+            .map(|_| (b'A' + rng.random_range(0..26u8)) as char)
+            .collect();
+        let cw = hf * 0.12;
+        for (i, ch) in pair.chars().enumerate() {
+            let y = hf * (0.32 + 0.2 * i as f32);
+            let bx = [x0, y, x0 + cw * 1.2, y + hf * 0.17];
+            small(
+                &mut c,
+                fonts,
+                FontId::RobotoCondensedBold,
+                &ch.to_string(),
+                bx,
+                style.ink,
+            );
+        }
+        x0 += cw * 1.5;
+    }
+
+    draw_serial(&mut c, fonts, style, serial, rng, [x0, x1]);
+    if !eu {
+        let four = rng.random_bool(0.3);
+        decor::bolts(&mut c, rng, four);
+    }
+    if rng.random_bool(0.35) {
+        frame(&mut c, fonts, rng);
+    }
+    c
+}
+
+fn draw_serial(
+    c: &mut Canvas,
+    fonts: &Fonts,
+    style: &Style,
+    serial: &Serial,
+    rng: &mut Pcg64Mcg,
+    xs: [f32; 2],
+) {
+    let hf = c.h as f32;
+    let font = style.fonts[rng.random_range(0..style.fonts.len())];
+    let (cap, cy) = if style.is_eu() {
+        (
+            hf * rng.random_range(0.6..0.72),
+            hf * rng.random_range(0.48..0.52),
+        )
+    } else {
+        (
+            hf * rng.random_range(0.38..0.5),
+            hf * rng.random_range(0.5..0.56),
+        )
+    };
+    let l = Lettering {
+        cap,
+        stretch: rng.random_range(0.8..1.15),
+        spacing: rng.random_range(-0.02..0.14),
+        bold: match rng.random_range(0..10) {
+            0..6 => 0,
+            6..9 => 1,
+            _ => 2,
+        } * (c.h / 90).max(1),
+    };
+    let bx = [xs[0], cy - cap / 2.0, xs[1], cy + cap / 2.0];
+    let (mask, logos) = layout::draw(fonts.get(font), &serial.tokens, bx, l);
+    let ink = lerp(style.ink, hex(0x000000), rng.random_range(0.0..0.3));
+    if rng.random_bool(0.6) {
+        // Embossed characters: a shadow below right, a highlight above left.
+        let d = (c.h as i64 / 60).max(1);
+        let shade = if luma(ink) > 0.5 {
+            hex(0x000000)
+        } else {
+            scale(ink, 0.3)
+        };
+        mask.paint(c, shade, 0.45, d, d);
+        mask.paint(c, hex(0xffffff), 0.35, -d, -d);
+    }
+    mask.paint(c, ink, 1.0, 0, 0);
+    for [x, y] in logos {
+        let orange = if style.id == "us-fl" {
+            hex(0xf08a20)
+        } else {
+            style.ink
+        };
+        c.fill_disc(x, y, cap * 0.28, orange, 1.0);
+        c.fill_disc(x + cap * 0.1, y - cap * 0.3, cap * 0.1, hex(0x2a7a3a), 1.0);
+    }
+}
+
+/// A dealer or novelty frame over the plate's edges, often with text.
+fn frame(c: &mut Canvas, fonts: &Fonts, rng: &mut Pcg64Mcg) {
+    let (w, h) = (c.w as f32, c.h as f32);
+    let colour = match rng.random_range(0..10) {
+        0..6 => hex(0x111111),
+        6..8 => hex(0xb8b8b8),
+        8 => hex(0xc0a040),
+        _ => hex(0x8a1010),
+    };
+    let top = h * rng.random_range(0.02..0.14);
+    let bottom = h * rng.random_range(0.04..0.2);
+    let side = w * rng.random_range(0.01..0.04);
+    c.fill_rect(0.0, 0.0, w, top, colour, 1.0);
+    c.fill_rect(0.0, h - bottom, w, h, colour, 1.0);
+    c.fill_rect(0.0, 0.0, side, h, colour, 1.0);
+    c.fill_rect(w - side, 0.0, w, h, colour, 1.0);
+    let text_ink = if luma(colour) > 0.5 {
+        hex(0x101010)
+    } else {
+        hex(0xf0f0f0)
+    };
+    if bottom > h * 0.09 && rng.random_bool(0.7) {
+        let s = if rng.random_bool(0.5) {
+            DEALERS[rng.random_range(0..DEALERS.len())]
+        } else {
+            TOWNS[rng.random_range(0..TOWNS.len())]
+        };
+        let bx = [w * 0.1, h - bottom * 0.9, w * 0.9, h - bottom * 0.1];
+        small(c, fonts, FontId::RobotoCondensedBold, s, bx, text_ink);
+    }
+    if top > h * 0.09 && rng.random_bool(0.6) {
+        let s = DEALERS[rng.random_range(0..DEALERS.len())];
+        let bx = [w * 0.15, top * 0.1, w * 0.85, top * 0.9];
+        small(c, fonts, FontId::DejaVuCondensedBold, s, bx, text_ink);
+    }
+}

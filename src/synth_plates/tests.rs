@@ -1,0 +1,102 @@
+//! Tests of the whole generator (the parts have their own).
+
+use super::*;
+
+fn synth() -> PlateSynth {
+    PlateSynth::new().unwrap()
+}
+
+#[test]
+fn generator_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<PlateSynth>();
+}
+
+#[test]
+fn same_seed_and_index_give_identical_samples() {
+    let s = synth();
+    for index in [0, 1, 17, 123_456] {
+        let a = s.sample(7, index);
+        let b = s.sample(7, index);
+        assert_eq!(a.image.as_raw(), b.image.as_raw());
+        assert_eq!(a.image.dimensions(), b.image.dimensions());
+        assert_eq!((a.text.as_str(), a.style), (b.text.as_str(), b.style));
+    }
+    // Other indices and seeds give other samples.
+    let a = s.sample(7, 0);
+    assert_ne!(a.image.as_raw(), s.sample(7, 1).image.as_raw());
+    assert_ne!(a.image.as_raw(), s.sample(8, 0).image.as_raw());
+}
+
+#[test]
+fn order_and_threads_do_not_matter() {
+    let s = synth();
+    let forward: Vec<_> = (0..6).map(|i| s.sample(3, i).image).collect();
+    let backward: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..6)
+            .rev()
+            .map(|i| {
+                let s = &s;
+                scope.spawn(move || s.sample(3, i).image)
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (i, img) in backward.iter().rev().enumerate() {
+        assert_eq!(img.as_raw(), forward[i].as_raw(), "index {i}");
+    }
+}
+
+/// Text fits one of its style's formats, or is a personalised plate.
+fn fits_style(style: &str, t: &str) -> bool {
+    styles::STYLES
+        .iter()
+        .filter(|s| s.id == style)
+        .any(|s| s.formats.iter().any(|f| text::fits(f, t)) || (!s.is_eu() && t.len() <= 7))
+}
+
+#[test]
+fn texts_are_valid_for_their_style() {
+    let s = synth();
+    let mut seen = std::collections::HashSet::new();
+    for i in 0..300 {
+        let p = s.sample(11, i);
+        assert!(text::is_valid_label(&p.text), "{i}: {:?}", p.text);
+        assert!(fits_style(p.style, &p.text), "{i}: {} {}", p.style, p.text);
+        seen.insert(p.style);
+    }
+    assert!(
+        seen.len() >= 25,
+        "only {} styles in 300 samples",
+        seen.len()
+    );
+    assert!(PlateSynth::styles().len() >= 40);
+}
+
+/// Spread (95th minus 5th percentile) of luma over the middle of the crop,
+/// where the serial is.
+fn middle_contrast(img: &image::RgbImage) -> u8 {
+    let (w, h) = img.dimensions();
+    let mut l: Vec<u8> = Vec::new();
+    for y in h * 3 / 10..h * 7 / 10 {
+        for x in w / 5..w * 4 / 5 {
+            let p = img.get_pixel(x, y);
+            l.push(((p[0] as u32 * 299 + p[1] as u32 * 587 + p[2] as u32 * 114) / 1000) as u8);
+        }
+    }
+    l.sort_unstable();
+    l[l.len() * 95 / 100] - l[l.len() * 5 / 100]
+}
+
+#[test]
+fn images_have_plausible_size_and_readable_contrast() {
+    let s = synth();
+    for i in 0..120 {
+        let p = s.sample(5, i);
+        let (w, h) = p.image.dimensions();
+        assert!((60..=400).contains(&w), "{i}: width {w}");
+        assert!(h >= 8 && h <= w, "{i}: {w}x{h}");
+        let c = middle_contrast(&p.image);
+        assert!(c >= 25, "{i} ({} {}): contrast {c}", p.style, p.text);
+    }
+}

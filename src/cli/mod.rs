@@ -9,9 +9,9 @@ mod query;
 mod read_crops;
 mod recognize;
 mod synth;
+mod synth_plates;
 #[cfg(feature = "train")]
 mod train_ocr;
-mod synth_plates;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -56,7 +56,12 @@ struct Line<'a> {
     text: &'a str,
     confidence: f32,
     ms: f64,
-    candidates: &'a [Candidate],
+    candidates: Vec<Candidate>,
+}
+
+/// Confidences to 6 decimals: enough to rank, short to print.
+fn round(c: f32) -> f32 {
+    (c * 1e6).round() / 1e6
 }
 
 /// Decodes a crop file to grayscale.
@@ -135,9 +140,16 @@ pub fn run(args: &ReadCropsArgs) -> anyhow::Result<ExitCode> {
             let line = Line {
                 image: &name,
                 text: &read.text,
-                confidence: (read.confidence * 1000.0).round() / 1000.0,
+                confidence: round(read.confidence),
                 ms: ((ms + share) * 100.0).round() / 100.0,
-                candidates: &read.candidates,
+                candidates: read
+                    .candidates
+                    .iter()
+                    .map(|c| Candidate {
+                        text: c.text.clone(),
+                        confidence: round(c.confidence),
+                    })
+                    .collect(),
             };
             writeln!(out, "{}", serde_json::to_string(&line)?)?;
             done += 1;

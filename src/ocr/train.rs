@@ -317,7 +317,7 @@ pub fn train(cfg: &TrainConfig) -> Result<Scores> {
         ..Default::default()
     };
     let mut opt = AdamW::new(net.vars(), params).map_err(candle_err)?;
-    let val_seed = cfg.seed ^ 0x5eed_0f_ba11_d47a;
+    let val_seed = cfg.seed ^ 0x005e_ed0f_ba11_d47a;
     let (val_x, _, val_texts) = batch(&synth, val_seed, 0, cfg.val_size, false);
     eprintln!(
         "train-ocr: {} parameters, {:.1} MFLOPs/crop, {} steps of {}, seed {}, {} held-out plates",

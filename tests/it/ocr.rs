@@ -219,3 +219,44 @@ fn the_network_gpu_matches_cpu() {
     assert_eq!(want.len(), 5 * SLOTS * CLASSES);
     assert_close(&got, &want, "network");
 }
+
+#[test]
+fn read_crops_writes_one_json_line_per_crop_and_names_bad_files() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, name) in ["a.png", "b.png"].iter().enumerate() {
+        let crop = GrayImage::from_fn(160, 80, |x, y| {
+            image::Luma([((x / 7 + y / 11 + i as u32) % 2 * 220) as u8])
+        });
+        crop.save(dir.path().join(name)).unwrap();
+    }
+    std::fs::write(dir.path().join("c.png"), b"not a png").unwrap();
+    let out = std::process::Command::new(crate::common::alpr_bin())
+        .args(["read-crops", "--gpu", "off"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("c.png"), "{stderr}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["image"], "a.png");
+    assert_eq!(lines[1]["image"], "b.png");
+    for l in &lines {
+        assert!(l["text"].is_string() && l["ms"].is_number());
+        assert!(l["candidates"].as_array().is_some_and(|c| !c.is_empty()));
+    }
+    // A bad model folder is a bad command line (exit 2), naming the file.
+    let out = std::process::Command::new(crate::common::alpr_bin())
+        .args(["read-crops", "--model"])
+        .arg(dir.path())
+        .arg(dir.path().join("a.png"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ocr.safetensors"));
+}

@@ -22,6 +22,7 @@ pub mod cli;
 pub mod error;
 pub mod gpu;
 pub mod ingest;
+pub mod ocr;
 pub mod plate;
 pub mod query;
 pub mod recognize;

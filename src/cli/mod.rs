@@ -5,15 +5,19 @@
 mod admin;
 mod audit;
 mod bench;
+mod bench_ocr;
 mod demo;
 mod hits;
 pub mod login;
 mod query;
+mod read_crops;
 mod recognize;
 mod release;
 mod retention;
 mod synth;
 mod synth_plates;
+#[cfg(feature = "train")]
+mod train_ocr;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -80,6 +84,11 @@ pub enum Command {
     /// Hot-list alerts and their verification by a person.
     #[command(subcommand)]
     Hits(hits::HitsCommand),
+    /// Read plate crops with the OCR model: one JSON line per crop.
+    ReadCrops(read_crops::ReadCropsArgs),
+    /// Train the OCR model on generated plates (built with --features train).
+    #[cfg(feature = "train")]
+    TrainOcr(train_ocr::TrainOcrArgs),
     /// Generate synthetic plate crops and labels (training data for the reader).
     SynthPlates(synth_plates::SynthPlatesArgs),
 }
@@ -159,6 +168,20 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 3)]
         runs: usize,
         /// Where the image kernels run.
+        #[arg(long, value_enum, default_value_t = crate::gpu::GpuMode::Off)]
+        gpu: crate::gpu::GpuMode,
+    },
+    /// The plate reader: ms per plate after decode, by batch size.
+    Ocr {
+        /// Crop images or folders (none: 256 generated crops).
+        paths: Vec<PathBuf>,
+        /// Model folder (default: the embedded model).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Passes over the crops; the median is reported.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Where the network's kernels run.
         #[arg(long, value_enum, default_value_t = crate::gpu::GpuMode::Off)]
         gpu: crate::gpu::GpuMode,
     },
@@ -243,6 +266,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Release(cmd) => runtime.block_on(release::run(&cmd)),
         Command::Hotlist(cmd) => runtime.block_on(hits::hotlist(&cmd)),
         Command::Hits(cmd) => hits::run(&cmd),
+        Command::ReadCrops(args) => read_crops::run(&args),
+        #[cfg(feature = "train")]
+        Command::TrainOcr(args) => train_ocr::run(&args),
+        Command::Bench(BenchArgs {
+            what:
+                BenchWhat::Ocr {
+                    paths,
+                    model,
+                    runs,
+                    gpu,
+                },
+        }) => bench_ocr::run(&paths, model.as_deref(), runs, gpu),
         Command::SynthPlates(args) => synth_plates::run(&args).map(|_| ExitCode::SUCCESS),
     }
 }

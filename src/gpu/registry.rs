@@ -22,11 +22,27 @@ pub enum Kernel {
     Sobel,
     /// Adaptive threshold against the local box mean.
     Threshold,
+    /// OCR network: 3x3 convolution + bias (+ ReLU), floats.
+    Conv2d,
+    /// OCR network: 2x2 max pooling.
+    Maxpool,
+    /// OCR network: fully connected layer.
+    Dense,
+    /// OCR network: softmax per character slot.
+    SoftmaxSlots,
 }
 
 impl Kernel {
     /// Every kernel, in registry order.
-    pub const ALL: [Kernel; 3] = [Kernel::LumaDownscale, Kernel::Sobel, Kernel::Threshold];
+    pub const ALL: [Kernel; 7] = [
+        Kernel::LumaDownscale,
+        Kernel::Sobel,
+        Kernel::Threshold,
+        Kernel::Conv2d,
+        Kernel::Maxpool,
+        Kernel::Dense,
+        Kernel::SoftmaxSlots,
+    ];
 
     /// The kernel's registry entry.
     pub fn shader(self) -> &'static Shader {
@@ -70,7 +86,7 @@ pub struct Shader {
 }
 
 /// Every shader in `shaders/`, in [`Kernel::ALL`] order.
-pub static SHADERS: [Shader; 3] = [
+pub static SHADERS: [Shader; 7] = [
     Shader {
         kernel: Kernel::LumaDownscale,
         name: "luma_downscale",
@@ -99,6 +115,48 @@ pub static SHADERS: [Shader; 3] = [
             Binding::ReadWrite,
         ],
         params_size: size_of::<kernels::threshold::Params>(),
+    },
+    Shader {
+        kernel: Kernel::Conv2d,
+        name: "conv2d",
+        source: include_str!("../../shaders/conv2d.wgsl"),
+        entry_points: &["main"],
+        bindings: &[
+            Binding::Params,
+            Binding::Read,
+            Binding::Read,
+            Binding::ReadWrite,
+        ],
+        params_size: size_of::<kernels::conv2d::Params>(),
+    },
+    Shader {
+        kernel: Kernel::Maxpool,
+        name: "maxpool",
+        source: include_str!("../../shaders/maxpool.wgsl"),
+        entry_points: &["main"],
+        bindings: &[Binding::Params, Binding::Read, Binding::ReadWrite],
+        params_size: size_of::<kernels::maxpool::Params>(),
+    },
+    Shader {
+        kernel: Kernel::Dense,
+        name: "dense",
+        source: include_str!("../../shaders/dense.wgsl"),
+        entry_points: &["main"],
+        bindings: &[
+            Binding::Params,
+            Binding::Read,
+            Binding::Read,
+            Binding::ReadWrite,
+        ],
+        params_size: size_of::<kernels::dense::Params>(),
+    },
+    Shader {
+        kernel: Kernel::SoftmaxSlots,
+        name: "softmax_slots",
+        source: include_str!("../../shaders/softmax_slots.wgsl"),
+        entry_points: &["main"],
+        bindings: &[Binding::Params, Binding::Read, Binding::ReadWrite],
+        params_size: size_of::<kernels::softmax_slots::Params>(),
     },
 ];
 

@@ -172,7 +172,7 @@ fn gpu_auto_never_picks_a_cpu_rasteriser() {
 // ---- with an adapter -------------------------------------------------------
 
 /// The GPU shared by the tests, opened as `--gpu on` would (lavapipe counts).
-fn gpu() -> Option<&'static Gpu> {
+pub fn gpu() -> Option<&'static Gpu> {
     static GPU: OnceLock<Option<Gpu>> = OnceLock::new();
     let gpu = GPU.get_or_init(|| open_gpu(None)).as_ref();
     if gpu.is_none() {

@@ -7,6 +7,7 @@ mod crash;
 mod gpu;
 mod ingest;
 mod interop;
+mod ocr;
 mod recognize;
 mod samples;
 mod slt;

@@ -13,7 +13,19 @@
 //! ```
 //!
 //! Integers only, so the GPU and the CPU agree exactly.
+//!
+//! The OCR network's layers compute in floats ([`nn`] says how they agree):
+//!
+//! ```text
+//! crops [n][1][32][96] --(conv2d + ReLU -> maxpool) x 4--> [n][64][2][6]
+//!                      --dense--> logits [n][8][37] --softmax_slots--> probabilities
+//! ```
 
+pub mod conv2d;
+pub mod dense;
 pub mod luma_downscale;
+pub mod maxpool;
+pub mod nn;
 pub mod sobel;
+pub mod softmax_slots;
 pub mod threshold;

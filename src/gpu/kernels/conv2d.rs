@@ -1,0 +1,239 @@
+//! 3x3 convolution, stride 1, zero padding 1, plus a bias per output channel
+//! and an optional ReLU: the OCR network's feature layers (batch
+//! normalisation is folded into the weights when the model is exported).
+//! Tensors are `f32`, `[crop][channel][y][x]`; `weights` holds
+//! `[cout][cin][3][3]` then the `cout` biases. Shader: `shaders/conv2d.wgsl`.
+//!
+//! The CPU twin adds every output's terms in the shader's order (input
+//! channel, kernel row, kernel column, then the bias), but walks a whole
+//! output row per weight so the compiler can vectorise across pixels; see
+//! [`nn`](super::nn) for the tolerance.
+
+use rayon::prelude::*;
+
+use crate::Result;
+use crate::gpu::job::Slot;
+use crate::gpu::kernels::nn::{self, check_len};
+use crate::gpu::{Gpu, Kernel, job};
+
+/// Keep in sync with `Params` in shaders/conv2d.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct Params {
+    pub width: u32,
+    pub height: u32,
+    pub cin: u32,
+    pub cout: u32,
+    pub crops: u32,
+    /// 1: clamp negatives to 0 (ReLU); 0: linear.
+    pub relu: u32,
+    pub _pad: [u32; 2],
+}
+
+impl Params {
+    /// A layer from `cin` to `cout` channels over `crops` crops of
+    /// `width x height`.
+    pub fn new(width: u32, height: u32, cin: u32, cout: u32, crops: u32, relu: bool) -> Params {
+        Params {
+            width,
+            height,
+            cin,
+            cout,
+            crops,
+            relu: u32::from(relu),
+            _pad: [0; 2],
+        }
+    }
+
+    fn plane(&self) -> usize {
+        self.width as usize * self.height as usize
+    }
+
+    /// Values in `weights`: the kernels, then the biases.
+    pub fn weights_len(&self) -> usize {
+        self.cout as usize * self.cin as usize * 9 + self.cout as usize
+    }
+
+    fn check(&self, input: &[f32], weights: &[f32]) -> Result<()> {
+        let per_crop = self.cin as usize * self.plane();
+        check_len(
+            "conv2d",
+            "input",
+            input.len(),
+            per_crop * self.crops as usize,
+        )?;
+        check_len("conv2d", "weights", weights.len(), self.weights_len())
+    }
+}
+
+/// Runs the kernel on the GPU, several crops per submission.
+pub fn dispatch(gpu: &Gpu, params: &Params, input: &[f32], weights: &[f32]) -> Result<Vec<f32>> {
+    params.check(input, weights)?;
+    let in_crop = params.cin as usize * params.plane();
+    let out_crop = params.cout as usize * params.plane();
+    if in_crop == 0 || out_crop == 0 || params.crops == 0 {
+        return Ok(vec![0.0; out_crop * params.crops as usize]);
+    }
+    let bytes = 4 * (in_crop + out_crop) as u64;
+    nn::batched(
+        gpu,
+        "conv2d",
+        params.crops,
+        bytes,
+        params.cout,
+        |first, n| {
+            let p = Params {
+                crops: n,
+                ..*params
+            };
+            let from = first as usize * in_crop;
+            let workgroups = job::workgroups(gpu, p.width, p.height, n * p.cout)?;
+            job::run(
+                gpu,
+                Kernel::Conv2d,
+                &[
+                    Slot::Params(bytemuck::bytes_of(&p)),
+                    Slot::Input(nn::words(&input[from..from + n as usize * in_crop])),
+                    Slot::Input(nn::words(weights)),
+                    Slot::Output((n as usize * out_crop) as u64),
+                ],
+                workgroups,
+            )
+        },
+    )
+}
+
+/// The CPU twin: for each crop (in parallel) and output channel, the
+/// shader's sum for every pixel of the plane at once.
+pub fn cpu(params: &Params, input: &[f32], weights: &[f32]) -> Result<Vec<f32>> {
+    params.check(input, weights)?;
+    let (w, h) = (params.width as usize, params.height as usize);
+    let (cin, cout) = (params.cin as usize, params.cout as usize);
+    let plane = params.plane();
+    let mut output = vec![0.0f32; cout * plane * params.crops as usize];
+    if output.is_empty() {
+        return Ok(output);
+    }
+    let biases = &weights[cout * cin * 9..];
+    output
+        .par_chunks_mut(cout * plane)
+        .zip(input.par_chunks(cin * plane.max(1)))
+        .for_each(|(out, inp)| {
+            for (co, acc) in out.chunks_mut(plane).enumerate() {
+                for ci in 0..cin {
+                    let src = &inp[ci * plane..(ci + 1) * plane];
+                    let wbase = (co * cin + ci) * 9;
+                    for ky in 0..3 {
+                        // Output rows whose tap row y + ky - 1 is inside.
+                        let y0 = usize::from(ky == 0);
+                        let y1 = if ky == 2 { h - 1 } else { h };
+                        for kx in 0..3 {
+                            let wt = weights[wbase + ky * 3 + kx];
+                            let x0 = usize::from(kx == 0);
+                            let x1 = if kx == 2 { w - 1 } else { w };
+                            if x0 >= x1 {
+                                continue;
+                            }
+                            for y in y0..y1 {
+                                let row = &src[(y + ky - 1) * w..][..w];
+                                let dst = &mut acc[y * w..][..w];
+                                for (d, s) in dst[x0..x1].iter_mut().zip(&row[x0 + kx - 1..]) {
+                                    *d += wt * *s;
+                                }
+                            }
+                        }
+                    }
+                }
+                let b = biases[co];
+                for v in acc.iter_mut() {
+                    *v += b;
+                    if params.relu != 0 {
+                        *v = v.max(0.0);
+                    }
+                }
+            }
+        });
+    Ok(output)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shader's sum for one output value, written plainly.
+    fn reference(
+        p: &Params,
+        input: &[f32],
+        weights: &[f32],
+        crop: usize,
+        co: usize,
+        y: usize,
+        x: usize,
+    ) -> f32 {
+        let (w, h, cin) = (p.width as i64, p.height as i64, p.cin as usize);
+        let mut acc = 0.0f32;
+        for ci in 0..cin {
+            for ky in 0..3i64 {
+                for kx in 0..3i64 {
+                    let (yy, xx) = (y as i64 + ky - 1, x as i64 + kx - 1);
+                    if yy < 0 || yy >= h || xx < 0 || xx >= w {
+                        continue;
+                    }
+                    let wt = weights[(co * cin + ci) * 9 + (ky * 3 + kx) as usize];
+                    let i = ((crop * cin + ci) as i64 * h + yy) * w + xx;
+                    acc += wt * input[i as usize];
+                }
+            }
+        }
+        acc += weights[p.cout as usize * cin * 9 + co];
+        if p.relu != 0 { acc.max(0.0) } else { acc }
+    }
+
+    #[test]
+    fn matches_the_plain_sum_exactly() {
+        for (w, h, cin, cout, crops) in [(1, 1, 1, 1, 1), (2, 3, 2, 3, 2), (7, 5, 3, 4, 3)] {
+            let p = Params::new(w, h, cin, cout, crops, true);
+            let n = (w * h * cin * crops) as usize;
+            let input: Vec<f32> = (0..n).map(|i| ((i * 37 % 11) as f32 - 5.0) / 3.0).collect();
+            let weights: Vec<f32> = (0..p.weights_len())
+                .map(|i| ((i * 13 % 7) as f32 - 3.0) / 5.0)
+                .collect();
+            let got = cpu(&p, &input, &weights).unwrap();
+            let mut i = 0;
+            for crop in 0..crops as usize {
+                for co in 0..cout as usize {
+                    for y in 0..h as usize {
+                        for x in 0..w as usize {
+                            assert_eq!(got[i], reference(&p, &input, &weights, crop, co, y, x));
+                            i += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_identity_kernel_copies_and_relu_clamps() {
+        let p = Params::new(3, 2, 1, 1, 1, true);
+        let mut weights = vec![0.0; 10];
+        weights[4] = 1.0; // centre tap
+        weights[9] = 0.5; // bias
+        let input = [1.0, -2.0, 3.0, -4.0, 5.0, -6.0];
+        let got = cpu(&p, &input, &weights).unwrap();
+        assert_eq!(got, vec![1.5, 0.0, 3.5, 0.0, 5.5, 0.0]);
+    }
+
+    #[test]
+    fn wrong_lengths_are_bad_input() {
+        let p = Params::new(3, 2, 1, 1, 1, false);
+        assert!(matches!(
+            cpu(&p, &[0.0; 5], &[0.0; 10]),
+            Err(crate::Error::BadInput(_))
+        ));
+        assert!(matches!(
+            cpu(&p, &[0.0; 6], &[0.0; 9]),
+            Err(crate::Error::BadInput(_))
+        ));
+    }
+}

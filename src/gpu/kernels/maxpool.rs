@@ -1,0 +1,132 @@
+//! 2x2 max pooling, stride 2: each plane of `width x height` becomes
+//! `width / 2 x height / 2` (an odd last row or column is dropped). Tensors
+//! are `f32` planes one after another. Exact: the GPU and the CPU agree bit
+//! for bit. Shader: `shaders/maxpool.wgsl`.
+
+use rayon::prelude::*;
+
+use crate::Result;
+use crate::gpu::job::Slot;
+use crate::gpu::kernels::nn::{self, check_len};
+use crate::gpu::{Gpu, Kernel, job};
+
+/// Keep in sync with `Params` in shaders/maxpool.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct Params {
+    pub width: u32,
+    pub height: u32,
+    /// Planes in all: crops times channels.
+    pub planes: u32,
+    pub _pad: u32,
+}
+
+impl Params {
+    /// Pooling `planes` planes of `width x height`.
+    pub fn new(width: u32, height: u32, planes: u32) -> Params {
+        Params {
+            width,
+            height,
+            planes,
+            _pad: 0,
+        }
+    }
+
+    /// The output plane's width and height.
+    pub fn out_size(&self) -> (u32, u32) {
+        (self.width / 2, self.height / 2)
+    }
+
+    fn in_plane(&self) -> usize {
+        self.width as usize * self.height as usize
+    }
+
+    fn out_plane(&self) -> usize {
+        let (w, h) = self.out_size();
+        w as usize * h as usize
+    }
+}
+
+/// Runs the kernel on the GPU, several planes per submission.
+pub fn dispatch(gpu: &Gpu, params: &Params, input: &[f32]) -> Result<Vec<f32>> {
+    let (in_plane, out_plane) = (params.in_plane(), params.out_plane());
+    check_len(
+        "maxpool",
+        "input",
+        input.len(),
+        in_plane * params.planes as usize,
+    )?;
+    if out_plane == 0 || params.planes == 0 {
+        return Ok(Vec::new());
+    }
+    let (ow, oh) = params.out_size();
+    let bytes = 4 * (in_plane + out_plane) as u64;
+    nn::batched(gpu, "maxpool", params.planes, bytes, 1, |first, n| {
+        let p = Params {
+            planes: n,
+            ..*params
+        };
+        let from = first as usize * in_plane;
+        let workgroups = job::workgroups(gpu, ow, oh, n)?;
+        job::run(
+            gpu,
+            Kernel::Maxpool,
+            &[
+                Slot::Params(bytemuck::bytes_of(&p)),
+                Slot::Input(nn::words(&input[from..from + n as usize * in_plane])),
+                Slot::Output((n as usize * out_plane) as u64),
+            ],
+            workgroups,
+        )
+    })
+}
+
+/// The CPU twin: the shader's invocation body for every output value.
+pub fn cpu(params: &Params, input: &[f32]) -> Result<Vec<f32>> {
+    let (in_plane, out_plane) = (params.in_plane(), params.out_plane());
+    check_len(
+        "maxpool",
+        "input",
+        input.len(),
+        in_plane * params.planes as usize,
+    )?;
+    let mut output = vec![0.0f32; out_plane * params.planes as usize];
+    if output.is_empty() {
+        return Ok(output);
+    }
+    let w = params.width as usize;
+    let (ow, _) = params.out_size();
+    let ow = ow as usize;
+    output
+        .par_chunks_mut(out_plane)
+        .zip(input.par_chunks(in_plane))
+        .for_each(|(out, inp)| {
+            for (i, o) in out.iter_mut().enumerate() {
+                let (y, x) = (i / ow, i % ow);
+                let base = 2 * y * w + 2 * x;
+                let mut m = inp[base];
+                m = m.max(inp[base + 1]);
+                m = m.max(inp[base + w]);
+                m = m.max(inp[base + w + 1]);
+                *o = m;
+            }
+        });
+    Ok(output)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn takes_the_largest_of_each_block_and_drops_odd_edges() {
+        // 5x3: the last column and the last row are dropped.
+        let input = [
+            1.0, 2.0, 3.0, 9.0, 7.0, //
+            -4.0, 0.5, -1.0, 4.0, 7.0, //
+            8.0, 8.0, 8.0, 8.0, 8.0,
+        ];
+        let p = Params::new(5, 3, 1);
+        assert_eq!(cpu(&p, &input).unwrap(), vec![2.0, 9.0]);
+    }
+}

@@ -1,0 +1,457 @@
+//! Training the reader (feature `train`): candle on the CPU, on plates
+//! generated on the fly by [`PlateSynth`] (deterministic by seed), never on
+//! real photographs. Cross-entropy per slot, AdamW, linear warm-up then a
+//! cosine decay; every `eval_every` steps the batch norm is folded into the
+//! convolutions, the weights are written (so a stopped run leaves a usable
+//! model) and scored on a held-out synthetic set with the inference code
+//! itself (the CPU twins), which checks the export at the same time.
+//!
+//! ```text
+//! PlateSynth::sample(seed, i) --rayon--> jitter crop -> prep::prepare -> [B][1][32][96]
+//!   --conv (im2col of 9 shifted views, matmul) -> BN -> ReLU -> pool, x4
+//!   --dense--> [B][8][37] --log-softmax, NLL per slot--> AdamW step
+//!   every eval_every: fold BN -> Model -> ocr.safetensors -> score held-out set
+//! ```
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use candle_core::{D, DType, Device, Tensor, Var};
+use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+use image::RgbImage;
+use rand::{Rng, SeedableRng};
+use rayon::prelude::*;
+
+use crate::ocr::decode::{self, class_of};
+use crate::ocr::model::{self, CHANNELS, CLASSES, FEATURES, HEIGHT, Model, PAD, SLOTS, WIDTH};
+use crate::ocr::prep;
+use crate::synth_plates::PlateSynth;
+use crate::{Error, Result};
+
+/// Batch-norm momentum of the running statistics, and its epsilon.
+const BN_MOMENTUM: f64 = 0.1;
+const BN_EPS: f64 = 1e-5;
+
+/// What `alpr train-ocr` asks for.
+#[derive(Clone, Debug)]
+pub struct TrainConfig {
+    /// Model folder written (`ocr.safetensors`).
+    pub out: PathBuf,
+    pub seed: u64,
+    pub steps: usize,
+    pub batch: usize,
+    /// Peak learning rate.
+    pub lr: f64,
+    pub warmup: usize,
+    pub eval_every: usize,
+    /// Held-out synthetic plates (generated from a seed derived from `seed`).
+    pub val_size: usize,
+}
+
+fn candle_err(e: candle_core::Error) -> Error {
+    Error::bad_input(format!("training: {e}"))
+}
+
+/// One convolution with its batch norm.
+struct ConvBn {
+    cin: usize,
+    cout: usize,
+    /// `[cout][cin * 9]`.
+    w: Var,
+    gamma: Var,
+    beta: Var,
+    mean: Tensor,
+    var: Tensor,
+}
+
+struct Net {
+    convs: Vec<ConvBn>,
+    /// `[FEATURES][SLOTS * CLASSES]`.
+    dense_w: Var,
+    dense_b: Var,
+}
+
+type CResult<T> = std::result::Result<T, candle_core::Error>;
+
+impl Net {
+    /// He-initialised convolutions and a LeCun-initialised dense layer,
+    /// drawn from `seed` (candle's CPU generator cannot be seeded).
+    fn new(dev: &Device, seed: u64) -> CResult<Net> {
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
+        let mut randn = |shape: (usize, usize), std: f64| -> CResult<Var> {
+            let n = shape.0 * shape.1;
+            let values: Vec<f32> = (0..n)
+                .map(|_| {
+                    // Box-Muller.
+                    let u1: f64 = rng.random_range(f64::EPSILON..1.0);
+                    let u2: f64 = rng.random();
+                    (std * (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
+                })
+                .collect();
+            Var::from_tensor(&Tensor::from_vec(values, shape, dev)?)
+        };
+        let mut convs = Vec::new();
+        for k in 0..CHANNELS.len() {
+            let (cin, cout) = model::conv_channels(k);
+            let (cin, cout) = (cin as usize, cout as usize);
+            let std = (2.0 / (cin * 9) as f64).sqrt();
+            convs.push(ConvBn {
+                cin,
+                cout,
+                w: randn((cout, cin * 9), std)?,
+                gamma: Var::ones(cout, DType::F32, dev)?,
+                beta: Var::zeros(cout, DType::F32, dev)?,
+                mean: Tensor::zeros(cout, DType::F32, dev)?,
+                var: Tensor::ones(cout, DType::F32, dev)?,
+            });
+        }
+        let std = (1.0 / FEATURES as f64).sqrt();
+        Ok(Net {
+            convs,
+            dense_w: randn((FEATURES, SLOTS * CLASSES), std)?,
+            dense_b: Var::zeros(SLOTS * CLASSES, DType::F32, dev)?,
+        })
+    }
+
+    fn vars(&self) -> Vec<Var> {
+        let mut v = Vec::new();
+        for c in &self.convs {
+            v.extend([c.w.clone(), c.gamma.clone(), c.beta.clone()]);
+        }
+        v.extend([self.dense_w.clone(), self.dense_b.clone()]);
+        v
+    }
+
+    /// Training forward pass: logits `[B][SLOTS][CLASSES]`; updates the
+    /// batch norms' running statistics. Activations are kept channel-first
+    /// (`[C][B][H][W]`) so each convolution is one large matrix product.
+    fn forward_train(&mut self, x: &Tensor) -> CResult<Tensor> {
+        let (b, _, h, w) = x.dims4()?;
+        let mut x = x.reshape((1, b, h, w))?;
+        for c in &mut self.convs {
+            let y = conv3x3(&x, c.w.as_tensor(), c.cout)?;
+            let mean = y.mean_keepdim(3)?.mean_keepdim(2)?.mean_keepdim(1)?;
+            let centred = y.broadcast_sub(&mean)?;
+            let var = centred
+                .sqr()?
+                .mean_keepdim(3)?
+                .mean_keepdim(2)?
+                .mean_keepdim(1)?;
+            let norm = centred.broadcast_div(&(var.clone() + BN_EPS)?.sqrt()?)?;
+            let g = c.gamma.as_tensor().reshape((c.cout, 1, 1, 1))?;
+            let beta = c.beta.as_tensor().reshape((c.cout, 1, 1, 1))?;
+            let y = norm.broadcast_mul(&g)?.broadcast_add(&beta)?.relu()?;
+            x = y.max_pool2d(2)?;
+            let m = mean.flatten_all()?.detach();
+            let v = var.flatten_all()?.detach();
+            c.mean = ((&c.mean * (1.0 - BN_MOMENTUM))? + (m * BN_MOMENTUM)?)?;
+            c.var = ((&c.var * (1.0 - BN_MOMENTUM))? + (v * BN_MOMENTUM)?)?;
+        }
+        // [C][B][2][6] -> [B][C * 2 * 6], the inference code's feature order.
+        // No dropout: every step sees new plates, and candle's dropout
+        // masks could not be seeded.
+        x.transpose(0, 1)?
+            .contiguous()?
+            .reshape((b, FEATURES))?
+            .matmul(self.dense_w.as_tensor())?
+            .broadcast_add(self.dense_b.as_tensor())?
+            .reshape((b, SLOTS, CLASSES))
+    }
+
+    /// The inference weights: batch norm folded into each convolution.
+    fn export(&self) -> CResult<Model> {
+        let mut convs = Vec::new();
+        for c in &self.convs {
+            let scale = (c.gamma.as_tensor() / (&c.var + BN_EPS)?.sqrt()?)?;
+            let w =
+                c.w.as_tensor()
+                    .broadcast_mul(&scale.reshape((c.cout, 1))?)?;
+            let bias = (c.beta.as_tensor() - (&c.mean * &scale)?)?;
+            let mut v = w.flatten_all()?.to_vec1::<f32>()?;
+            debug_assert_eq!(v.len(), c.cout * c.cin * 9);
+            v.extend(bias.to_vec1::<f32>()?);
+            convs.push(v);
+        }
+        let mut dense = self.dense_w.as_tensor().flatten_all()?.to_vec1::<f32>()?;
+        dense.extend(self.dense_b.as_tensor().to_vec1::<f32>()?);
+        Ok(Model { convs, dense })
+    }
+}
+
+/// 3x3 convolution, padding 1, no bias, on channel-first `[C][B][H][W]`:
+/// the nine shifted views of the padded input stacked into `[C * 9][B * H *
+/// W]` columns, then one matrix product. Row `ci * 9 + ky * 3 + kx` matches
+/// the weights' `[cout][cin][3][3]`.
+fn conv3x3(x: &Tensor, w: &Tensor, cout: usize) -> CResult<Tensor> {
+    let (c, b, h, wd) = x.dims4()?;
+    let xp = x.pad_with_zeros(2, 1, 1)?.pad_with_zeros(3, 1, 1)?;
+    let mut taps = Vec::with_capacity(9);
+    for ky in 0..3 {
+        for kx in 0..3 {
+            taps.push(xp.narrow(2, ky, h)?.narrow(3, kx, wd)?);
+        }
+    }
+    let cols = Tensor::stack(&taps, 1)?.reshape((c * 9, b * h * wd))?;
+    w.matmul(&cols)?.reshape((cout, b, h, wd))
+}
+
+/// The slot targets of a plate text: its characters' classes, then pads.
+pub fn targets(text: &str) -> [u32; SLOTS] {
+    let mut t = [PAD as u32; SLOTS];
+    for (slot, class) in text.chars().filter_map(class_of).take(SLOTS).enumerate() {
+        t[slot] = class as u32;
+    }
+    t
+}
+
+/// A sample's crop with each edge moved in by 0-4% (deterministic by
+/// `key`): crops from a detector are never exact.
+fn jitter(image: &RgbImage, key: u64) -> RgbImage {
+    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(key ^ 0x9e37_79b9_7f4a_7c15);
+    let (w, h) = image.dimensions();
+    let dx = |rng: &mut rand_pcg::Pcg64Mcg| (w as f32 * rng.random_range(0.0..0.04)) as u32;
+    let dy = |rng: &mut rand_pcg::Pcg64Mcg| (h as f32 * rng.random_range(0.0..0.04)) as u32;
+    let (l, r, t, b) = (dx(&mut rng), dx(&mut rng), dy(&mut rng), dy(&mut rng));
+    if l + r + 8 >= w || t + b + 8 >= h {
+        return image.clone();
+    }
+    image::imageops::crop_imm(image, l, t, w - l - r, h - t - b).to_image()
+}
+
+/// Prepared inputs and slot targets of samples `first..first + n`.
+fn batch(
+    synth: &PlateSynth,
+    seed: u64,
+    first: u64,
+    n: usize,
+    jittered: bool,
+) -> (Vec<f32>, Vec<u32>, Vec<String>) {
+    let samples: Vec<(Vec<f32>, [u32; SLOTS], String)> = (first..first + n as u64)
+        .into_par_iter()
+        .map(|i| {
+            let s = synth.sample(seed, i);
+            let img = if jittered {
+                jitter(&s.image, seed.wrapping_mul(31).wrapping_add(i))
+            } else {
+                s.image
+            };
+            (prep::prepare_rgb(&img), targets(&s.text), s.text)
+        })
+        .collect();
+    let mut x = Vec::with_capacity(n * (HEIGHT * WIDTH) as usize);
+    let mut y = Vec::with_capacity(n * SLOTS);
+    let mut texts = Vec::with_capacity(n);
+    for (xi, yi, t) in samples {
+        x.extend(xi);
+        y.extend(yi);
+        texts.push(t);
+    }
+    (x, y, texts)
+}
+
+/// Held-out scores of exported weights.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Scores {
+    /// Whole plates read exactly.
+    pub plate_acc: f64,
+    /// Mean of `1 - levenshtein / len`, floored at 0.
+    pub char_acc: f64,
+}
+
+/// Scores `model` on prepared inputs with their texts, via the CPU twins.
+pub fn score(model: &Model, x: &[f32], texts: &[String]) -> Result<Scores> {
+    let probs = model.forward(None, x)?;
+    let mut s = Scores::default();
+    for (p, t) in probs.chunks(SLOTS * CLASSES).zip(texts) {
+        let read = decode::decode(p, 1);
+        let t = t.to_ascii_uppercase();
+        s.plate_acc += f64::from(u8::from(read.text == t));
+        s.char_acc += char_accuracy(&read.text, &t);
+    }
+    let n = texts.len().max(1) as f64;
+    s.plate_acc /= n;
+    s.char_acc /= n;
+    Ok(s)
+}
+
+/// `max(0, 1 - levenshtein(read, truth) / len(truth))`, as the scorer does.
+pub fn char_accuracy(read: &str, truth: &str) -> f64 {
+    let (a, b): (Vec<char>, Vec<char>) = (read.chars().collect(), truth.chars().collect());
+    if b.is_empty() {
+        return f64::from(u8::from(a.is_empty()));
+    }
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur.push(
+                (prev[j + 1] + 1)
+                    .min(cur[j] + 1)
+                    .min(prev[j] + usize::from(ca != cb)),
+            );
+        }
+        prev = cur;
+    }
+    (1.0 - prev[b.len()] as f64 / b.len() as f64).max(0.0)
+}
+
+/// The learning rate at `step`: linear warm-up, then cosine to 2% of peak.
+pub fn learning_rate(cfg: &TrainConfig, step: usize) -> f64 {
+    if step < cfg.warmup {
+        return cfg.lr * (step + 1) as f64 / cfg.warmup as f64;
+    }
+    let t = (step - cfg.warmup) as f64 / (cfg.steps - cfg.warmup).max(1) as f64;
+    let floor = 0.02;
+    cfg.lr * (floor + (1.0 - floor) * 0.5 * (1.0 + (std::f64::consts::PI * t.min(1.0)).cos()))
+}
+
+/// Trains, writing `cfg.out/ocr.safetensors` at every evaluation and at the
+/// end; returns the final held-out scores. Progress goes to stderr.
+pub fn train(cfg: &TrainConfig) -> Result<Scores> {
+    let dev = Device::Cpu;
+    let synth = PlateSynth::new()?;
+    let mut net = Net::new(&dev, cfg.seed).map_err(candle_err)?;
+    let params = ParamsAdamW {
+        lr: cfg.lr,
+        weight_decay: 1e-4,
+        ..Default::default()
+    };
+    let mut opt = AdamW::new(net.vars(), params).map_err(candle_err)?;
+    let val_seed = cfg.seed ^ 0x005e_ed0f_ba11_d47a;
+    let (val_x, _, val_texts) = batch(&synth, val_seed, 0, cfg.val_size, false);
+    eprintln!(
+        "train-ocr: {} parameters, {:.1} MFLOPs/crop, {} steps of {}, seed {}, {} held-out plates",
+        model::parameter_count(),
+        2.0 * model::multiply_adds() as f64 / 1e6,
+        cfg.steps,
+        cfg.batch,
+        cfg.seed,
+        cfg.val_size
+    );
+    let started = Instant::now();
+    let (mut loss_sum, mut acc_sum, mut seen) = (0.0f64, 0.0f64, 0usize);
+    let mut last = Scores::default();
+    let mut data_s = 0.0;
+    // Plates are made on the rayon pool by a producer thread, a batch
+    // ahead, while candle trains on the previous one.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<f32>, Vec<u32>)>(2);
+    let producer = {
+        let (seed, size, steps) = (cfg.seed, cfg.batch, cfg.steps);
+        let synth = PlateSynth::new()?;
+        std::thread::spawn(move || {
+            for step in 0..steps {
+                let (x, y, _) = batch(&synth, seed, (step * size) as u64, size, true);
+                if tx.send((x, y)).is_err() {
+                    return;
+                }
+            }
+        })
+    };
+    for step in 0..cfg.steps {
+        let lr = learning_rate(cfg, step);
+        opt.set_learning_rate(lr);
+        let t = Instant::now();
+        let (x, y) = rx
+            .recv()
+            .map_err(|_| Error::bad_input("training: the plate generator stopped"))?;
+        data_s += t.elapsed().as_secs_f64();
+        let (loss, acc) = (|| -> CResult<(f32, f32)> {
+            let x = Tensor::from_vec(x, (cfg.batch, 1, HEIGHT as usize, WIDTH as usize), &dev)?;
+            let y = Tensor::from_vec(y, cfg.batch * SLOTS, &dev)?;
+            let logits = net.forward_train(&x)?;
+            let flat = logits.reshape((cfg.batch * SLOTS, CLASSES))?;
+            let logp = candle_nn::ops::log_softmax(&flat, D::Minus1)?;
+            let loss = candle_nn::loss::nll(&logp, &y)?;
+            opt.backward_step(&loss)?;
+            let hits = flat
+                .argmax(D::Minus1)?
+                .eq(&y)?
+                .to_dtype(DType::F32)?
+                .mean_all()?;
+            Ok((loss.to_scalar::<f32>()?, hits.to_scalar::<f32>()?))
+        })()
+        .map_err(candle_err)?;
+        if !loss.is_finite() {
+            return Err(Error::bad_input(format!(
+                "training diverged at step {step} (loss {loss})"
+            )));
+        }
+        loss_sum += f64::from(loss);
+        acc_sum += f64::from(acc);
+        seen += 1;
+        let done = step + 1 == cfg.steps;
+        if (step + 1) % cfg.eval_every == 0 || done {
+            let model = net.export().map_err(candle_err)?;
+            model.save(&cfg.out)?;
+            last = score(&model, &val_x, &val_texts)?;
+            eprintln!(
+                "step {:>6}  lr {lr:.2e}  loss {:.4}  slot acc {:.3}  held-out plate {:.3} char {:.3}  {:.0} s ({:.0} s waiting for plates)",
+                step + 1,
+                loss_sum / seen as f64,
+                acc_sum / seen as f64,
+                last.plate_acc,
+                last.char_acc,
+                started.elapsed().as_secs_f64(),
+                data_s
+            );
+            (loss_sum, acc_sum, seen) = (0.0, 0.0, 0);
+        }
+    }
+    drop(rx);
+    let _ = producer.join();
+    Ok(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_pad_the_tail() {
+        let t = targets("ab-1");
+        assert_eq!(&t[..3], &[10, 11, 1]);
+        assert!(t[3..].iter().all(|&c| c == PAD as u32));
+    }
+
+    #[test]
+    fn the_schedule_warms_up_then_decays() {
+        let cfg = TrainConfig {
+            out: PathBuf::new(),
+            seed: 0,
+            steps: 1000,
+            batch: 1,
+            lr: 1e-3,
+            warmup: 100,
+            eval_every: 100,
+            val_size: 1,
+        };
+        assert!(learning_rate(&cfg, 0) < learning_rate(&cfg, 50));
+        assert!((learning_rate(&cfg, 100) - 1e-3).abs() < 1e-9);
+        assert!(learning_rate(&cfg, 999) < 1e-4);
+    }
+
+    #[test]
+    fn conv3x3_matches_the_cpu_kernel() {
+        use crate::gpu::kernels::conv2d;
+        let dev = Device::Cpu;
+        let (b, c, h, w, cout) = (2, 3, 5, 7, 4);
+        let xs: Vec<f32> = (0..b * c * h * w)
+            .map(|i| ((i * 37 % 11) as f32 - 5.0) / 3.0)
+            .collect();
+        let ws: Vec<f32> = (0..cout * c * 9)
+            .map(|i| ((i * 13 % 7) as f32 - 3.0) / 5.0)
+            .collect();
+        let x = Tensor::from_vec(xs.clone(), (b, c, h, w), &dev).unwrap();
+        let x = x.transpose(0, 1).unwrap().contiguous().unwrap();
+        let wt = Tensor::from_vec(ws.clone(), (cout, c * 9), &dev).unwrap();
+        let got = conv3x3(&x, &wt, cout).unwrap().transpose(0, 1).unwrap();
+        let got = got.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let mut weights = ws;
+        weights.extend(vec![0.0; cout]);
+        let p = conv2d::Params::new(w as u32, h as u32, c as u32, cout as u32, b as u32, false);
+        let want = conv2d::cpu(&p, &xs, &weights).unwrap();
+        for (g, w) in got.iter().zip(&want) {
+            assert!((g - w).abs() < 1e-4, "{g} vs {w}");
+        }
+    }
+}

@@ -8,6 +8,7 @@ mod bench;
 mod bench_ocr;
 mod demo;
 mod hits;
+mod ingest;
 pub mod login;
 mod query;
 mod read_crops;
@@ -84,6 +85,11 @@ pub enum Command {
     /// Hot-list alerts and their verification by a person.
     #[command(subcommand)]
     Hits(hits::HitsCommand),
+    /// Read photos, archives and video into the store (resumable).
+    Ingest(Box<ingest::IngestArgs>),
+    /// The camera registry.
+    #[command(subcommand)]
+    Cameras(ingest::CamerasCommand),
     /// Read plate crops with the OCR model: one JSON line per crop.
     ReadCrops(read_crops::ReadCropsArgs),
     /// Train the OCR model on generated plates (built with --features train).
@@ -215,7 +221,7 @@ pub struct DemoArgs {
     pub reads: u64,
 }
 
-fn parse_key_value(s: &str) -> Result<(String, String), String> {
+pub(crate) fn parse_key_value(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
         _ => Err(format!("expected NAME=VALUE, got '{s}'")),
@@ -266,6 +272,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Release(cmd) => runtime.block_on(release::run(&cmd)),
         Command::Hotlist(cmd) => runtime.block_on(hits::hotlist(&cmd)),
         Command::Hits(cmd) => hits::run(&cmd),
+        Command::Ingest(args) => ingest::run(&args),
+        Command::Cameras(cmd) => ingest::cameras(&cmd),
         Command::ReadCrops(args) => read_crops::run(&args),
         #[cfg(feature = "train")]
         Command::TrainOcr(args) => train_ocr::run(&args),

@@ -14,7 +14,8 @@ pub const EXIT_SKIPPED: u8 = 3;
 const EXIT_CODES: &str = "\
 Output: one JSON line per image on stdout,
   {\"image\": PATH, \"ms\": T, \"plates\": [{\"box\": [x, y, w, h],
-   \"confidence\": C}, ...]} with plates best first.
+   \"confidence\": C, \"text\": T, \"candidates\": [{\"text\": T,
+   \"confidence\": C}, ...]}, ...]} with plates best first.
 Exit codes:
   0  every input was processed
   1  failure while running (GPU failure, stdout closed)
@@ -35,6 +36,9 @@ pub struct RecognizeArgs {
     /// Most plate candidates reported per image.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub max_candidates: u32,
+    /// Read with the OCR weights in this folder instead of the built-in ones.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
 }
 
 /// Runs `alpr recognize`.
@@ -43,6 +47,11 @@ pub fn run(args: &RecognizeArgs) -> anyhow::Result<ExitCode> {
         crate::Error::GpuUnavailable(m) => crate::Error::bad_input(format!("GPU unavailable: {m}")),
         other => other,
     })?;
+    let ocr = match &args.model {
+        Some(dir) => crate::ocr::Reader::load(dir)?,
+        None => crate::ocr::Reader::embedded()?,
+    };
+    let reader = recognize::PlateReader::new(gpu, ocr)?;
     let (files, errors) = recognize::discover(&args.paths);
     let mut skipped = 0usize;
     for e in &errors {
@@ -53,11 +62,8 @@ pub fn run(args: &RecognizeArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut done = 0usize;
     let mut write_error = None;
-    recognize::recognize_files(
-        &files,
-        gpu.as_ref(),
-        args.max_candidates as usize,
-        |outcome| match outcome {
+    recognize::recognize_files(&files, &reader, args.max_candidates as usize, |outcome| {
+        match outcome {
             Ok(r) => {
                 done += 1;
                 if write_error.is_none()
@@ -70,14 +76,18 @@ pub fn run(args: &RecognizeArgs) -> anyhow::Result<ExitCode> {
                 skipped += 1;
                 eprintln!("alpr: skipped: {e}");
             }
-        },
-    );
+        }
+    });
     if let Some(e) = write_error {
         return Err(anyhow::Error::new(e).context("writing to stdout"));
     }
     eprintln!(
         "alpr: recognize: {done} images processed, {skipped} inputs skipped{}",
-        if gpu.is_some() { " (GPU)" } else { " (CPU)" }
+        if reader.gpu().is_some() {
+            " (GPU)"
+        } else {
+            " (CPU)"
+        }
     );
     Ok(if skipped == 0 {
         ExitCode::SUCCESS

@@ -17,6 +17,7 @@ pub mod chars;
 pub mod decode;
 pub mod detect;
 pub mod morph;
+pub mod plate_reader;
 pub mod reader;
 
 use std::path::{Path, PathBuf};
@@ -25,23 +26,29 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::gpu::Gpu;
 use crate::{Error, Result};
 
 pub use detect::{PlateBox, detect};
+pub use plate_reader::{BoxRead, PlateReader};
 
 /// Files decoded and searched at once.
 pub const CHUNK: usize = 16;
 
 /// What was found in one image.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Recognition {
     /// The file, as discovered.
     pub path: PathBuf,
     /// Wall time spent on this file (decode and detect), milliseconds.
     pub ms: f64,
-    /// Candidates, best first.
-    pub plates: Vec<PlateBox>,
+    /// Candidates with their readings, best first.
+    pub plates: Vec<BoxRead>,
+}
+
+#[derive(Serialize)]
+struct JsonCandidate {
+    text: String,
+    confidence: f64,
 }
 
 #[derive(Serialize)]
@@ -49,6 +56,12 @@ struct JsonPlate {
     #[serde(rename = "box")]
     bbox: [u32; 4],
     confidence: f64,
+    text: String,
+    candidates: Vec<JsonCandidate>,
+}
+
+fn round3(v: f32) -> f64 {
+    (f64::from(v) * 1000.0).round() / 1000.0
 }
 
 #[derive(Serialize)]
@@ -59,8 +72,9 @@ struct JsonLine<'a> {
 }
 
 impl Recognition {
-    /// One JSON line, as `score-plates` reads it:
-    /// `{"image": ..., "ms": ..., "plates": [{"box": [x, y, w, h], "confidence": c}]}`.
+    /// One JSON line, as `score-plates` reads it: `{"image": ..., "ms": ...,
+    /// "plates": [{"box": [x, y, w, h], "confidence": c, "text": t,
+    /// "candidates": [{"text": t, "confidence": c}, ...]}]}`.
     pub fn to_json_line(&self) -> String {
         let image = self.path.to_string_lossy();
         let line = JsonLine {
@@ -70,8 +84,18 @@ impl Recognition {
                 .plates
                 .iter()
                 .map(|p| JsonPlate {
-                    bbox: [p.x, p.y, p.w, p.h],
-                    confidence: (f64::from(p.confidence) * 1000.0).round() / 1000.0,
+                    bbox: [p.bbox.x, p.bbox.y, p.bbox.w, p.bbox.h],
+                    confidence: round3(p.score),
+                    text: p.read.text.clone(),
+                    candidates: p
+                        .read
+                        .candidates
+                        .iter()
+                        .map(|c| JsonCandidate {
+                            text: c.text.clone(),
+                            confidence: round3(c.confidence),
+                        })
+                        .collect(),
                 })
                 .collect(),
         };
@@ -115,11 +139,11 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<Error>) {
     }
 }
 
-/// Decodes one file and finds up to `max` plates in it.
-pub fn recognize_file(path: &Path, gpu: Option<&Gpu>, max: usize) -> Result<Recognition> {
+/// Decodes one file, finds up to `max` plates in it and reads them.
+pub fn recognize_file(path: &Path, reader: &PlateReader, max: usize) -> Result<Recognition> {
     let started = Instant::now();
     let frame = decode::decode_file(path)?;
-    let plates = detect(&frame, gpu, max)?;
+    let plates = reader.read_all(&[&frame], max)?.pop().unwrap_or_default();
     Ok(Recognition {
         path: path.to_path_buf(),
         ms: started.elapsed().as_secs_f64() * 1000.0,
@@ -131,14 +155,14 @@ pub fn recognize_file(path: &Path, gpu: Option<&Gpu>, max: usize) -> Result<Reco
 /// handing each outcome to `each` in input order.
 pub fn recognize_files(
     files: &[PathBuf],
-    gpu: Option<&Gpu>,
+    reader: &PlateReader,
     max: usize,
     mut each: impl FnMut(Result<Recognition>),
 ) {
     for chunk in files.chunks(CHUNK) {
         let outcomes: Vec<Result<Recognition>> = chunk
             .par_iter()
-            .map(|path| recognize_file(path, gpu, max))
+            .map(|path| recognize_file(path, reader, max))
             .collect();
         outcomes.into_iter().for_each(&mut each);
     }

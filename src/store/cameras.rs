@@ -29,7 +29,10 @@ pub fn parse_csv(path: &Path) -> Result<Vec<Camera>> {
         .map(|(_, h)| h.split(',').map(|f| f.trim().to_lowercase()).collect())
         .unwrap_or_default();
     if header != HEADER {
-        return Err(bad(1, format!("expected the header '{}'", HEADER.join(","))));
+        return Err(bad(
+            1,
+            format!("expected the header '{}'", HEADER.join(",")),
+        ));
     }
     let mut out: Vec<Camera> = Vec::new();
     for (i, line) in lines {
@@ -39,11 +42,21 @@ pub fn parse_csv(path: &Path) -> Result<Vec<Camera>> {
         }
         let f: Vec<&str> = line.split(',').map(str::trim).collect();
         if f.len() != HEADER.len() {
-            return Err(bad(n, format!("{} fields, expected {}", f.len(), HEADER.len())));
+            return Err(bad(
+                n,
+                format!("{} fields, expected {}", f.len(), HEADER.len()),
+            ));
         }
         let id = f[0];
-        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
-            return Err(bad(n, format!("'{id}' is not a camera id (letters, digits, - _ .)")));
+        if id.is_empty()
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            return Err(bad(
+                n,
+                format!("'{id}' is not a camera id (letters, digits, - _ .)"),
+            ));
         }
         if out.iter().any(|c| c.camera_id == id) {
             return Err(bad(n, format!("camera '{id}' is listed twice")));

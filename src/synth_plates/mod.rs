@@ -18,6 +18,7 @@ mod fonts;
 mod geometry;
 mod layout;
 mod render;
+mod scene;
 mod styles;
 mod text;
 
@@ -25,6 +26,8 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
 use crate::error::Result;
+
+pub use scene::Scene;
 
 /// One synthetic crop and its truth.
 #[derive(Debug, Clone)]

@@ -6,6 +6,7 @@ mod common;
 mod crash;
 mod gpu;
 mod ingest;
+mod ingest_cli;
 mod interop;
 mod ocr;
 mod recognize;

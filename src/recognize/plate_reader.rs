@@ -1,0 +1,157 @@
+//! Localiser plus reader: every candidate box of a frame is cropped (with
+//! the margin the reader was trained on), read by the OCR network in one
+//! batch across frames, and ranked by how plate-like the box is and how
+//! sure the reading is.
+//!
+//! ```text
+//! frames --detect (GPU kernels or CPU twins)--> boxes --crop + margin, gray-->
+//!   --ocr::Reader::read_batch (all crops of all frames)--> text, top-10, per-char
+//!   --rank: box score x read confidence--> plates best first
+//! ```
+
+use image::GrayImage;
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use super::detect::{PlateBox, detect};
+use super::reader::{FoundPlate, FrameReader, crop_jpeg};
+use crate::Result;
+use crate::gpu::{Gpu, Planes};
+use crate::ocr::{self, PlateRead};
+
+/// Boxes read per frame.
+pub const BOXES_PER_FRAME: usize = 8;
+/// Reads below this confidence are not stored as reads by ingest (they
+/// still appear, ranked low, in `alpr recognize`).
+pub const MIN_READ_CONFIDENCE: f32 = 0.2;
+/// Margin added around a box before reading, as a fraction of its width
+/// and height (the reader is trained on crops with loose margins).
+const MARGIN: (f32, f32) = (0.06, 0.12);
+
+/// A box and what the reader made of it.
+#[derive(Debug, Clone)]
+pub struct BoxRead {
+    pub bbox: PlateBox,
+    pub read: PlateRead,
+    /// Box score times read confidence: the ranking key.
+    pub score: f32,
+}
+
+/// Finds and reads plates.
+pub struct PlateReader {
+    gpu: Option<Gpu>,
+    ocr: ocr::Reader,
+    version: String,
+}
+
+impl PlateReader {
+    /// A reader using `gpu` (or the CPU twins) and the OCR weights `ocr`.
+    pub fn new(gpu: Option<Gpu>, ocr: ocr::Reader) -> Result<PlateReader> {
+        let weights = ocr.model().to_bytes()?;
+        let digest = hex::encode(Sha256::digest(&weights));
+        Ok(PlateReader {
+            gpu,
+            ocr,
+            version: format!("alpr-{}/ocr-{}", env!("CARGO_PKG_VERSION"), &digest[..12]),
+        })
+    }
+
+    pub fn gpu(&self) -> Option<&Gpu> {
+        self.gpu.as_ref()
+    }
+
+    /// Up to `max` candidate boxes of every frame with their readings,
+    /// best first.
+    pub fn read_all(&self, frames: &[&Planes], max: usize) -> Result<Vec<Vec<BoxRead>>> {
+        let boxes: Vec<Vec<PlateBox>> = frames
+            .par_iter()
+            .map(|f| detect(f, self.gpu.as_ref(), max))
+            .collect::<Result<_>>()?;
+        let crops: Vec<GrayImage> = frames
+            .par_iter()
+            .zip(boxes.par_iter())
+            .flat_map_iter(|(f, bs)| bs.iter().map(|b| gray_crop(f, b)).collect::<Vec<_>>())
+            .collect();
+        let mut reads = self.ocr.read_batch(self.gpu.as_ref(), &crops)?.into_iter();
+        Ok(boxes
+            .into_iter()
+            .map(|bs| {
+                let mut out: Vec<BoxRead> = bs
+                    .into_iter()
+                    .filter_map(|bbox| {
+                        let read = reads.next()?;
+                        let score = bbox.confidence.max(0.05) * read.confidence;
+                        Some(BoxRead { bbox, read, score })
+                    })
+                    .collect();
+                out.sort_by(|a, b| b.score.total_cmp(&a.score));
+                out
+            })
+            .collect())
+    }
+}
+
+impl FrameReader for PlateReader {
+    fn model_version(&self) -> String {
+        self.version.clone()
+    }
+
+    fn read(&self, frames: &[&Planes]) -> Result<Vec<Vec<FoundPlate>>> {
+        let all = self.read_all(frames, BOXES_PER_FRAME)?;
+        Ok(frames
+            .iter()
+            .zip(all)
+            .map(|(frame, reads)| {
+                let mut kept: Vec<FoundPlate> = Vec::new();
+                for r in reads {
+                    let text = r.read.text.clone();
+                    if text.len() < 2
+                        || r.read.confidence < MIN_READ_CONFIDENCE
+                        || kept
+                            .iter()
+                            .any(|k| k.text == text || overlaps(&k.bbox, &r.bbox))
+                    {
+                        continue;
+                    }
+                    kept.push(FoundPlate {
+                        bbox: r.bbox,
+                        text,
+                        confidence: r.read.confidence,
+                        alternates: r
+                            .read
+                            .candidates
+                            .iter()
+                            .skip(1)
+                            .map(|c| (c.text.clone(), c.confidence))
+                            .collect(),
+                        char_confidence: r.read.char_confidences.clone(),
+                        region: None,
+                        crop_jpeg: crop_jpeg(frame, &r.bbox, 85),
+                    });
+                }
+                kept
+            })
+            .collect())
+    }
+}
+
+fn overlaps(a: &PlateBox, b: &PlateBox) -> bool {
+    a.iou(b) > 0.3
+}
+
+/// The box plus [`MARGIN`], clamped to the frame, as 8-bit luma.
+fn gray_crop(frame: &Planes, b: &PlateBox) -> GrayImage {
+    let (fw, fh) = (frame.width() as i64, frame.height() as i64);
+    let mx = (b.w as f32 * MARGIN.0) as i64;
+    let my = (b.h as f32 * MARGIN.1) as i64;
+    let x0 = (b.x as i64 - mx).clamp(0, fw - 1);
+    let y0 = (b.y as i64 - my).clamp(0, fh - 1);
+    let x1 = (b.x as i64 + b.w as i64 + mx).clamp(x0 + 1, fw);
+    let y1 = (b.y as i64 + b.h as i64 + my).clamp(y0 + 1, fh);
+    let px = frame.plane(0);
+    GrayImage::from_fn((x1 - x0) as u32, (y1 - y0) as u32, |x, y| {
+        let [r, g, bl, _] = px[((y0 + y as i64) * fw + x0 + x as i64) as usize].to_le_bytes();
+        // BT.601 luma, integer.
+        image::Luma([((77 * r as u32 + 150 * g as u32 + 29 * bl as u32) >> 8) as u8])
+    })
+}

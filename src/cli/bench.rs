@@ -87,3 +87,99 @@ pub fn detect(paths: &[PathBuf], runs: usize, mode: GpuMode) -> anyhow::Result<E
     );
     Ok(ExitCode::SUCCESS)
 }
+
+/// `alpr bench ingest`: generated 1080p JPEG frames with plates, ingested
+/// end to end (decode, detect, read, write, ledger) into a throwaway store,
+/// first on a one-thread pool, then on every core.
+pub fn ingest(count: usize, mode: GpuMode) -> anyhow::Result<ExitCode> {
+    use crate::audit::Access;
+    use crate::audit::access::{Action, Role};
+    use crate::audit::catalog::Catalog;
+    use crate::audit::users::{self, Credentials, NewUser};
+    use crate::ingest::{Config, context::Rules};
+
+    let dir = tempfile_dir()?;
+    let synth = crate::synth_plates::PlateSynth::new()?;
+    let input = dir.join("in");
+    std::fs::create_dir_all(&input)?;
+    (0..count)
+        .into_par_iter()
+        .try_for_each(|i| -> anyhow::Result<()> {
+            let scene = synth.scene(2026, i as u64, 1920, 1080);
+            let mut jpeg = Vec::new();
+            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85)
+                .encode_image(&scene.image)?;
+            std::fs::write(input.join(format!("f{i:04}.jpg")), jpeg)?;
+            std::fs::write(
+                input.join(format!("f{i:04}.json")),
+                format!(
+                    "{{\"ts\": \"2026-10-01T{:02}:{:02}:00Z\"}}",
+                    i / 60 % 24,
+                    i % 60
+                ),
+            )?;
+            Ok(())
+        })?;
+    let password = "bench password, thrown away";
+    let gpu = Gpu::new(mode)?;
+    let device = if gpu.is_some() {
+        "GPU kernels"
+    } else {
+        "CPU kernels"
+    };
+    let reader = recognize::PlateReader::new(gpu, crate::ocr::Reader::embedded()?)?;
+    let mut rows = Vec::new();
+    for threads in [1, rayon::current_num_threads()] {
+        let store = Store::create(dir.join(format!("store-{threads}")))?;
+        let catalog = Catalog::create(&store)?;
+        let today = chrono::Utc::now().date_naive();
+        catalog.transaction(|tx| {
+            let user = NewUser {
+                name: "bench".into(),
+                organisation: "bench".into(),
+                role: Role::Administrator,
+                trained_on: Some(today),
+                training_expires: today.checked_add_days(chrono::Days::new(1)),
+            };
+            users::add_in(tx, &user, password, "bench", chrono::Utc::now())
+        })?;
+        let creds = Credentials {
+            user: "bench".into(),
+            password: password.into(),
+        };
+        let access = Access::login(&store, &creds, Action::Ingest)?;
+        let config = Config {
+            inputs: vec![input.clone()],
+            rules: Rules {
+                camera: Some("BENCH".into()),
+                ..Rules::default()
+            },
+            fps: 5.0,
+            reprocess: false,
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()?;
+        let t = Instant::now();
+        let summary =
+            pool.install(|| crate::ingest::run(&access, &store, &config, &reader, &|_| {}))?;
+        let secs = t.elapsed().as_secs_f64();
+        rows.push((threads, summary.frames, summary.reads, secs));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    println!("{count} generated 1920x1080 JPEG frames with one plate each, {device}, end to end");
+    for (threads, frames, reads, secs) in rows {
+        println!(
+            "{threads} thread(s): {:.2} images/s ({:.2} per core), {frames} frames, {reads} reads, {secs:.1} s",
+            frames as f64 / secs,
+            frames as f64 / secs / threads as f64
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn tempfile_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("alpr-bench-ingest-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}

@@ -65,6 +65,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let (synth, _) = tokio::task::block_in_place(|| {
         super::synth::generate(&synth_args, &store, Some(&maintainer))
     })?;
+    tokio::task::block_in_place(|| ingest_samples(&store, &admin, &args.samples))?;
     let truths = synth.truths();
     let first = truths
         .incidents
@@ -268,4 +269,70 @@ fn demo_users(root: &Path) -> anyhow::Result<(Credentials, Credentials)> {
             password: analyst_pw,
         },
     ))
+}
+
+/// Imports the sample hot list and ingests the sample photos and footage,
+/// printing what ingest found and the alerts waiting for a person.
+fn ingest_samples(store: &Store, admin: &Credentials, samples: &Path) -> anyhow::Result<()> {
+    use crate::ingest::context::{GpsTrack, Rules};
+    let access = &Access::login(store, admin, Action::ImportHotlist)?;
+    let hotlist = samples.join("hotlist.csv");
+    let rt = tokio::runtime::Builder::new_current_thread().build()?;
+    let imported = rt.block_on(crate::audit::alerts::import_hotlist(
+        access,
+        store,
+        &hotlist,
+        "demo-stolen",
+    ))?;
+    println!(
+        "\n== Hot list {}: {} entries, {} past reads flagged",
+        hotlist.display(),
+        imported.entries,
+        imported.retro_hits
+    );
+    let inputs = samples.join("ingest");
+    println!(
+        "\n== Ingest {} (photos with sidecars, patrol footage with a GPS track)\n   alpr ingest {} \
+         --store {} --user {DEMO_ADMIN} --camera-rule '*patrol*=UNIT-7' \
+         --video-start 2026-10-02T18:00:00Z --gps-track {}",
+        inputs.display(),
+        inputs.display(),
+        store.root().display(),
+        samples.join("unit7-track.csv").display()
+    );
+    let config = crate::ingest::Config {
+        inputs: vec![inputs],
+        rules: Rules {
+            camera_rules: vec![("*patrol*".into(), "UNIT-7".into())],
+            video_start: "2026-10-02T18:00:00Z".parse().ok(),
+            track: Some(GpsTrack::load(&samples.join("unit7-track.csv"))?),
+            registry: crate::store::cameras::load(store)?,
+            ..Rules::default()
+        },
+        fps: 5.0,
+        reprocess: false,
+    };
+    let reader = crate::recognize::PlateReader::new(
+        crate::gpu::Gpu::new(crate::gpu::GpuMode::Auto)?,
+        crate::ocr::Reader::embedded()?,
+    )?;
+    let ingester = Access::login(store, admin, Action::Ingest)?;
+    let s = crate::ingest::run(&ingester, store, &config, &reader, &|_| {})?;
+    println!(
+        "   {} sources ({} already ingested), {} frames, {} reads, {} hot-list alerts, {} skipped",
+        s.sources,
+        s.already_done,
+        s.frames,
+        s.reads,
+        s.alerts,
+        s.skipped.len()
+    );
+    for (what, why) in &s.skipped {
+        println!("   skipped {what}: {why}");
+    }
+    println!(
+        "   (the plates drawn in the photos are listed in {})",
+        samples.join("ingest-labels.csv").display()
+    );
+    Ok(())
 }

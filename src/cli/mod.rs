@@ -16,6 +16,7 @@ mod recognize;
 mod release;
 mod retention;
 mod synth;
+mod synth_frames;
 mod synth_plates;
 #[cfg(feature = "train")]
 mod train_ocr;
@@ -97,6 +98,8 @@ pub enum Command {
     TrainOcr(train_ocr::TrainOcrArgs),
     /// Generate synthetic plate crops and labels (training data for the reader).
     SynthPlates(synth_plates::SynthPlatesArgs),
+    /// Generate camera frames with plates (and a clip) to try ingest on.
+    SynthFrames(synth_frames::SynthFramesArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -177,6 +180,15 @@ pub enum BenchWhat {
         #[arg(long, value_enum, default_value_t = crate::gpu::GpuMode::Off)]
         gpu: crate::gpu::GpuMode,
     },
+    /// Ingest end to end: generated 1080p JPEGs, images/s per core.
+    Ingest {
+        /// Frames to generate and ingest.
+        #[arg(long, default_value_t = 48)]
+        count: usize,
+        /// Where the image kernels run.
+        #[arg(long, value_enum, default_value_t = crate::gpu::GpuMode::Off)]
+        gpu: crate::gpu::GpuMode,
+    },
     /// The plate reader: ms per plate after decode, by batch size.
     Ocr {
         /// Crop images or folders (none: 256 generated crops).
@@ -219,6 +231,9 @@ pub struct DemoArgs {
     /// Reads to generate.
     #[arg(long, default_value_t = 300_000)]
     pub reads: u64,
+    /// The bundled samples (photos, footage, hot list) to ingest.
+    #[arg(long, default_value = "data-samples")]
+    pub samples: PathBuf,
 }
 
 pub(crate) fn parse_key_value(s: &str) -> Result<(String, String), String> {
@@ -262,6 +277,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(BenchArgs {
             what: BenchWhat::Detect { paths, runs, gpu },
         }) => bench::detect(&paths, runs, gpu),
+        Command::Bench(BenchArgs {
+            what: BenchWhat::Ingest { count, gpu },
+        }) => bench::ingest(count, gpu),
         Command::Demo(args) => runtime.block_on(demo::run(&args)),
         Command::Recognize(args) => recognize::run(&args),
         Command::Admin(admin::AdminCommand::Init(args)) => admin::init(&args),
@@ -287,6 +305,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
         }) => bench_ocr::run(&paths, model.as_deref(), runs, gpu),
         Command::SynthPlates(args) => synth_plates::run(&args).map(|_| ExitCode::SUCCESS),
+        Command::SynthFrames(args) => synth_frames::run(&args).map(|_| ExitCode::SUCCESS),
     }
 }
 

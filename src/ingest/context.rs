@@ -363,6 +363,91 @@ mod tests {
         );
     }
 
+    /// A JPEG with an EXIF APP1 segment holding `fields`.
+    fn jpeg_with_exif(fields: &[exif::Field]) -> Vec<u8> {
+        let mut w = exif::experimental::Writer::new();
+        for f in fields {
+            w.push_field(f);
+        }
+        let mut tiff = std::io::Cursor::new(Vec::new());
+        w.write(&mut tiff, false).unwrap();
+        let tiff = tiff.into_inner();
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new(&mut jpeg)
+            .encode_image(&image::RgbImage::new(8, 8))
+            .unwrap();
+        let mut out = vec![0xFF, 0xD8, 0xFF, 0xE1];
+        out.extend_from_slice(&((tiff.len() + 8) as u16).to_be_bytes());
+        out.extend_from_slice(b"Exif\0\0");
+        out.extend_from_slice(&tiff);
+        out.extend_from_slice(&jpeg[2..]);
+        out
+    }
+
+    fn ascii(tag: exif::Tag, ifd: exif::In, s: &str) -> exif::Field {
+        exif::Field {
+            tag,
+            ifd_num: ifd,
+            value: exif::Value::Ascii(vec![s.as_bytes().to_vec()]),
+        }
+    }
+
+    fn dms(tag: exif::Tag, deg: u32, min: u32, sec_x100: u32) -> exif::Field {
+        let r = |num, denom| exif::Rational { num, denom };
+        exif::Field {
+            tag,
+            ifd_num: exif::In::PRIMARY,
+            value: exif::Value::Rational(vec![r(deg, 1), r(min, 1), r(sec_x100, 100)]),
+        }
+    }
+
+    #[test]
+    fn exif_time_gps_and_zones() {
+        use exif::{In, Tag};
+        let time = ascii(Tag::DateTimeOriginal, In::PRIMARY, "2026:10:02 08:15:30");
+        let fields = vec![
+            time.clone(),
+            ascii(Tag::GPSLatitudeRef, In::PRIMARY, "N"),
+            dms(Tag::GPSLatitude, 34, 1, 3000),
+            ascii(Tag::GPSLongitudeRef, In::PRIMARY, "W"),
+            dms(Tag::GPSLongitude, 117, 17, 4500),
+        ];
+        let jpeg = jpeg_with_exif(&fields);
+        let r = Rules::default();
+        let e = r.photo_time("a.jpg", &jpeg, None).unwrap_err().to_string();
+        assert!(e.contains("--exif-offset"), "{e}");
+        let r = Rules {
+            exif_offset: Some(parse_offset("-07:00").unwrap()),
+            ..Rules::default()
+        };
+        let (ts, gps) = r.photo_time("a.jpg", &jpeg, None).unwrap();
+        assert_eq!(
+            DateTime::<Utc>::from_timestamp_micros(ts)
+                .unwrap()
+                .to_rfc3339(),
+            "2026-10-02T15:15:30+00:00"
+        );
+        let (lat, lon) = gps.unwrap();
+        assert!(
+            (lat - (34.0 + 1.0 / 60.0 + 30.0 / 3600.0)).abs() < 1e-9,
+            "{lat}"
+        );
+        assert!(
+            (lon + (117.0 + 17.0 / 60.0 + 45.0 / 3600.0)).abs() < 1e-9,
+            "{lon}"
+        );
+        // A zone written by the camera wins over the flag.
+        let with_zone =
+            jpeg_with_exif(&[time, ascii(Tag::OffsetTimeOriginal, In::PRIMARY, "+02:00")]);
+        let (ts, _) = r.photo_time("b.jpg", &with_zone, None).unwrap();
+        assert_eq!(
+            DateTime::<Utc>::from_timestamp_micros(ts)
+                .unwrap()
+                .to_rfc3339(),
+            "2026-10-02T06:15:30+00:00"
+        );
+    }
+
     #[test]
     fn a_track_interpolates_and_knows_its_limits() {
         let dir = tempfile::tempdir().unwrap();

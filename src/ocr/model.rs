@@ -196,6 +196,18 @@ impl Model {
         Ok(Model { convs, dense })
     }
 
+    /// SHA-256 (hex) of the weights in their fixed order: the model's
+    /// identity. (The file's bytes are not: its JSON header's key order
+    /// varies from one export to the next.)
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for v in self.convs.iter().flatten().chain(&self.dense) {
+            h.update(v.to_le_bytes());
+        }
+        hex::encode(h.finalize())
+    }
+
     /// The weights file's bytes.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let shapes = tensor_shapes();

@@ -11,7 +11,6 @@
 
 use image::GrayImage;
 use rayon::prelude::*;
-use sha2::{Digest, Sha256};
 
 use super::detect::{PlateBox, detect};
 use super::reader::{FoundPlate, FrameReader, crop_jpeg};
@@ -47,8 +46,7 @@ pub struct PlateReader {
 impl PlateReader {
     /// A reader using `gpu` (or the CPU twins) and the OCR weights `ocr`.
     pub fn new(gpu: Option<Gpu>, ocr: ocr::Reader) -> Result<PlateReader> {
-        let weights = ocr.model().to_bytes()?;
-        let digest = hex::encode(Sha256::digest(&weights));
+        let digest = ocr.model().digest();
         Ok(PlateReader {
             gpu,
             ocr,
@@ -154,4 +152,27 @@ fn gray_crop(frame: &Planes, b: &PlateBox) -> GrayImage {
         // BT.601 luma, integer.
         image::Luma([((77 * r as u32 + 150 * g as u32 + 29 * bl as u32) >> 8) as u8])
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The version keys the ingest ledger: it must not change between
+    /// processes or exports (a regression: it once hashed the file bytes,
+    /// whose header order varies).
+    #[test]
+    fn the_model_version_is_the_weights_identity() {
+        let a = PlateReader::new(None, ocr::Reader::embedded().unwrap()).unwrap();
+        let model = ocr::Reader::embedded().unwrap().model().clone();
+        let bytes = model.to_bytes().unwrap();
+        let again = ocr::Model::from_bytes(&bytes, std::path::Path::new("x")).unwrap();
+        let b = PlateReader::new(None, ocr::Reader::from_model(again)).unwrap();
+        assert_eq!(a.model_version(), b.model_version());
+        assert!(
+            a.model_version().starts_with("alpr-"),
+            "{}",
+            a.model_version()
+        );
+    }
 }

@@ -112,6 +112,10 @@ fn ingest_reads_everything_once_names_what_it_skips_and_survives_kill_9() {
     // its index (written at the end) and yields none.
     assert!(err.contains("28 frames"), "{err}");
     let clean_ids = read_ids(&clean);
+    assert!(
+        !clean_ids.is_empty(),
+        "the reader read some of the generated plates: {err}"
+    );
     let again = ingest(clean.root(), &input).output().unwrap();
     assert!(text(&again).contains("0 reads"), "{}", text(&again));
     assert_eq!(read_ids(&clean), clean_ids, "a rerun adds nothing");

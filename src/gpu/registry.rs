@@ -107,7 +107,7 @@ pub static SHADERS: [Shader; 7] = [
         kernel: Kernel::Threshold,
         name: "threshold",
         source: include_str!("../../shaders/threshold.wgsl"),
-        entry_points: &["box_rows", "main"],
+        entry_points: &["box_rows", "box_cols", "main"],
         bindings: &[
             Binding::Params,
             Binding::Read,

@@ -3,10 +3,12 @@
 //! `offset`, else 0. Compared without division, `value * n > sum + offset * n`
 //! with `n` the box's pixel count, so it is exact. Inputs saturate at
 //! [`MAX_VALUE`]; with `radius <= MAX_RADIUS` and `|offset| <= MAX_VALUE` every
-//! term fits an `i32`. Two passes (shader `shaders/threshold.wgsl`):
+//! term fits an `i32`. Three passes (shader `shaders/threshold.wgsl`), each
+//! sliding its window so a pixel costs O(1) whatever the radius:
 //!
 //! ```text
-//! values --box_rows--> row_sums (horizontal window sums) --main--> box sum, n -> mask 0/1
+//! values --box_rows (per row)--> row_sums --box_cols (per column)--> box sums
+//!        --main (per pixel)--> mask 0/1
 //! ```
 
 use rayon::prelude::*;
@@ -89,8 +91,11 @@ pub fn dispatch(gpu: &Gpu, values: &Planes, radius: u32, offset: i32) -> Result<
     job::planes(all.width, all.height, all.frames, data)
 }
 
-/// The CPU twin: pass `box_rows`, then pass `main`, each the shader's
-/// invocation body for every pixel.
+/// The CPU twin: the shader's three passes. `box_rows` runs one
+/// invocation per row as the shader does; `box_cols` runs the column
+/// invocations side by side, row by row (each column gets the same additions
+/// in the same order as its invocation, just interleaved, which lets the
+/// compiler vectorise); `main` is the per-pixel comparison.
 pub fn cpu(values: &Planes, radius: u32, offset: i32) -> Result<Planes> {
     let params = Params::new(
         values.width(),
@@ -106,28 +111,27 @@ pub fn cpu(values: &Planes, radius: u32, offset: i32) -> Result<Planes> {
         let (width, height) = (params.width as usize, params.height as usize);
         row_sums
             .par_chunks_mut(width)
-            .enumerate()
-            .for_each(|(row, out)| {
-                let (frame, y) = ((row / height) as u32, (row % height) as u32);
-                for (x, v) in out.iter_mut().enumerate() {
-                    *v = box_rows(&params, values.data(), x as u32, y, frame);
-                }
-            });
+            .zip(values.data().par_chunks(width))
+            .for_each(|(out, row)| box_rows(&params, row, out));
+        mask.par_chunks_mut(width * height)
+            .zip(row_sums.par_chunks(width * height))
+            .for_each(|(out, plane)| box_cols(&params, plane, out));
         mask.par_chunks_mut(width)
+            .zip(values.data().par_chunks(width))
             .enumerate()
-            .for_each(|(row, out)| {
-                let (frame, y) = ((row / height) as u32, (row % height) as u32);
-                for (x, v) in out.iter_mut().enumerate() {
-                    *v = main(&params, values.data(), &row_sums, x as u32, y, frame);
+            .for_each(|(row, (out, vals))| {
+                let y = (row % height) as u32;
+                for (x, m) in out.iter_mut().enumerate() {
+                    *m = main(&params, vals[x], *m, x as u32, y);
                 }
             });
     }
     Planes::new(params.width, params.height, params.frames, mask)
 }
 
-/// The shader's `value_at`.
-fn value_at(values: &[u32], i: usize) -> u32 {
-    values[i].min(MAX_VALUE)
+/// The shader's `value_at` for one value.
+fn value_at(v: u32) -> u32 {
+    v.min(MAX_VALUE)
 }
 
 /// The shader's `lo`: first box column (or row) of a window centred on `c`
@@ -141,29 +145,60 @@ fn hi(params: &Params, c: u32, len: u32) -> u32 {
     (c + params.radius).min(len - 1)
 }
 
-/// The shader's `box_rows` for one pixel.
-fn box_rows(params: &Params, values: &[u32], x: u32, y: u32, frame: u32) -> u32 {
-    let row = (frame as usize * params.height as usize + y as usize) * params.width as usize;
+/// The shader's `box_rows` for one row.
+fn box_rows(params: &Params, row: &[u32], out: &mut [u32]) {
+    let (w, r) = (params.width as usize, params.radius as usize);
     let mut sum = 0u32;
-    for xx in lo(params, x)..=hi(params, x, params.width) {
-        sum += value_at(values, row + xx as usize);
+    for &v in &row[..=hi(params, 0, params.width) as usize] {
+        sum += value_at(v);
     }
-    sum
+    out[0] = sum;
+    for x in 1..w {
+        if x + r < w {
+            sum += value_at(row[x + r]);
+        }
+        if x > r {
+            sum -= value_at(row[x - r - 1]);
+        }
+        out[x] = sum;
+    }
 }
 
-/// The shader's `main` for one pixel.
-fn main(params: &Params, values: &[u32], row_sums: &[u32], x: u32, y: u32, frame: u32) -> u32 {
-    let width = params.width as usize;
-    let plane = frame as usize * params.height as usize * width;
-    let y0 = lo(params, y);
-    let y1 = hi(params, y, params.height);
-    let mut sum = 0u32;
-    for yy in y0..=y1 {
-        sum += row_sums[plane + yy as usize * width + x as usize];
+/// The shader's `box_cols` for every column of one plane, row by row.
+fn box_cols(params: &Params, row_sums: &[u32], out: &mut [u32]) {
+    let (w, h, r) = (
+        params.width as usize,
+        params.height as usize,
+        params.radius as usize,
+    );
+    let mut sum = vec![0u32; w];
+    for y in 0..=hi(params, 0, params.height) as usize {
+        for (s, &v) in sum.iter_mut().zip(&row_sums[y * w..(y + 1) * w]) {
+            *s += v;
+        }
     }
-    let n = ((hi(params, x, params.width) - lo(params, x) + 1) * (y1 - y0 + 1)) as i32;
-    let i = plane + y as usize * width + x as usize;
-    let v = value_at(values, i) as i32;
+    out[..w].copy_from_slice(&sum);
+    for y in 1..h {
+        if y + r < h {
+            for (s, &v) in sum.iter_mut().zip(&row_sums[(y + r) * w..(y + r + 1) * w]) {
+                *s += v;
+            }
+        }
+        if y > r {
+            for (s, &v) in sum.iter_mut().zip(&row_sums[(y - r - 1) * w..(y - r) * w]) {
+                *s -= v;
+            }
+        }
+        out[y * w..(y + 1) * w].copy_from_slice(&sum);
+    }
+}
+
+/// The shader's `main` for one pixel: `sum` is the box sum left by
+/// `box_cols`.
+fn main(params: &Params, value: u32, sum: u32, x: u32, y: u32) -> u32 {
+    let n = ((hi(params, x, params.width) - lo(params, x) + 1)
+        * (hi(params, y, params.height) - lo(params, y) + 1)) as i32;
+    let v = value_at(value) as i32;
     u32::from(v * n > sum as i32 + params.offset * n)
 }
 
@@ -220,6 +255,50 @@ mod tests {
             Err(Error::BadInput(_))
         ));
         assert!(matches!(cpu(&p, 1, 4096), Err(Error::BadInput(_))));
+    }
+
+    /// The windowed sums as the definition says, pixel by pixel.
+    fn naive(values: &Planes, radius: u32, offset: i32) -> Vec<u32> {
+        let (w, h) = (values.width() as i64, values.height() as i64);
+        let r = radius as i64;
+        let mut out = Vec::new();
+        for f in 0..values.count() {
+            let p = values.plane(f);
+            for y in 0..h {
+                for x in 0..w {
+                    let (mut sum, mut n) = (0i64, 0i64);
+                    for yy in (y - r).max(0)..=(y + r).min(h - 1) {
+                        for xx in (x - r).max(0)..=(x + r).min(w - 1) {
+                            sum += p[(yy * w + xx) as usize].min(MAX_VALUE) as i64;
+                            n += 1;
+                        }
+                    }
+                    let v = p[(y * w + x) as usize].min(MAX_VALUE) as i64;
+                    out.push(u32::from(v * n > sum + offset as i64 * n));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn sliding_windows_equal_the_definition() {
+        let mut seed = 12345u64;
+        let mut next = || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as u32
+        };
+        for (w, h, frames, radius) in [(1, 1, 1, 0), (7, 3, 2, 1), (17, 11, 1, 5), (9, 40, 3, 12), (30, 5, 1, 40)] {
+            let data: Vec<u32> = (0..w * h * frames).map(|_| next() % 5000).collect();
+            let p = Planes::new(w, h, frames, data).unwrap();
+            for offset in [-30, 0, 17] {
+                assert_eq!(
+                    cpu(&p, radius, offset).unwrap().data(),
+                    &naive(&p, radius, offset)[..],
+                    "{w}x{h}x{frames} r{radius} o{offset}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -36,10 +36,10 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
     let y = i32(id.y);
     let gx = px(base, x + 1, y - 1) + 2 * px(base, x + 1, y) + px(base, x + 1, y + 1)
         - px(base, x - 1, y - 1) - 2 * px(base, x - 1, y) - px(base, x - 1, y + 1);
-    let gy = px(base, x - 1, y + 1) + 2 * px(base, x, y + 1) + px(base, x + 1, y + 1)
-        - px(base, x - 1, y - 1) - 2 * px(base, x, y - 1) - px(base, x + 1, y - 1);
     var v = abs(gx);
     if (params.mode == 0u) {
+        let gy = px(base, x - 1, y + 1) + 2 * px(base, x, y + 1) + px(base, x + 1, y + 1)
+            - px(base, x - 1, y - 1) - 2 * px(base, x, y - 1) - px(base, x + 1, y - 1);
         v += abs(gy);
     }
     edges[base + id.y * params.width + id.x] = u32(v);

@@ -285,10 +285,18 @@ mod tests {
     fn sliding_windows_equal_the_definition() {
         let mut seed = 12345u64;
         let mut next = || {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (seed >> 33) as u32
         };
-        for (w, h, frames, radius) in [(1, 1, 1, 0), (7, 3, 2, 1), (17, 11, 1, 5), (9, 40, 3, 12), (30, 5, 1, 40)] {
+        for (w, h, frames, radius) in [
+            (1, 1, 1, 0),
+            (7, 3, 2, 1),
+            (17, 11, 1, 5),
+            (9, 40, 3, 12),
+            (30, 5, 1, 40),
+        ] {
             let data: Vec<u32> = (0..w * h * frames).map(|_| next() % 5000).collect();
             let p = Planes::new(w, h, frames, data).unwrap();
             for offset in [-30, 0, 17] {

@@ -49,38 +49,20 @@ const TRACK_SLACK_US: i64 = 30_000_000;
 impl GpsTrack {
     /// Reads a CSV with the header `ts,lat,lon[,heading]` (ts RFC 3339).
     pub fn load(path: &Path) -> Result<GpsTrack> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let bad = |line: usize, why: String| Error::BadData {
-            path: path.to_path_buf(),
-            message: format!("line {line}: {why}"),
-        };
-        let mut lines = text.lines().enumerate();
-        let header = lines.next().map(|(_, h)| h.trim().to_ascii_lowercase());
-        if !matches!(
-            header.as_deref(),
-            Some("ts,lat,lon") | Some("ts,lat,lon,heading")
-        ) {
-            return Err(bad(1, "expected the header 'ts,lat,lon[,heading]'".into()));
-        }
+        use crate::store::csv;
+        let bad = |line: usize, why: String| csv::bad(path, line, why);
         let mut fixes = Vec::new();
-        for (i, line) in lines {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let f: Vec<&str> = line.split(',').map(str::trim).collect();
-            if f.len() < 3 {
-                return Err(bad(i + 1, format!("{} fields, expected 3 or 4", f.len())));
-            }
-            let ts = DateTime::parse_from_rfc3339(f[0])
-                .map_err(|e| bad(i + 1, format!("ts '{}': {e}", f[0])))?
+        for (n, f) in csv::rows(path, &["ts", "lat", "lon", "heading"], 3)? {
+            let ts = DateTime::parse_from_rfc3339(&f[0])
+                .map_err(|e| bad(n, format!("ts '{}': {e}", f[0])))?
                 .timestamp_micros();
             let num = |s: &str| {
                 s.parse::<f64>()
-                    .map_err(|_| bad(i + 1, format!("'{s}' is not a number")))
+                    .map_err(|_| bad(n, format!("'{s}' is not a number")))
             };
-            let (lat, lon) = (num(f[1])?, num(f[2])?);
+            let (lat, lon) = (num(&f[1])?, num(&f[2])?);
             if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
-                return Err(bad(i + 1, format!("{lat},{lon} is not on Earth")));
+                return Err(bad(n, format!("{lat},{lon} is not on Earth")));
             }
             let heading = f.get(3).and_then(|h| h.parse::<f32>().ok());
             fixes.push((ts, lat, lon, heading));

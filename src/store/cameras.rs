@@ -9,45 +9,19 @@ use arrow::array::{AsArray, RecordBatch};
 use arrow::datatypes::{Float32Type, Float64Type};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use super::Store;
 use super::reference::{Camera, cameras_batch};
 use super::writer::write_table;
+use super::{Store, csv};
 use crate::error::{Error, Result};
 
 const HEADER: [&str; 6] = ["id", "name", "lat", "lon", "heading", "agency"];
 
 /// Parses a registry CSV; a bad line is an error naming file and line.
 pub fn parse_csv(path: &Path) -> Result<Vec<Camera>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let bad = |line: usize, why: String| Error::BadData {
-        path: path.to_path_buf(),
-        message: format!("line {line}: {why}"),
-    };
-    let mut lines = text.lines().enumerate();
-    let header: Vec<String> = lines
-        .next()
-        .map(|(_, h)| h.split(',').map(|f| f.trim().to_lowercase()).collect())
-        .unwrap_or_default();
-    if header != HEADER {
-        return Err(bad(
-            1,
-            format!("expected the header '{}'", HEADER.join(",")),
-        ));
-    }
+    let bad = |line: usize, why: String| csv::bad(path, line, why);
     let mut out: Vec<Camera> = Vec::new();
-    for (i, line) in lines {
-        let n = i + 1;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let f: Vec<&str> = line.split(',').map(str::trim).collect();
-        if f.len() != HEADER.len() {
-            return Err(bad(
-                n,
-                format!("{} fields, expected {}", f.len(), HEADER.len()),
-            ));
-        }
-        let id = f[0];
+    for (n, f) in csv::rows(path, &HEADER, HEADER.len())? {
+        let id = f[0].as_str();
         if id.is_empty()
             || !id
                 .chars()
@@ -65,11 +39,11 @@ pub fn parse_csv(path: &Path) -> Result<Vec<Camera>> {
             s.parse::<f64>()
                 .map_err(|_| bad(n, format!("{what} '{s}' is not a number")))
         };
-        let (lat, lon) = (num(f[2], "lat")?, num(f[3], "lon")?);
+        let (lat, lon) = (num(&f[2], "lat")?, num(&f[3], "lon")?);
         if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
             return Err(bad(n, format!("{lat},{lon} is not on Earth")));
         }
-        let heading = match f[4] {
+        let heading = match f[4].as_str() {
             "" => None,
             h => Some(num(h, "heading")? as f32),
         };

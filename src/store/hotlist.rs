@@ -7,9 +7,9 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 
-use super::Store;
 use super::reference::{HotlistEntry, hotlist_batch};
 use super::writer::write_table;
+use super::{Store, csv};
 use crate::error::{Error, Result};
 use crate::plate::normalize;
 
@@ -34,35 +34,9 @@ pub fn validate_list_name(name: &str) -> Result<()> {
 /// Parses a hot-list CSV for list `list`.
 pub fn parse_csv(path: &Path, list: &str) -> Result<Vec<HotlistEntry>> {
     validate_list_name(list)?;
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let bad = |line: usize, why: String| Error::BadData {
-        path: path.to_path_buf(),
-        message: format!("line {line}: {why}"),
-    };
-    let mut lines = text.lines().enumerate();
-    let header: Vec<String> = lines
-        .next()
-        .map(|(_, h)| split(h).into_iter().map(|s| s.to_lowercase()).collect())
-        .unwrap_or_default();
-    if header != HEADER {
-        return Err(bad(
-            1,
-            format!("expected the header '{}'", HEADER.join(",")),
-        ));
-    }
+    let bad = |line: usize, why: String| csv::bad(path, line, why);
     let mut entries = Vec::new();
-    for (i, line) in lines {
-        let n = i + 1;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let f = split(line);
-        if f.len() != HEADER.len() {
-            return Err(bad(
-                n,
-                format!("{} fields, expected {}", f.len(), HEADER.len()),
-            ));
-        }
+    for (n, f) in csv::rows(path, &HEADER, HEADER.len())? {
         let plate = normalize(&f[0]);
         if plate.is_empty() || plate.len() > 10 {
             return Err(bad(n, format!("'{}' is not a plate", f[0])));
@@ -91,27 +65,6 @@ pub fn parse_csv(path: &Path, list: &str) -> Result<Vec<HotlistEntry>> {
         return Err(bad(2, "no entries".into()));
     }
     Ok(entries)
-}
-
-/// Splits one CSV line: commas, double quotes around fields that hold them.
-fn split(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = line.trim_end_matches('\r').chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            '"' => quoted = !quoted,
-            ',' if !quoted => out.push(std::mem::take(&mut field)),
-            c => field.push(c),
-        }
-    }
-    out.push(field);
-    out
 }
 
 /// Replaces hot list `list` in `store` with `entries` (atomically).

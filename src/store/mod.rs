@@ -15,6 +15,7 @@
 
 pub mod batches;
 pub mod cameras;
+pub mod csv;
 pub mod durable;
 pub mod hotlist;
 pub mod reference;

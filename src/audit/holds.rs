@@ -3,7 +3,7 @@
 //! Retention never drops a held read without first exporting it to
 //! evidence.
 //!
-//! A hold is both a Rust predicate ([`Hold::covers`]) and a DataFusion
+//! A hold is both a Rust predicate ([`Scope::covers`]) and a DataFusion
 //! expression ([`filter`]) built from bound literals, never from SQL text.
 //! Plate patterns forgive OCR confusions (the default budget of
 //! `plate_match`), so a hold errs on the side of keeping.

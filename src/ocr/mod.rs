@@ -14,7 +14,7 @@
 //! its 8 fixed slots is a distribution over `0-9A-Z` and "no character"
 //! (like the fast-plate-ocr readers). The weights live in
 //! `models/ocr-v1/` (see its `MODEL_CARD.md`) and are embedded in the
-//! binary; [`train`] (feature `train`) rebuilds them.
+//! binary; `train` (feature `train`) rebuilds them.
 
 pub mod decode;
 pub mod model;

@@ -52,7 +52,7 @@ pub fn characters(ink: &[u8], width: usize, height: usize) -> Vec<Component> {
 /// plates; split serials are joined from two pieces in [`rows_linked`].
 const LINK_GAPS: [f32; 1] = [1.2];
 
-/// Chains characters into rows of at least three, at every [`LINK_GAPS`]
+/// Chains characters into rows of at least three, at every `LINK_GAPS`
 /// entry; the same row found twice is given once.
 pub fn rows(chars: Vec<Component>) -> Vec<Row> {
     let mut out: Vec<Row> = Vec::new();

@@ -71,7 +71,7 @@ pub fn dispatch(gpu: &Gpu, luma: &Planes, mode: SobelMode) -> Result<Planes> {
 }
 
 /// The CPU twin: the shader's invocation body for every pixel. Pixels
-/// whose 3x3 neighbourhood lies inside the frame take [`interior`], the same
+/// whose 3x3 neighbourhood lies inside the frame take `interior`, the same
 /// sums without the clamps (which cannot bite there).
 pub fn cpu(luma: &Planes, mode: SobelMode) -> Planes {
     let params = Params::new(luma.width(), luma.height(), luma.count(), mode);

@@ -48,7 +48,8 @@ impl Disposition {
 pub struct Alert {
     pub id: i64,
     pub read_id: String,
-    pub ts: String,
+    /// When the read was made, microseconds since the epoch, UTC.
+    pub ts_us: i64,
     pub camera_id: String,
     pub read_plate: String,
     pub list: String,
@@ -137,7 +138,7 @@ async fn find_hits(store: &Store, list: &str) -> Result<Vec<Alert>> {
             out.push(Alert {
                 id: 0,
                 read_id: ids[i].clone(),
-                ts: ts[i].clone(),
+                ts_us: ts[i].parse().unwrap_or_default(),
                 camera_id: cams[i].clone(),
                 read_plate: plates[i].clone(),
                 list: lists[i].clone(),
@@ -178,7 +179,7 @@ fn insert_in(
          reason, found_at, found_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             a.read_id,
-            a.ts.parse::<i64>().unwrap_or_default(),
+            a.ts_us,
             a.camera_id,
             a.read_plate,
             a.list,
@@ -200,13 +201,10 @@ pub fn list(conn: &Connection, status: Option<&str>) -> Result<Vec<Alert>> {
         .map_err(catalog_err)?;
     let rows = stmt
         .query_map([status], |r| {
-            let ts: i64 = r.get(2)?;
             Ok(Alert {
                 id: r.get(0)?,
                 read_id: r.get(1)?,
-                ts: DateTime::<Utc>::from_timestamp_micros(ts)
-                    .map(|t| t.to_rfc3339())
-                    .unwrap_or_default(),
+                ts_us: r.get(2)?,
                 camera_id: r.get(3)?,
                 read_plate: r.get(4)?,
                 list: r.get(5)?,

@@ -85,7 +85,9 @@ pub fn run(cmd: &HitsCommand) -> anyhow::Result<ExitCode> {
                 println!(
                     "{:>5} {:<26} {:<8} {:<10} {:<10} {:<10} {:<12} {}",
                     a.id,
-                    a.ts,
+                    chrono::DateTime::<chrono::Utc>::from_timestamp_micros(a.ts_us)
+                        .map(|t| t.to_rfc3339())
+                        .unwrap_or_default(),
                     a.camera_id,
                     a.read_plate,
                     a.listed_plate,

@@ -764,7 +764,7 @@ fn hits_of(index: &HotIndex, reads: &[Read]) -> Vec<Alert> {
             out.push(Alert {
                 id: 0,
                 read_id: r.read_id.clone(),
-                ts: r.ts_micros.to_string(),
+                ts_us: r.ts_micros,
                 camera_id: r.camera_id.clone(),
                 read_plate: r.plate.clone(),
                 list: list.clone(),

@@ -488,33 +488,52 @@ fn produce(
                 ))?,
             }
         }
-        let mut photos: Vec<Member> = Vec::new();
-        let result = source::members(src, |m| {
-            match m.kind() {
-                Kind::Sidecar => match Sidecar::parse(&label(&m.name), &m.bytes) {
-                    Ok(s) => {
-                        sidecars.insert(stem(&m.name), s);
+        // An archive may list sidecars after their photos: a first pass
+        // reads only the sidecars, so the second can stream photos in chunks
+        // (memory holds one chunk, whatever the archive's size).
+        let mut result = Ok(());
+        if src.kind().is_archive() {
+            result = source::members_where(
+                src,
+                |name| Kind::of(name) == Kind::Sidecar,
+                |m| {
+                    match Sidecar::parse(&label(&m.name), &m.bytes) {
+                        Ok(s) => {
+                            sidecars.insert(stem(&m.name), s);
+                        }
+                        Err(e) => send(Work::Skipped(si, label(&m.name), e.to_string(), false))?,
                     }
-                    Err(e) => send(Work::Skipped(si, label(&m.name), e.to_string(), false))?,
+                    Ok(())
                 },
-                Kind::Photo => {
-                    photos.push(m);
-                    if photos.len() == CHUNK_FRAMES && !src.kind().is_archive() {
-                        let chunk = std::mem::take(&mut photos);
-                        decode_photos(config, si, src, chunk, &sidecars, &send)?;
+            );
+        }
+        let mut photos: Vec<Member> = Vec::new();
+        let result = result.and_then(|()| {
+            source::members_where(
+                src,
+                |name| Kind::of(name) != Kind::Sidecar,
+                |m| {
+                    match m.kind() {
+                        Kind::Photo => {
+                            photos.push(m);
+                            if photos.len() == CHUNK_FRAMES {
+                                let chunk = std::mem::take(&mut photos);
+                                decode_photos(config, si, src, chunk, &sidecars, &send)?;
+                            }
+                        }
+                        Kind::Video => {
+                            decode_video(config, si, src, &m, &label(&m.name), &send)?;
+                        }
+                        _ => send(Work::Skipped(
+                            si,
+                            label(&m.name),
+                            "not a photo, video or sidecar".into(),
+                            false,
+                        ))?,
                     }
-                }
-                Kind::Video => {
-                    decode_video(config, si, src, &m, &label(&m.name), &send)?;
-                }
-                _ => send(Work::Skipped(
-                    si,
-                    label(&m.name),
-                    "not a photo, video or sidecar".into(),
-                    false,
-                ))?,
-            }
-            Ok(())
+                    Ok(())
+                },
+            )
         });
         if let Err(e) = result {
             send(Work::Skipped(

@@ -145,7 +145,17 @@ fn walk(dir: &Path, out: &mut Vec<Source>, skipped: &mut Vec<Skipped>) -> Result
 /// Calls `f` with each member of `source`, in archive order (a plain file is
 /// its own single member). Directories inside archives are passed over; a
 /// member over [`MAX_MEMBER_BYTES`] is an error naming it.
-pub fn members(source: &Source, mut f: impl FnMut(Member) -> Result<()>) -> Result<()> {
+pub fn members(source: &Source, f: impl FnMut(Member) -> Result<()>) -> Result<()> {
+    members_where(source, |_| true, f)
+}
+
+/// Like [`members`], reading only the members whose name `want` accepts
+/// (the others are skipped without being held in memory).
+pub fn members_where(
+    source: &Source,
+    want: impl Fn(&str) -> bool,
+    mut f: impl FnMut(Member) -> Result<()>,
+) -> Result<()> {
     let path = &source.path;
     let file = || File::open(path).map_err(|e| Error::io(path, e));
     let damaged = |why: String| Error::BadData {
@@ -160,7 +170,7 @@ pub fn members(source: &Source, mut f: impl FnMut(Member) -> Result<()>) -> Resu
                 let mut entry = zip
                     .by_index(i)
                     .map_err(|e| damaged(format!("zip member {i}: {e}")))?;
-                if entry.is_dir() {
+                if entry.is_dir() || !want(entry.name()) {
                     continue;
                 }
                 let name = entry.name().to_string();
@@ -190,6 +200,9 @@ pub fn members(source: &Source, mut f: impl FnMut(Member) -> Result<()>) -> Resu
                     .path()
                     .map(|p| p.to_string_lossy().into_owned())
                     .map_err(|e| damaged(format!("tar member name: {e}")))?;
+                if !want(&name) {
+                    continue;
+                }
                 let size = entry.size();
                 let bytes = read_capped(&mut entry, size, &name)
                     .map_err(|e| damaged(format!("tar member {name}: {e}")))?;

@@ -340,7 +340,9 @@ fn run_batch(
         skipped: Vec::new(),
         retry: HashSet::new(),
     };
-    let mut video_frames: HashMap<(usize, String), (Frame, Vec<FrameReads>)> = HashMap::new();
+    // Per video being read: its first frame's metadata, the passes still
+    // open, and how many passes it has given so far.
+    let mut videos: HashMap<(usize, String), (Frame, passes::Passes, usize)> = HashMap::new();
     std::thread::scope(|scope| -> Result<()> {
         let producer = scope.spawn(|| produce(config, group, tx));
         for work in rx {
@@ -366,23 +368,25 @@ fn run_batch(
                                 ts_us: f.ts_us,
                                 plates,
                             };
-                            match video_frames.get_mut(&key) {
-                                Some((_, v)) => v.push(reads),
-                                None => {
-                                    let meta = Frame {
-                                        planes: Planes::new(0, 0, 0, vec![])?,
-                                        ..f
-                                    };
-                                    video_frames.insert(key, (meta, vec![reads]));
-                                }
+                            let (meta, open, given) = videos
+                                .entry(key)
+                                .or_insert_with(|| (meta_clone(&f), passes::Passes::default(), 0));
+                            for pass in open.push(reads) {
+                                out.add(pass_read(
+                                    config,
+                                    &group[f.source],
+                                    meta,
+                                    pass,
+                                    *given,
+                                    model,
+                                    batch,
+                                ));
+                                *given += 1;
                             }
                             continue;
                         }
                         for (i, p) in plates.into_iter().enumerate() {
-                            *out.reads_by_source
-                                .entry(group[f.source].sha.clone())
-                                .or_default() += 1;
-                            out.reads.push(to_read(
+                            out.add(to_read(
                                 &group[f.source],
                                 &f,
                                 f.frame,
@@ -397,32 +401,18 @@ fn run_batch(
                     }
                 }
                 Work::EndOfMember(source, member) => {
-                    if let Some((meta, frames)) = video_frames.remove(&(source, member)) {
-                        for (i, pass) in passes::group(frames).into_iter().enumerate() {
-                            let place = config.rules.place(
-                                meta.place.camera_id.clone(),
-                                pass.ts_us,
-                                None,
-                                None,
-                            );
-                            let f = Frame {
-                                place,
-                                ..meta_clone(&meta)
-                            };
-                            *out.reads_by_source
-                                .entry(group[source].sha.clone())
-                                .or_default() += 1;
-                            out.reads.push(to_read(
+                    if let Some((meta, open, mut given)) = videos.remove(&(source, member)) {
+                        for pass in open.finish() {
+                            out.add(pass_read(
+                                config,
                                 &group[source],
-                                &f,
-                                pass.frame,
-                                pass.ts_us,
-                                i,
-                                pass.plate,
-                                Some(pass.frames),
+                                &meta,
+                                pass,
+                                given,
                                 model,
                                 batch,
                             ));
+                            given += 1;
                         }
                     }
                 }
@@ -433,6 +423,46 @@ fn run_batch(
             .map_err(|_| Error::bad_input("the decoding thread panicked"))?
     })?;
     Ok(out)
+}
+
+impl BatchOut {
+    /// Adds a read, counted against its source.
+    fn add(&mut self, (sha, read): (String, Read)) {
+        *self.reads_by_source.entry(sha).or_default() += 1;
+        self.reads.push(read);
+    }
+}
+
+/// The read of a closed pass of a video whose first frame was `meta`: the
+/// best frame's time and the place at that time.
+#[allow(clippy::too_many_arguments)]
+fn pass_read(
+    config: &Config,
+    planned: &Planned,
+    meta: &Frame,
+    pass: passes::Pass,
+    index: usize,
+    model: &str,
+    batch: &str,
+) -> (String, Read) {
+    let place = config
+        .rules
+        .place(meta.place.camera_id.clone(), pass.ts_us, None, None);
+    let f = Frame {
+        place,
+        ..meta_clone(meta)
+    };
+    to_read(
+        planned,
+        &f,
+        pass.frame,
+        pass.ts_us,
+        index,
+        pass.plate,
+        Some(pass.frames),
+        model,
+        batch,
+    )
 }
 
 fn meta_clone(f: &Frame) -> Frame {
@@ -693,7 +723,7 @@ fn to_read(
     pass_frames: Option<u32>,
     model: &str,
     batch: &str,
-) -> Read {
+) -> (String, Read) {
     let mut h = Sha256::new();
     for part in [
         planned.sha.as_str(),
@@ -710,7 +740,7 @@ fn to_read(
     } else {
         planned.source.path.display().to_string()
     };
-    Read {
+    let read = Read {
         read_id: hex::encode(&h.finalize()[..16]),
         ts_micros: ts_us,
         camera_id: f.place.camera_id.clone(),
@@ -735,7 +765,8 @@ fn to_read(
         crop_jpeg: Some(p.crop_jpeg),
         batch_id: batch.to_string(),
         pass_frames: pass_frames.map(|n| n as i32),
-    }
+    };
+    (planned.sha.clone(), read)
 }
 
 /// Hot-list entries by plate: `(list, plate, reason, last valid day)`.

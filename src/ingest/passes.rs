@@ -53,34 +53,36 @@ impl Open {
     }
 }
 
-/// Groups the reads of consecutive frames (in time order) into passes, in
-/// the order their best frames appear.
-pub fn group(frames: Vec<FrameReads>) -> Vec<Pass> {
-    let mut open: Vec<Open> = Vec::new();
-    let mut done = Vec::new();
-    for f in frames {
-        // Close passes that have gone quiet.
-        let (still, quiet): (Vec<Open>, Vec<Open>) = open
+/// Passes being built from a stream of frames (in time order): memory
+/// holds only the passes still open, however long the footage.
+#[derive(Default)]
+pub struct Passes {
+    open: Vec<Open>,
+}
+
+fn merge(seen: &mut HashMap<String, f32>, text: &str, c: f32) {
+    let e = seen.entry(text.to_string()).or_insert(c);
+    *e = e.max(c);
+}
+
+impl Passes {
+    /// Adds one frame's reads; returns the passes this frame closed (quiet
+    /// for more than [`MAX_GAP_US`]).
+    pub fn push(&mut self, f: FrameReads) -> Vec<Pass> {
+        let (still, quiet): (Vec<Open>, Vec<Open>) = std::mem::take(&mut self.open)
             .into_iter()
             .partition(|o| f.ts_us - o.last_ts <= MAX_GAP_US);
-        done.extend(quiet.into_iter().map(Open::close));
-        open = still;
+        self.open = still;
         for p in f.plates {
-            let near = open
+            let near = self
+                .open
                 .iter_mut()
                 // One plate per pass per frame: two cars can share a text
                 // window, never a frame.
                 .filter(|o| o.last_ts != f.ts_us)
-                .map(|o| {
-                    let d = distance(&o.pass.plate.text, &p.text);
-                    (d, o)
-                })
+                .map(|o| (distance(&o.pass.plate.text, &p.text), o))
                 .filter(|(d, _)| *d <= 1.0)
                 .min_by(|a, b| a.0.total_cmp(&b.0));
-            let merge = |seen: &mut HashMap<String, f32>, text: &str, c: f32| {
-                let e = seen.entry(text.to_string()).or_insert(c);
-                *e = e.max(c);
-            };
             match near {
                 Some((_, o)) => {
                     merge(&mut o.seen, &p.text, p.confidence);
@@ -101,7 +103,7 @@ pub fn group(frames: Vec<FrameReads>) -> Vec<Pass> {
                     for (t, c) in &p.alternates {
                         merge(&mut seen, t, *c);
                     }
-                    open.push(Open {
+                    self.open.push(Open {
                         pass: Pass {
                             frame: f.frame,
                             ts_us: f.ts_us,
@@ -114,10 +116,27 @@ pub fn group(frames: Vec<FrameReads>) -> Vec<Pass> {
                 }
             }
         }
+        sorted(quiet.into_iter().map(Open::close).collect())
     }
-    done.extend(open.into_iter().map(Open::close));
-    done.sort_by_key(|p| (p.ts_us, p.frame, p.plate.text.clone()));
-    done
+
+    /// Closes every pass still open.
+    pub fn finish(self) -> Vec<Pass> {
+        sorted(self.open.into_iter().map(Open::close).collect())
+    }
+}
+
+fn sorted(mut passes: Vec<Pass>) -> Vec<Pass> {
+    passes.sort_by_key(|p| (p.ts_us, p.frame, p.plate.text.clone()));
+    passes
+}
+
+/// Groups the reads of consecutive frames (in time order) into passes, in
+/// the order their best frames appear.
+pub fn group(frames: Vec<FrameReads>) -> Vec<Pass> {
+    let mut passes = Passes::default();
+    let mut done: Vec<Pass> = frames.into_iter().flat_map(|f| passes.push(f)).collect();
+    done.extend(passes.finish());
+    sorted(done)
 }
 
 #[cfg(test)]

@@ -116,13 +116,18 @@ pub fn cpu(values: &Planes, radius: u32, offset: i32) -> Result<Planes> {
         mask.par_chunks_mut(width * height)
             .zip(row_sums.par_chunks(width * height))
             .for_each(|(out, plane)| box_cols(&params, plane, out));
+        // `main`'s window widths, once per column instead of per pixel.
+        let widths: Vec<u32> = (0..params.width)
+            .map(|x| hi(&params, x, params.width) - lo(&params, x) + 1)
+            .collect();
         mask.par_chunks_mut(width)
             .zip(values.data().par_chunks(width))
             .enumerate()
             .for_each(|(row, (out, vals))| {
                 let y = (row % height) as u32;
-                for (x, m) in out.iter_mut().enumerate() {
-                    *m = main(&params, vals[x], *m, x as u32, y);
+                let rows = hi(&params, y, params.height) - lo(&params, y) + 1;
+                for ((m, &v), &w) in out.iter_mut().zip(vals).zip(&widths) {
+                    *m = main(&params, v, *m, w * rows);
                 }
             });
     }
@@ -194,10 +199,10 @@ fn box_cols(params: &Params, row_sums: &[u32], out: &mut [u32]) {
 }
 
 /// The shader's `main` for one pixel: `sum` is the box sum left by
-/// `box_cols`.
-fn main(params: &Params, value: u32, sum: u32, x: u32, y: u32) -> u32 {
-    let n = ((hi(params, x, params.width) - lo(params, x) + 1)
-        * (hi(params, y, params.height) - lo(params, y) + 1)) as i32;
+/// `box_cols`, `n` the window's pixel count (the shader's product of its
+/// clipped width and height).
+fn main(params: &Params, value: u32, sum: u32, n: u32) -> u32 {
+    let n = n as i32;
     let v = value_at(value) as i32;
     u32::from(v * n > sum as i32 + params.offset * n)
 }

@@ -33,6 +33,13 @@ pub struct TrainOcrArgs {
     /// Held-out synthetic plates scored at each evaluation.
     #[arg(long, default_value_t = 1000)]
     pub val_size: usize,
+    /// Score on the held-out plates of this seed (default: --seed).
+    #[arg(long)]
+    pub val_seed: Option<u64>,
+    /// Start from the weights in this model folder (its ocr.safetensors)
+    /// instead of random ones.
+    #[arg(long)]
+    pub init: Option<PathBuf>,
     /// Worker threads (0: every core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -58,6 +65,8 @@ pub fn run(args: &TrainOcrArgs) -> anyhow::Result<ExitCode> {
         warmup: args.warmup.min(args.steps),
         eval_every: args.eval_every,
         val_size: args.val_size,
+        val_seed: args.val_seed,
+        init: args.init.clone(),
     };
     let scores = train::train(&cfg)?;
     println!(

@@ -44,8 +44,15 @@ pub struct TrainConfig {
     pub lr: f64,
     pub warmup: usize,
     pub eval_every: usize,
-    /// Held-out synthetic plates (generated from a seed derived from `seed`).
+    /// Held-out synthetic plates (generated from a seed derived from
+    /// `val_seed`, else from `seed`).
     pub val_size: usize,
+    /// Scores on the held-out set of this seed instead (to compare a
+    /// continuation with a different `seed` against its start).
+    pub val_seed: Option<u64>,
+    /// Model folder whose weights the run starts from, instead of random
+    /// ones (see [`Net::from_model`]).
+    pub init: Option<PathBuf>,
 }
 
 fn candle_err(e: candle_core::Error) -> Error {
@@ -110,6 +117,58 @@ impl Net {
             convs,
             dense_w: randn((FEATURES, SLOTS * CLASSES), std)?,
             dense_b: Var::zeros(SLOTS * CLASSES, DType::F32, dev)?,
+        })
+    }
+
+    /// A network whose training-mode forward pass on `calib` (prepared
+    /// crops `[B][1][H][W]`) computes exactly what the folded `model` does:
+    /// each convolution gets the folded weights, its batch norm the
+    /// statistics of that convolution's output on `calib` as running
+    /// statistics, `gamma = sqrt(var + eps)` and `beta = mean + folded
+    /// bias`, so normalising by those statistics is undone. Exporting it
+    /// gives `model` back (up to rounding).
+    fn from_model(model: &Model, dev: &Device, calib: &Tensor) -> CResult<Net> {
+        let (b, _, h, w) = calib.dims4()?;
+        let mut x = calib.reshape((1, b, h, w))?;
+        let mut convs = Vec::new();
+        for (k, weights) in model.convs.iter().enumerate() {
+            let (cin, cout) = model::conv_channels(k);
+            let (cin, cout) = (cin as usize, cout as usize);
+            let wf = Tensor::from_slice(&weights[..cout * cin * 9], (cout, cin * 9), dev)?;
+            let bias = Tensor::from_slice(&weights[cout * cin * 9..], cout, dev)?;
+            let y = conv3x3(&x, &wf, cout)?;
+            let mean = y.mean_keepdim(3)?.mean_keepdim(2)?.mean_keepdim(1)?;
+            let var = y
+                .broadcast_sub(&mean)?
+                .sqr()?
+                .mean_keepdim(3)?
+                .mean_keepdim(2)?
+                .mean_keepdim(1)?;
+            let (mean, var) = (mean.flatten_all()?, var.flatten_all()?);
+            x = y
+                .broadcast_add(&bias.reshape((cout, 1, 1, 1))?)?
+                .relu()?
+                .max_pool2d(2)?;
+            convs.push(ConvBn {
+                cin,
+                cout,
+                w: Var::from_tensor(&wf)?,
+                gamma: Var::from_tensor(&(&var + BN_EPS)?.sqrt()?)?,
+                beta: Var::from_tensor(&(&mean + &bias)?)?,
+                mean,
+                var,
+            });
+        }
+        let dense_w = &model.dense[..FEATURES * SLOTS * CLASSES];
+        let dense_b = &model.dense[FEATURES * SLOTS * CLASSES..];
+        Ok(Net {
+            convs,
+            dense_w: Var::from_tensor(&Tensor::from_slice(
+                dense_w,
+                (FEATURES, SLOTS * CLASSES),
+                dev,
+            )?)?,
+            dense_b: Var::from_tensor(&Tensor::from_slice(dense_b, SLOTS * CLASSES, dev)?)?,
         })
     }
 
@@ -310,15 +369,33 @@ pub fn learning_rate(cfg: &TrainConfig, step: usize) -> f64 {
 pub fn train(cfg: &TrainConfig) -> Result<Scores> {
     let dev = Device::Cpu;
     let synth = PlateSynth::new()?;
-    let mut net = Net::new(&dev, cfg.seed).map_err(candle_err)?;
+    let val_seed = cfg.val_seed.unwrap_or(cfg.seed) ^ 0x005e_ed0f_ba11_d47a;
+    let (val_x, _, val_texts) = batch(&synth, val_seed, 0, cfg.val_size, false);
+    let mut net = match &cfg.init {
+        None => Net::new(&dev, cfg.seed).map_err(candle_err)?,
+        Some(dir) => {
+            let init = Model::load(&dir.join(model::FILE_NAME))?;
+            let s = score(&init, &val_x, &val_texts)?;
+            eprintln!(
+                "train-ocr: starting from {} (held-out plate {:.3} char {:.3})",
+                dir.display(),
+                s.plate_acc,
+                s.char_acc
+            );
+            // Batch-norm statistics from plates of their own seed.
+            let calib_seed = cfg.seed ^ 0x00ca_11b0_a7e5_eed5;
+            let (x, _, _) = batch(&synth, calib_seed, 0, 256, true);
+            let x = Tensor::from_vec(x, (256, 1, HEIGHT as usize, WIDTH as usize), &dev)
+                .map_err(candle_err)?;
+            Net::from_model(&init, &dev, &x).map_err(candle_err)?
+        }
+    };
     let params = ParamsAdamW {
         lr: cfg.lr,
         weight_decay: 1e-4,
         ..Default::default()
     };
     let mut opt = AdamW::new(net.vars(), params).map_err(candle_err)?;
-    let val_seed = cfg.seed ^ 0x005e_ed0f_ba11_d47a;
-    let (val_x, _, val_texts) = batch(&synth, val_seed, 0, cfg.val_size, false);
     eprintln!(
         "train-ocr: {} parameters, {:.1} MFLOPs/crop, {} steps of {}, seed {}, {} held-out plates",
         model::parameter_count(),
@@ -424,6 +501,8 @@ mod tests {
             warmup: 100,
             eval_every: 100,
             val_size: 1,
+            val_seed: None,
+            init: None,
         };
         assert!(learning_rate(&cfg, 0) < learning_rate(&cfg, 50));
         assert!((learning_rate(&cfg, 100) - 1e-3).abs() < 1e-9);
@@ -452,6 +531,47 @@ mod tests {
         let want = conv2d::cpu(&p, &xs, &weights).unwrap();
         for (g, w) in got.iter().zip(&want) {
             assert!((g - w).abs() < 1e-4, "{g} vs {w}");
+        }
+    }
+
+    #[test]
+    fn a_net_from_folded_weights_computes_them_and_exports_them() {
+        let dev = Device::Cpu;
+        let b = 6;
+        let synth = PlateSynth::new().unwrap();
+        let (xs, _, _) = batch(&synth, 5, 0, b, true);
+        let x =
+            Tensor::from_vec(xs.clone(), (b, 1, HEIGHT as usize, WIDTH as usize), &dev).unwrap();
+        // Folded weights with biases and scales that are not trivial.
+        let mut model = Net::new(&dev, 3).unwrap().export().unwrap();
+        for (k, c) in model.convs.iter_mut().enumerate() {
+            let first_bias = c.len() - model::conv_channels(k).1 as usize;
+            for (i, v) in c.iter_mut().enumerate() {
+                *v = *v * (1.0 + 0.1 * k as f32) + if i >= first_bias { 0.05 } else { 0.0 };
+            }
+        }
+        let mut net = Net::from_model(&model, &dev, &x).unwrap();
+        let back = net.export().unwrap();
+        for (a, b) in back
+            .convs
+            .iter()
+            .flatten()
+            .zip(model.convs.iter().flatten())
+        {
+            assert!((a - b).abs() < 1e-5 * (1.0 + b.abs()), "{a} vs {b}");
+        }
+        assert_eq!(back.dense, model.dense);
+        let logits = net.forward_train(&x).unwrap();
+        let probs = candle_nn::ops::softmax(&logits, D::Minus1)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
+        let want = model.forward(None, &xs).unwrap();
+        assert_eq!(probs.len(), want.len());
+        for (p, w) in probs.iter().zip(&want) {
+            assert!((p - w).abs() < 1e-3, "{p} vs {w}");
         }
     }
 }

@@ -7,6 +7,7 @@ mod audit;
 mod bench;
 mod bench_ocr;
 mod demo;
+mod eval;
 mod hits;
 mod ingest;
 pub mod login;
@@ -91,6 +92,8 @@ pub enum Command {
     /// The camera registry.
     #[command(subcommand)]
     Cameras(ingest::CamerasCommand),
+    /// Accuracy on your own labelled photos or crops (score-plates' figures).
+    Eval(eval::EvalArgs),
     /// Read plate crops with the OCR model: one JSON line per crop.
     ReadCrops(read_crops::ReadCropsArgs),
     /// Train the OCR model on generated plates (built with --features train).
@@ -292,6 +295,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Hits(cmd) => hits::run(&cmd),
         Command::Ingest(args) => ingest::run(&args),
         Command::Cameras(cmd) => ingest::cameras(&cmd),
+        Command::Eval(args) => eval::run(&args),
         Command::ReadCrops(args) => read_crops::run(&args),
         #[cfg(feature = "train")]
         Command::TrainOcr(args) => train_ocr::run(&args),

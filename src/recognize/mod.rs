@@ -16,6 +16,7 @@
 pub mod chars;
 pub mod decode;
 pub mod detect;
+pub mod eval;
 pub mod morph;
 pub mod plate_reader;
 pub mod reader;

@@ -185,3 +185,57 @@ fn a_source_without_camera_or_time_names_the_flag_that_fixes_it() {
         text(&o)
     );
 }
+
+#[test]
+fn eval_scores_labelled_photos_and_crops_like_score_plates() {
+    let dir = tempfile::tempdir().unwrap();
+    let synth = PlateSynth::new().unwrap();
+    let mut csv = String::new();
+    for i in 0..3u64 {
+        let scene = synth.scene(9, i, 320, 200);
+        std::fs::write(dir.path().join(format!("s{i}.png")), png(&scene.image)).unwrap();
+        let [x, y, w, h] = scene.bbox;
+        std::fs::write(
+            dir.path().join(format!("s{i}.txt")),
+            format!("s{i}.png\t{x}\t{y}\t{w}\t{h}\t{}\n", scene.text),
+        )
+        .unwrap();
+        let crop = synth.sample(9, i);
+        std::fs::write(dir.path().join(format!("c{i}.png")), png(&crop.image)).unwrap();
+        csv.push_str(&format!("c{i}.png,xx,{}\n", crop.text));
+    }
+    let o = Command::new(crate::common::alpr_bin())
+        .args(["eval", "--gpu", "off", "--json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let f: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (f["images"].as_u64(), f["predicted"].as_u64()),
+        (Some(3), Some(3))
+    );
+    for k in [
+        "det_recall",
+        "top1",
+        "top1_any",
+        "top10",
+        "char_acc",
+        "ms_p50",
+    ] {
+        assert!(f[k].as_f64().is_some_and(|v| v >= 0.0), "{k}: {f}");
+    }
+    std::fs::write(dir.path().join("groundtruth.csv"), csv).unwrap();
+    let o = Command::new(crate::common::alpr_bin())
+        .args(["eval", "--gpu", "off"])
+        .arg(dir.path().join("groundtruth.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.starts_with("images      3\npredicted   3\ntop1"),
+        "{out}"
+    );
+    assert!(!out.contains("det_recall"), "{out}");
+}

@@ -325,33 +325,12 @@ pub fn score(model: &Model, x: &[f32], texts: &[String]) -> Result<Scores> {
         let read = decode::decode(p, 1);
         let t = t.to_ascii_uppercase();
         s.plate_acc += f64::from(u8::from(read.text == t));
-        s.char_acc += char_accuracy(&read.text, &t);
+        s.char_acc += crate::recognize::eval::char_acc(&read.text, &t);
     }
     let n = texts.len().max(1) as f64;
     s.plate_acc /= n;
     s.char_acc /= n;
     Ok(s)
-}
-
-/// `max(0, 1 - levenshtein(read, truth) / len(truth))`, as the scorer does.
-pub fn char_accuracy(read: &str, truth: &str) -> f64 {
-    let (a, b): (Vec<char>, Vec<char>) = (read.chars().collect(), truth.chars().collect());
-    if b.is_empty() {
-        return f64::from(u8::from(a.is_empty()));
-    }
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur.push(
-                (prev[j + 1] + 1)
-                    .min(cur[j] + 1)
-                    .min(prev[j] + usize::from(ca != cb)),
-            );
-        }
-        prev = cur;
-    }
-    (1.0 - prev[b.len()] as f64 / b.len() as f64).max(0.0)
 }
 
 /// The learning rate at `step`: linear warm-up, then cosine to 2% of peak.

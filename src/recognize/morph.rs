@@ -91,15 +91,17 @@ impl Component {
 /// in `mask`, in scan order.
 pub fn components(mask: &[u8], width: usize, height: usize, diagonal: bool) -> Vec<Component> {
     let mut seen = vec![false; mask.len()];
-    let mut stack = Vec::new();
+    // Pixels carry their coordinates: no division per visited pixel.
+    let mut stack: Vec<(usize, usize, usize)> = Vec::new();
     let mut out = Vec::new();
     for start in 0..mask.len() {
         if mask[start] == 0 || seen[start] {
             continue;
         }
         seen[start] = true;
-        stack.push(start);
-        let (sx, sy) = ((start % width) as u32, (start / width) as u32);
+        let (sx, sy) = (start % width, start / width);
+        stack.push((start, sx, sy));
+        let (sx, sy) = (sx as u32, sy as u32);
         let mut c = Component {
             x0: sx,
             y0: sy,
@@ -107,43 +109,42 @@ pub fn components(mask: &[u8], width: usize, height: usize, diagonal: bool) -> V
             y1: sy + 1,
             pixels: 0,
         };
-        while let Some(i) = stack.pop() {
-            let (x, y) = (i % width, i / width);
+        while let Some((i, x, y)) = stack.pop() {
             c.pixels += 1;
             c.x0 = c.x0.min(x as u32);
             c.x1 = c.x1.max(x as u32 + 1);
             c.y0 = c.y0.min(y as u32);
             c.y1 = c.y1.max(y as u32 + 1);
-            let mut visit = |j: usize| {
+            let mut visit = |j: usize, jx: usize, jy: usize| {
                 if mask[j] != 0 && !seen[j] {
                     seen[j] = true;
-                    stack.push(j);
+                    stack.push((j, jx, jy));
                 }
             };
             if x > 0 {
-                visit(i - 1);
+                visit(i - 1, x - 1, y);
             }
             if x + 1 < width {
-                visit(i + 1);
+                visit(i + 1, x + 1, y);
             }
             if y > 0 {
-                visit(i - width);
+                visit(i - width, x, y - 1);
             }
             if y + 1 < height {
-                visit(i + width);
+                visit(i + width, x, y + 1);
             }
             if diagonal {
                 if x > 0 && y > 0 {
-                    visit(i - width - 1);
+                    visit(i - width - 1, x - 1, y - 1);
                 }
                 if x + 1 < width && y > 0 {
-                    visit(i - width + 1);
+                    visit(i - width + 1, x + 1, y - 1);
                 }
                 if x > 0 && y + 1 < height {
-                    visit(i + width - 1);
+                    visit(i + width - 1, x - 1, y + 1);
                 }
                 if x + 1 < width && y + 1 < height {
-                    visit(i + width + 1);
+                    visit(i + width + 1, x + 1, y + 1);
                 }
             }
         }

@@ -827,7 +827,8 @@ fn hits_of(index: &HotIndex, reads: &[Read]) -> Vec<Alert> {
     out
 }
 
-/// When a run started, for the audit entry of the whole run.
+/// Records a whole run (inputs, counts, start time) in the audit log; each
+/// batch already has its own entry.
 pub fn record_run(
     access: &Access,
     config: &Config,

@@ -130,18 +130,18 @@ fn sorted(mut passes: Vec<Pass>) -> Vec<Pass> {
     passes
 }
 
-/// Groups the reads of consecutive frames (in time order) into passes, in
-/// the order their best frames appear.
-pub fn group(frames: Vec<FrameReads>) -> Vec<Pass> {
-    let mut passes = Passes::default();
-    let mut done: Vec<Pass> = frames.into_iter().flat_map(|f| passes.push(f)).collect();
-    done.extend(passes.finish());
-    sorted(done)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Groups the reads of consecutive frames (in time order) into passes, in
+    /// the order their best frames appear.
+    fn group(frames: Vec<FrameReads>) -> Vec<Pass> {
+        let mut passes = Passes::default();
+        let mut done: Vec<Pass> = frames.into_iter().flat_map(|f| passes.push(f)).collect();
+        done.extend(passes.finish());
+        sorted(done)
+    }
     use crate::recognize::detect::PlateBox;
 
     fn plate(text: &str, c: f32) -> FoundPlate {

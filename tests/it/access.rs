@@ -572,37 +572,27 @@ fn admin_init_creates_the_first_administrator_once() {
     let o = init("chief2");
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("already has users"));
-    let o = alpr_as("chief")
-        .args([
-            "users",
-            "add",
-            "ann",
-            "--role",
-            "analyst",
-            "--organisation",
-            "SO",
-        ])
-        .args(["--store", root.to_str().unwrap()])
-        .env("ALPR_NEW_PASSWORD", "short")
-        .output()
-        .unwrap();
+    let add_ann = |password: &str| {
+        alpr_as("chief")
+            .args([
+                "users",
+                "add",
+                "ann",
+                "--role",
+                "analyst",
+                "--organisation",
+                "SO",
+            ])
+            .args(["--store", root.to_str().unwrap()])
+            .env("ALPR_NEW_PASSWORD", password)
+            .output()
+            .unwrap()
+    };
+    let o = add_ann("short");
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("too short") && !text(&o).contains("\"short\""));
     // A user without training cannot log in until it is recorded.
-    let o = alpr_as("chief")
-        .args([
-            "users",
-            "add",
-            "ann",
-            "--role",
-            "analyst",
-            "--organisation",
-            "SO",
-        ])
-        .args(["--store", root.to_str().unwrap()])
-        .env("ALPR_NEW_PASSWORD", "a long enough password")
-        .output()
-        .unwrap();
+    let o = add_ann("a long enough password");
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let o = Command::new(alpr_bin())
         .args([

@@ -240,6 +240,43 @@ fn require_one(changed: usize, name: &str) -> Result<()> {
     }
 }
 
+/// Creates the catalog of `store` with its first users, in one audited
+/// transaction recorded as done by the first of them (the administrator
+/// setting the store up).
+pub fn initialise(store: &crate::store::Store, first: &[(NewUser, &str)]) -> Result<Catalog> {
+    let Some((by, _)) = first.first() else {
+        return Err(Error::bad_input("a catalog starts with at least one user"));
+    };
+    let catalog = Catalog::create(store)?;
+    let now = Utc::now();
+    let added: Vec<serde_json::Value> = first
+        .iter()
+        .map(|(u, _)| serde_json::json!({ "user": u.name, "role": u.role.as_str() }))
+        .collect();
+    log::commit(&catalog, |tx| {
+        for (user, password) in first {
+            add_in(tx, user, password, &by.name, now)?;
+        }
+        let entry = log::append_in(
+            tx,
+            NewEntry {
+                user: by.name.clone(),
+                organisation: by.organisation.clone(),
+                role: by.role.as_str().into(),
+                action: Action::ManageUsers.as_str().into(),
+                outcome: Outcome::Ok,
+                purpose: None,
+                case_number: None,
+                detail: serde_json::json!({ "init": true, "added": added }),
+                rows: None,
+            },
+            now,
+        )?;
+        Ok(((), entry))
+    })?;
+    Ok(catalog)
+}
+
 /// Every user, by name.
 pub fn list(catalog: &Catalog) -> Result<Vec<UserInfo>> {
     catalog.read(|c| {

@@ -11,7 +11,7 @@ use super::login::{Login, read_new_password};
 use crate::audit::Access;
 use crate::audit::access::{Action, Role};
 use crate::audit::catalog::Catalog;
-use crate::audit::log::{self, NewEntry, Outcome};
+use crate::audit::log::Outcome;
 use crate::audit::users::{self, NewUser};
 use crate::store::Store;
 
@@ -115,7 +115,6 @@ pub fn init(args: &InitArgs) -> anyhow::Result<ExitCode> {
     }
     let password = read_new_password(args.new_password_file.as_deref(), &args.user)?;
     users::check_password_policy(&args.user, &password)?;
-    let catalog = Catalog::create(&store)?;
     let user = NewUser {
         name: args.user.clone(),
         organisation: args.organisation.clone(),
@@ -123,26 +122,7 @@ pub fn init(args: &InitArgs) -> anyhow::Result<ExitCode> {
         trained_on: Some(args.trained_on),
         training_expires: Some(expiry(args.trained_on, args.training_expires)),
     };
-    let now = Utc::now();
-    log::commit(&catalog, |tx| {
-        users::add_in(tx, &user, &password, &args.user, now)?;
-        let entry = log::append_in(
-            tx,
-            NewEntry {
-                user: args.user.clone(),
-                organisation: args.organisation.clone(),
-                role: Role::Administrator.as_str().into(),
-                action: Action::ManageUsers.as_str().into(),
-                outcome: Outcome::Ok,
-                purpose: None,
-                case_number: None,
-                detail: serde_json::json!({ "init": true, "added": args.user, "role": "administrator" }),
-                rows: None,
-            },
-            now,
-        )?;
-        Ok(((), entry))
-    })?;
+    users::initialise(&store, &[(user, password.as_str())])?;
     println!(
         "Initialised {} with administrator '{}'.",
         store.root().display(),

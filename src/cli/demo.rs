@@ -15,7 +15,7 @@ use super::{DemoArgs, SynthArgs};
 use crate::audit::Access;
 use crate::audit::access::{Action, Purpose, Role};
 use crate::audit::catalog::Catalog;
-use crate::audit::log::{self, NewEntry, Outcome};
+use crate::audit::log;
 use crate::audit::search::{self, Request};
 use crate::audit::users::{self, Credentials, NewUser};
 use crate::query::output::{Format, write};
@@ -217,9 +217,7 @@ fn demo_users(root: &Path) -> anyhow::Result<(Credentials, Credentials)> {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
     }
-    let catalog = Catalog::create(&store)?;
-    let now = Utc::now();
-    let today = now.date_naive();
+    let today = Utc::now().date_naive();
     let user = |name: &str, role| NewUser {
         name: name.into(),
         organisation: "Demo County Sheriff".into(),
@@ -227,38 +225,13 @@ fn demo_users(root: &Path) -> anyhow::Result<(Credentials, Credentials)> {
         trained_on: Some(today),
         training_expires: today.checked_add_days(chrono::Days::new(365)),
     };
-    log::commit(&catalog, |tx| {
-        users::add_in(
-            tx,
-            &user(DEMO_ADMIN, Role::Administrator),
-            &admin_pw,
-            DEMO_ADMIN,
-            now,
-        )?;
-        users::add_in(
-            tx,
-            &user(DEMO_ANALYST, Role::Analyst),
-            &analyst_pw,
-            DEMO_ADMIN,
-            now,
-        )?;
-        let entry = log::append_in(
-            tx,
-            NewEntry {
-                user: DEMO_ADMIN.into(),
-                organisation: "Demo County Sheriff".into(),
-                role: Role::Administrator.as_str().into(),
-                action: Action::ManageUsers.as_str().into(),
-                outcome: Outcome::Ok,
-                purpose: None,
-                case_number: None,
-                detail: serde_json::json!({ "init": true, "added": [DEMO_ADMIN, DEMO_ANALYST] }),
-                rows: None,
-            },
-            now,
-        )?;
-        Ok(((), entry))
-    })?;
+    users::initialise(
+        &store,
+        &[
+            (user(DEMO_ADMIN, Role::Administrator), admin_pw.as_str()),
+            (user(DEMO_ANALYST, Role::Analyst), analyst_pw.as_str()),
+        ],
+    )?;
     Ok((
         Credentials {
             user: DEMO_ADMIN.into(),

@@ -92,11 +92,11 @@ impl Stages {
                 let luma = luma_downscale::cpu(frames, factor)?;
                 let edges = sobel::cpu(&luma, SobelMode::Vertical);
                 let mask = threshold::cpu(&edges, THRESHOLD_RADIUS, THRESHOLD_OFFSET)?;
-                let inverted = invert(&luma)?;
                 let mut ink = Vec::new();
                 for (radius, offset) in INK_PASSES {
-                    ink.push(threshold::cpu(&inverted, radius, offset)?);
-                    ink.push(threshold::cpu(&luma, radius, offset)?);
+                    // Equal to the GPU's two passes (tested in the kernel).
+                    let (dark, light) = threshold::cpu_pair(&luma, radius, offset)?;
+                    ink.extend([dark, light]);
                 }
                 Ok(Stages { luma, mask, ink })
             }

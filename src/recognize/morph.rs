@@ -23,45 +23,53 @@ pub fn close_rows(mask: &mut [u8], width: usize, gap: usize) {
 }
 
 /// Vertical closing: fills runs of at most `gap` 0s between 1s in a column.
+/// Scans row by row (each column remembers its last 1), which keeps the
+/// reads in cache order.
 pub fn close_cols(mask: &mut [u8], width: usize, height: usize, gap: usize) {
-    for x in 0..width {
-        let mut last_one: Option<usize> = None;
-        for y in 0..height {
-            if mask[y * width + x] != 0 {
-                if let Some(l) = last_one
-                    && y - l > 1
-                    && y - l - 1 <= gap
-                {
-                    for yy in l + 1..y {
-                        mask[yy * width + x] = 1;
-                    }
-                }
-                last_one = Some(y);
+    let mut last_one = vec![usize::MAX; width];
+    for y in 0..height {
+        for x in 0..width {
+            if mask[y * width + x] == 0 {
+                continue;
             }
+            let l = last_one[x];
+            if l != usize::MAX && y - l > 1 && y - l - 1 <= gap {
+                for yy in l + 1..y {
+                    mask[yy * width + x] = 1;
+                }
+            }
+            last_one[x] = y;
         }
     }
 }
 
 /// Vertical opening with a line `min_run` tall: clears column runs of 1s
 /// shorter than `min_run`, so thin horizontal bridges (bumpers, the closing's
-/// own streaks) stop gluing a plate to its surroundings.
+/// own streaks) stop gluing a plate to its surroundings. Scans row by row,
+/// each column remembering where its current run began.
 pub fn open_cols(mask: &mut [u8], width: usize, height: usize, min_run: usize) {
-    for x in 0..width {
-        let mut y = 0;
-        while y < height {
-            if mask[y * width + x] == 0 {
-                y += 1;
-                continue;
+    let mut start = vec![usize::MAX; width];
+    let clear = |mask: &mut [u8], x: usize, from: usize, to: usize| {
+        if to - from < min_run {
+            for yy in from..to {
+                mask[yy * width + x] = 0;
             }
-            let start = y;
-            while y < height && mask[y * width + x] != 0 {
-                y += 1;
+        }
+    };
+    for y in 0..height {
+        for x in 0..width {
+            let on = mask[y * width + x] != 0;
+            if on && start[x] == usize::MAX {
+                start[x] = y;
+            } else if !on && start[x] != usize::MAX {
+                clear(mask, x, start[x], y);
+                start[x] = usize::MAX;
             }
-            if y - start < min_run {
-                for yy in start..y {
-                    mask[yy * width + x] = 0;
-                }
-            }
+        }
+    }
+    for (x, &from) in start.iter().enumerate() {
+        if from != usize::MAX {
+            clear(mask, x, from, height);
         }
     }
 }
@@ -88,69 +96,88 @@ impl Component {
 }
 
 /// The 4-connected (or, with `diagonal`, 8-connected) components of the 1s
-/// in `mask`, in scan order.
+/// in `mask`, in scan order (of each component's first pixel).
+///
+/// Labelled by runs: each row's runs of 1s are joined (union-find, the
+/// smaller index the root) with the runs of the row above that touch them,
+/// so the cost follows the runs, not the pixels. A component's root is its
+/// first run in scan order, which orders the output.
 pub fn components(mask: &[u8], width: usize, height: usize, diagonal: bool) -> Vec<Component> {
-    let mut seen = vec![false; mask.len()];
-    // Pixels carry their coordinates: no division per visited pixel.
-    let mut stack: Vec<(usize, usize, usize)> = Vec::new();
-    let mut out = Vec::new();
-    for start in 0..mask.len() {
-        if mask[start] == 0 || seen[start] {
-            continue;
-        }
-        seen[start] = true;
-        let (sx, sy) = (start % width, start / width);
-        stack.push((start, sx, sy));
-        let (sx, sy) = (sx as u32, sy as u32);
-        let mut c = Component {
-            x0: sx,
-            y0: sy,
-            x1: sx + 1,
-            y1: sy + 1,
-            pixels: 0,
-        };
-        while let Some((i, x, y)) = stack.pop() {
-            c.pixels += 1;
-            c.x0 = c.x0.min(x as u32);
-            c.x1 = c.x1.max(x as u32 + 1);
-            c.y0 = c.y0.min(y as u32);
-            c.y1 = c.y1.max(y as u32 + 1);
-            let mut visit = |j: usize, jx: usize, jy: usize| {
-                if mask[j] != 0 && !seen[j] {
-                    seen[j] = true;
-                    stack.push((j, jx, jy));
-                }
-            };
-            if x > 0 {
-                visit(i - 1, x - 1, y);
-            }
-            if x + 1 < width {
-                visit(i + 1, x + 1, y);
-            }
-            if y > 0 {
-                visit(i - width, x, y - 1);
-            }
-            if y + 1 < height {
-                visit(i + width, x, y + 1);
-            }
-            if diagonal {
-                if x > 0 && y > 0 {
-                    visit(i - width - 1, x - 1, y - 1);
-                }
-                if x + 1 < width && y > 0 {
-                    visit(i - width + 1, x + 1, y - 1);
-                }
-                if x > 0 && y + 1 < height {
-                    visit(i + width - 1, x - 1, y + 1);
-                }
-                if x + 1 < width && y + 1 < height {
-                    visit(i + width + 1, x + 1, y + 1);
-                }
+    if width == 0 {
+        return Vec::new();
+    }
+    // (y, x0, x1) per run, x1 exclusive.
+    let mut runs: Vec<(u32, u32, u32)> = Vec::new();
+    let mut parent: Vec<u32> = Vec::new();
+    // Runs touch across rows when they overlap, or meet at a corner.
+    let reach = u32::from(diagonal);
+    let mut above = 0..0;
+    for (y, row) in mask.chunks(width).take(height).enumerate() {
+        let first = runs.len();
+        let mut x = 0;
+        while let Some(p) = row[x..].iter().position(|&v| v != 0) {
+            let x0 = x + p;
+            x = x0 + row[x0..].iter().position(|&v| v == 0).unwrap_or(width - x0);
+            parent.push(runs.len() as u32);
+            runs.push((y as u32, x0 as u32, x as u32));
+            if x == width {
+                break;
             }
         }
-        out.push(c);
+        let mut j = above.start;
+        for i in first..runs.len() {
+            let (_, a0, a1) = runs[i];
+            while j < above.end && runs[j].2 + reach <= a0 {
+                j += 1;
+            }
+            let mut k = j;
+            while k < above.end && runs[k].1 < a1 + reach {
+                union(&mut parent, i as u32, k as u32);
+                k += 1;
+            }
+        }
+        above = first..runs.len();
+    }
+    let mut slot = vec![0u32; runs.len()];
+    let mut out: Vec<Component> = Vec::new();
+    for (i, &(y, x0, x1)) in runs.iter().enumerate() {
+        let root = find(&mut parent, i as u32) as usize;
+        if root == i {
+            slot[i] = out.len() as u32;
+            out.push(Component {
+                x0,
+                y0: y,
+                x1,
+                y1: y + 1,
+                pixels: x1 - x0,
+            });
+        } else {
+            let c = &mut out[slot[root] as usize];
+            c.x0 = c.x0.min(x0);
+            c.x1 = c.x1.max(x1);
+            c.y1 = c.y1.max(y + 1);
+            c.pixels += x1 - x0;
+        }
     }
     out
+}
+
+/// The root of run `i`, halving the path on the way.
+fn find(parent: &mut [u32], mut i: u32) -> u32 {
+    while parent[i as usize] != i {
+        let up = parent[parent[i as usize] as usize];
+        parent[i as usize] = up;
+        i = up;
+    }
+    i
+}
+
+/// Joins the sets of runs `a` and `b` under the smaller root.
+fn union(parent: &mut [u32], a: u32, b: u32) {
+    let (ra, rb) = (find(parent, a), find(parent, b));
+    if ra != rb {
+        parent[ra.max(rb) as usize] = ra.min(rb);
+    }
 }
 
 #[cfg(test)]
@@ -170,6 +197,174 @@ mod tests {
         let mut m = vec![1, 0, 1, 1, 1, 0];
         open_cols(&mut m, 2, 3, 2);
         assert_eq!(m, [1, 0, 1, 0, 1, 0]);
+    }
+
+    /// The flood fill that `components` replaced: the reference it is
+    /// tested against.
+    fn flood(mask: &[u8], width: usize, height: usize, diagonal: bool) -> Vec<Component> {
+        let mut seen = vec![false; mask.len()];
+        // Pixels carry their coordinates: no division per visited pixel.
+        let mut stack: Vec<(usize, usize, usize)> = Vec::new();
+        let mut out = Vec::new();
+        for start in 0..mask.len() {
+            if mask[start] == 0 || seen[start] {
+                continue;
+            }
+            seen[start] = true;
+            let (sx, sy) = (start % width, start / width);
+            stack.push((start, sx, sy));
+            let (sx, sy) = (sx as u32, sy as u32);
+            let mut c = Component {
+                x0: sx,
+                y0: sy,
+                x1: sx + 1,
+                y1: sy + 1,
+                pixels: 0,
+            };
+            while let Some((i, x, y)) = stack.pop() {
+                c.pixels += 1;
+                c.x0 = c.x0.min(x as u32);
+                c.x1 = c.x1.max(x as u32 + 1);
+                c.y0 = c.y0.min(y as u32);
+                c.y1 = c.y1.max(y as u32 + 1);
+                let mut visit = |j: usize, jx: usize, jy: usize| {
+                    if mask[j] != 0 && !seen[j] {
+                        seen[j] = true;
+                        stack.push((j, jx, jy));
+                    }
+                };
+                if x > 0 {
+                    visit(i - 1, x - 1, y);
+                }
+                if x + 1 < width {
+                    visit(i + 1, x + 1, y);
+                }
+                if y > 0 {
+                    visit(i - width, x, y - 1);
+                }
+                if y + 1 < height {
+                    visit(i + width, x, y + 1);
+                }
+                if diagonal {
+                    if x > 0 && y > 0 {
+                        visit(i - width - 1, x - 1, y - 1);
+                    }
+                    if x + 1 < width && y > 0 {
+                        visit(i - width + 1, x + 1, y - 1);
+                    }
+                    if x > 0 && y + 1 < height {
+                        visit(i + width - 1, x - 1, y + 1);
+                    }
+                    if x + 1 < width && y + 1 < height {
+                        visit(i + width + 1, x + 1, y + 1);
+                    }
+                }
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    // The column scans the row scans replaced: references for the test below.
+    /// Vertical closing: fills runs of at most `gap` 0s between 1s in a column.
+    fn close_cols_by_column(mask: &mut [u8], width: usize, height: usize, gap: usize) {
+        for x in 0..width {
+            let mut last_one: Option<usize> = None;
+            for y in 0..height {
+                if mask[y * width + x] != 0 {
+                    if let Some(l) = last_one
+                        && y - l > 1
+                        && y - l - 1 <= gap
+                    {
+                        for yy in l + 1..y {
+                            mask[yy * width + x] = 1;
+                        }
+                    }
+                    last_one = Some(y);
+                }
+            }
+        }
+    }
+
+    /// Vertical opening with a line `min_run` tall: clears column runs of 1s
+    /// shorter than `min_run`, so thin horizontal bridges (bumpers, the closing's
+    /// own streaks) stop gluing a plate to its surroundings.
+    fn open_cols_by_column(mask: &mut [u8], width: usize, height: usize, min_run: usize) {
+        for x in 0..width {
+            let mut y = 0;
+            while y < height {
+                if mask[y * width + x] == 0 {
+                    y += 1;
+                    continue;
+                }
+                let start = y;
+                while y < height && mask[y * width + x] != 0 {
+                    y += 1;
+                }
+                if y - start < min_run {
+                    for yy in start..y {
+                        mask[yy * width + x] = 0;
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn row_scans_equal_column_scans() {
+        let mut seed = 11u64;
+        for (w, h) in [(1, 1), (5, 1), (1, 7), (19, 23)] {
+            for round in 0..30 {
+                let mask: Vec<u8> = (0..w * h)
+                    .map(|_| {
+                        seed = seed
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
+                        u8::from((seed >> 33) % 100 < 55)
+                    })
+                    .collect();
+                for n in [1, 2, 3] {
+                    let (mut a, mut b) = (mask.clone(), mask.clone());
+                    close_cols(&mut a, w, h, n);
+                    close_cols_by_column(&mut b, w, h, n);
+                    assert_eq!(a, b, "close {w}x{h} round {round} gap {n}");
+                    let (mut a, mut b) = (mask.clone(), mask.clone());
+                    open_cols(&mut a, w, h, n);
+                    open_cols_by_column(&mut b, w, h, n);
+                    assert_eq!(a, b, "open {w}x{h} round {round} run {n}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn runs_label_like_the_flood_fill() {
+        let mut seed = 7u64;
+        for (w, h, density) in [
+            (1, 1, 50),
+            (9, 1, 50),
+            (1, 9, 50),
+            (23, 17, 45),
+            (64, 40, 60),
+        ] {
+            for round in 0..20 {
+                let mask: Vec<u8> = (0..w * h)
+                    .map(|_| {
+                        seed = seed
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
+                        u8::from((seed >> 33) % 100 < density)
+                    })
+                    .collect();
+                for diagonal in [false, true] {
+                    assert_eq!(
+                        components(&mask, w, h, diagonal),
+                        flood(&mask, w, h, diagonal),
+                        "{w}x{h} round {round} diagonal {diagonal}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -78,7 +78,8 @@ pub fn dispatch(gpu: &Gpu, frames: &Planes, factor: u32) -> Result<Planes> {
     job::planes(all.out_width, all.out_height, frames.count(), data)
 }
 
-/// The CPU twin: the shader's invocation body for every output pixel.
+/// The CPU twin: the shader's invocation for every output pixel, computed a
+/// row at a time (`row`, tested equal to the literal `invocation`).
 pub fn cpu(frames: &Planes, factor: u32) -> Result<Planes> {
     let params = Params::new(frames.width(), frames.height(), frames.count(), factor)?;
     let (out_width, out_height) = (params.out_width as usize, params.out_height as usize);
@@ -88,14 +89,66 @@ pub fn cpu(frames: &Planes, factor: u32) -> Result<Planes> {
         // Rows of all frames in parallel; row r is frame r / out_height.
         luma.par_chunks_mut(out_width)
             .enumerate()
-            .for_each(|(row, out)| {
-                let (frame, oy) = ((row / out_height) as u32, (row % out_height) as u32);
-                for (ox, v) in out.iter_mut().enumerate() {
-                    *v = invocation(&params, rgba, ox as u32, oy, frame);
-                }
+            .for_each(|(r, out)| {
+                let (frame, oy) = ((r / out_height) as u32, (r % out_height) as u32);
+                row(&params, rgba, oy, frame, out);
             });
     }
     Planes::new(params.out_width, params.out_height, frames.count(), luma)
+}
+
+/// `invocation` for a whole output row: the box sums accumulate input row
+/// by input row over contiguous slices, and full boxes divide by a shift
+/// (their pixel count is `factor^2`, a power of two); only the clipped
+/// boxes at the right and bottom edges divide.
+fn row(params: &Params, rgba: &[u32], oy: u32, frame: u32, out: &mut [u32]) {
+    let (w, f) = (params.in_width as usize, params.factor as usize);
+    let y0 = (oy * params.factor) as usize;
+    let y1 = (y0 + f).min(params.in_height as usize);
+    let base = frame as usize * w * params.in_height as usize;
+    out.fill(0);
+    let mut luma = vec![0u32; w];
+    for y in y0..y1 {
+        let line = &rgba[base + y * w..base + (y + 1) * w];
+        for (l, &p) in luma.iter_mut().zip(line) {
+            *l = luma_of(p);
+        }
+        match f {
+            1 => add_boxes::<1>(&luma, out),
+            2 => add_boxes::<2>(&luma, out),
+            _ => add_boxes::<4>(&luma, out),
+        }
+    }
+    let rows = (y1 - y0) as u32;
+    let full = w / f;
+    if rows == params.factor {
+        let shift = (f * f).trailing_zeros();
+        let half = (f * f / 2) as u32;
+        for sum in &mut out[..full] {
+            *sum = (*sum + half) >> shift;
+        }
+    } else {
+        let n = rows * params.factor;
+        for sum in &mut out[..full] {
+            *sum = (*sum + n / 2) / n;
+        }
+    }
+    if let Some(last) = out.get_mut(full) {
+        let n = rows * (w - full * f) as u32;
+        *last = (*last + n / 2) / n;
+    }
+}
+
+/// Adds each `F`-pixel box of a luma `line` to its output sum (the last box
+/// may be short). `F` is a constant so the loop vectorises.
+fn add_boxes<const F: usize>(line: &[u32], out: &mut [u32]) {
+    let (boxes, rest) = line.as_chunks::<F>();
+    for (sum, pixels) in out.iter_mut().zip(boxes) {
+        *sum += pixels.iter().sum::<u32>();
+    }
+    if let Some(last) = out.get_mut(boxes.len()) {
+        *last += rest.iter().sum::<u32>();
+    }
 }
 
 /// The shader's `luma_of`.
@@ -106,7 +159,9 @@ pub fn luma_of(pixel: u32) -> u32 {
     (77 * r + 150 * g + 29 * b + 128) >> 8
 }
 
-/// The shader's `main` for one output pixel.
+/// The shader's `main` for one output pixel, literally: the reference that
+/// [`row`] is tested against.
+#[cfg(test)]
 fn invocation(params: &Params, rgba: &[u32], ox: u32, oy: u32, frame: u32) -> u32 {
     let x0 = ox * params.factor;
     let y0 = oy * params.factor;
@@ -164,6 +219,32 @@ mod tests {
         let grey = |v: u8| pack_rgba(v, v, v, 0);
         let frames = Planes::new(2, 2, 2, [4, 4, 4, 4, 8, 8, 8, 8].map(grey).to_vec()).unwrap();
         assert_eq!(cpu(&frames, 4).unwrap().data(), &[4, 8]);
+    }
+
+    #[test]
+    fn rows_equal_the_invocation_at_every_size_and_factor() {
+        let mut seed = 0x9e37_79b9u32;
+        for (w, h) in [(1, 1), (3, 2), (5, 7), (16, 9), (17, 13), (33, 6)] {
+            let data: Vec<u32> = (0..w * h * 2)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 17;
+                    seed ^= seed << 5;
+                    seed
+                })
+                .collect();
+            let frames = Planes::new(w, h, 2, data).unwrap();
+            for factor in FACTORS {
+                let params = Params::new(w, h, 2, factor).unwrap();
+                let got = cpu(&frames, factor).unwrap();
+                let (ow, oh) = output_size(w, h, factor);
+                let want: Vec<u32> = (0..2)
+                    .flat_map(|f| (0..oh).flat_map(move |y| (0..ow).map(move |x| (x, y, f))))
+                    .map(|(x, y, f)| invocation(&params, frames.data(), x, y, f))
+                    .collect();
+                assert_eq!(got.data(), &want[..], "{w}x{h} factor {factor}");
+            }
+        }
     }
 
     #[test]

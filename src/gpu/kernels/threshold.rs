@@ -104,34 +104,88 @@ pub fn cpu(values: &Planes, radius: u32, offset: i32) -> Result<Planes> {
         radius,
         offset,
     )?;
-    let len = values.data().len();
+    let mut mask = box_sums(&params, values.data());
+    compare(&params, values.data(), &mut mask, |v, sum, n, offset| {
+        main(v, sum, n, offset)
+    });
+    Planes::new(params.width, params.height, params.frames, mask)
+}
+
+/// Both polarities of 8-bit `values` (luma) with one pair of box passes:
+/// `(dark, light)`, where `dark` equals `cpu(255 - values)` (the pixels
+/// darker than their surroundings by more than `offset`) and `light` equals
+/// `cpu(values)`. The window sum of `255 - v` is `255 n - sum`, so
+/// `(255 - v) n > 255 n - sum + offset n` is `sum > (v + offset) n`: the
+/// same integers the shader compares, without the inverted plane.
+pub fn cpu_pair(values: &Planes, radius: u32, offset: i32) -> Result<(Planes, Planes)> {
+    if let Some(v) = values.data().iter().find(|&&v| v > 255) {
+        return Err(Error::bad_input(format!(
+            "threshold pair takes 8-bit values, got {v}"
+        )));
+    }
+    let params = Params::new(
+        values.width(),
+        values.height(),
+        values.count(),
+        radius,
+        offset,
+    )?;
+    let mut light = box_sums(&params, values.data());
+    let mut dark = light.clone();
+    compare(&params, values.data(), &mut dark, |v, sum, n, offset| {
+        u32::from(sum as i32 > (v as i32 + offset) * n as i32)
+    });
+    compare(&params, values.data(), &mut light, |v, sum, n, offset| {
+        main(v, sum, n, offset)
+    });
+    let planes = |data| Planes::new(params.width, params.height, params.frames, data);
+    Ok((planes(dark)?, planes(light)?))
+}
+
+/// The shader's `box_rows` and `box_cols` passes: every pixel's window sum.
+fn box_sums(params: &Params, values: &[u32]) -> Vec<u32> {
+    let len = values.len();
     let mut row_sums = vec![0u32; len];
-    let mut mask = vec![0u32; len];
+    let mut sums = vec![0u32; len];
     if len > 0 {
         let (width, height) = (params.width as usize, params.height as usize);
         row_sums
             .par_chunks_mut(width)
-            .zip(values.data().par_chunks(width))
-            .for_each(|(out, row)| box_rows(&params, row, out));
-        mask.par_chunks_mut(width * height)
+            .zip(values.par_chunks(width))
+            .for_each(|(out, row)| box_rows(params, row, out));
+        sums.par_chunks_mut(width * height)
             .zip(row_sums.par_chunks(width * height))
-            .for_each(|(out, plane)| box_cols(&params, plane, out));
-        // `main`'s window widths, once per column instead of per pixel.
-        let widths: Vec<u32> = (0..params.width)
-            .map(|x| hi(&params, x, params.width) - lo(&params, x) + 1)
-            .collect();
-        mask.par_chunks_mut(width)
-            .zip(values.data().par_chunks(width))
-            .enumerate()
-            .for_each(|(row, (out, vals))| {
-                let y = (row % height) as u32;
-                let rows = hi(&params, y, params.height) - lo(&params, y) + 1;
-                for ((m, &v), &w) in out.iter_mut().zip(vals).zip(&widths) {
-                    *m = main(&params, v, *m, w * rows);
-                }
-            });
+            .for_each(|(out, plane)| box_cols(params, plane, out));
     }
-    Planes::new(params.width, params.height, params.frames, mask)
+    sums
+}
+
+/// The shader's `main` pass over window sums, in place: `test(value, sum,
+/// n, offset)` with `n` the window's pixel count.
+fn compare(
+    params: &Params,
+    values: &[u32],
+    sums: &mut [u32],
+    test: impl Fn(u32, u32, u32, i32) -> u32 + Sync,
+) {
+    if values.is_empty() {
+        return;
+    }
+    let (width, height) = (params.width as usize, params.height as usize);
+    // The window widths, once per column instead of per pixel.
+    let widths: Vec<u32> = (0..params.width)
+        .map(|x| hi(params, x, params.width) - lo(params, x) + 1)
+        .collect();
+    sums.par_chunks_mut(width)
+        .zip(values.par_chunks(width))
+        .enumerate()
+        .for_each(|(row, (out, vals))| {
+            let y = (row % height) as u32;
+            let rows = hi(params, y, params.height) - lo(params, y) + 1;
+            for ((m, &v), &w) in out.iter_mut().zip(vals).zip(&widths) {
+                *m = test(value_at(v), *m, w * rows, params.offset);
+            }
+        });
 }
 
 /// The shader's `value_at` for one value.
@@ -150,7 +204,10 @@ fn hi(params: &Params, c: u32, len: u32) -> u32 {
     (c + params.radius).min(len - 1)
 }
 
-/// The shader's `box_rows` for one row.
+/// The shader's `box_rows` for one row. The shader tests at every pixel
+/// whether a value enters (`x + r < w`) and one leaves (`x > r`); here the
+/// row splits into the ranges where those tests are constant, so the sliding
+/// loop has no branches and the sum sees the same additions in order.
 fn box_rows(params: &Params, row: &[u32], out: &mut [u32]) {
     let (w, r) = (params.width as usize, params.radius as usize);
     let mut sum = 0u32;
@@ -158,14 +215,29 @@ fn box_rows(params: &Params, row: &[u32], out: &mut [u32]) {
         sum += value_at(v);
     }
     out[0] = sum;
-    for x in 1..w {
-        if x + r < w {
-            sum += value_at(row[x + r]);
-        }
-        if x > r {
-            sum -= value_at(row[x - r - 1]);
-        }
+    // x in 1..w: enters while x < w - r, leaves from x = r + 1 on.
+    let enter_end = w.saturating_sub(r).max(1);
+    let leave_start = (r + 1).min(w);
+    let mut x = 1;
+    while x < enter_end.min(leave_start) {
+        sum += value_at(row[x + r]);
         out[x] = sum;
+        x += 1;
+    }
+    // Neither test holds between them when the window is wider than the row.
+    while x < leave_start {
+        out[x] = sum;
+        x += 1;
+    }
+    let both_end = enter_end.max(x);
+    for (x, o) in out.iter_mut().enumerate().take(both_end).skip(x) {
+        sum += value_at(row[x + r]);
+        sum -= value_at(row[x - r - 1]);
+        *o = sum;
+    }
+    for (x, o) in out.iter_mut().enumerate().take(w).skip(both_end) {
+        sum -= value_at(row[x - r - 1]);
+        *o = sum;
     }
 }
 
@@ -198,13 +270,12 @@ fn box_cols(params: &Params, row_sums: &[u32], out: &mut [u32]) {
     }
 }
 
-/// The shader's `main` for one pixel: `sum` is the box sum left by
-/// `box_cols`, `n` the window's pixel count (the shader's product of its
-/// clipped width and height).
-fn main(params: &Params, value: u32, sum: u32, n: u32) -> u32 {
+/// The shader's `main` for one pixel: `value` already saturated, `sum` the
+/// box sum left by `box_cols`, `n` the window's pixel count (the shader's
+/// product of its clipped width and height).
+fn main(value: u32, sum: u32, n: u32, offset: i32) -> u32 {
     let n = n as i32;
-    let v = value_at(value) as i32;
-    u32::from(v * n > sum as i32 + params.offset * n)
+    u32::from(value as i32 * n > sum as i32 + offset * n)
 }
 
 #[cfg(test)]
@@ -312,6 +383,29 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_pair_equals_the_inverted_and_the_plain_threshold() {
+        let mut seed = 99u64;
+        for (w, h, frames, radius) in [(1, 1, 1, 0), (13, 7, 2, 3), (40, 9, 1, 10)] {
+            let data: Vec<u32> = (0..w * h * frames)
+                .map(|_| {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    ((seed >> 33) % 256) as u32
+                })
+                .collect();
+            let p = Planes::new(w, h, frames, data.clone()).unwrap();
+            let inverted = Planes::new(w, h, frames, data.iter().map(|v| 255 - v).collect());
+            for offset in [-20, 0, 12, 28] {
+                let (dark, light) = cpu_pair(&p, radius, offset).unwrap();
+                let want_dark = cpu(inverted.as_ref().unwrap(), radius, offset).unwrap();
+                assert_eq!(dark, want_dark, "{w}x{h} r{radius} o{offset}");
+                assert_eq!(light, cpu(&p, radius, offset).unwrap());
+            }
+        }
+        let wide = Planes::single(2, 1, &[256, 0]);
+        assert!(matches!(cpu_pair(&wide, 1, 0), Err(Error::BadInput(_))));
     }
 
     #[test]

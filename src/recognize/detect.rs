@@ -61,20 +61,28 @@ impl PlateBox {
 }
 
 /// The integer stages of one scale: the downscaled luma and the binary
-/// vertical-edge mask, same size.
+/// vertical-edge mask, same size. Masks hold one byte (0 or 1) a pixel, as
+/// the CPU steps after them read them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Stages {
     pub luma: Planes,
-    pub mask: Planes,
+    pub mask: Vec<u8>,
     /// Ink masks for the character generator, one per [`INK_PASSES`] entry
     /// and polarity: dark-on-light, then light-on-dark.
-    pub ink: Vec<Planes>,
+    pub ink: Vec<Vec<u8>>,
 }
 
 impl Stages {
     /// Runs `luma_downscale(factor)`, `sobel(Vertical)` and `threshold` on
-    /// `frames` (RGBA), on `gpu` when given, else on the CPU twins.
-    pub fn run(frames: &Planes, factor: u32, gpu: Option<&Gpu>) -> Result<Stages> {
+    /// one RGBA `frame`, on `gpu` when given, else on the CPU twins.
+    pub fn run(frame: &Planes, factor: u32, gpu: Option<&Gpu>) -> Result<Stages> {
+        if frame.count() != 1 {
+            return Err(crate::Error::bad_input(format!(
+                "plate detection takes one frame at a time, got {}",
+                frame.count()
+            )));
+        }
+        let frames = frame;
         match gpu {
             Some(gpu) => {
                 let luma = luma_downscale::dispatch(gpu, frames, factor)?;
@@ -83,15 +91,19 @@ impl Stages {
                 let inverted = invert(&luma)?;
                 let mut ink = Vec::new();
                 for (radius, offset) in INK_PASSES {
-                    ink.push(threshold::dispatch(gpu, &inverted, radius, offset)?);
-                    ink.push(threshold::dispatch(gpu, &luma, radius, offset)?);
+                    ink.push(bytes(&threshold::dispatch(gpu, &inverted, radius, offset)?));
+                    ink.push(bytes(&threshold::dispatch(gpu, &luma, radius, offset)?));
                 }
-                Ok(Stages { luma, mask, ink })
+                Ok(Stages {
+                    mask: bytes(&mask),
+                    luma,
+                    ink,
+                })
             }
             None => {
                 let luma = luma_downscale::cpu(frames, factor)?;
                 let edges = sobel::cpu(&luma, SobelMode::Vertical);
-                let mask = threshold::cpu(&edges, THRESHOLD_RADIUS, THRESHOLD_OFFSET)?;
+                let mask = threshold::cpu_bytes(&edges, THRESHOLD_RADIUS, THRESHOLD_OFFSET)?;
                 let mut ink = Vec::new();
                 for (radius, offset) in INK_PASSES {
                     // Equal to the GPU's two passes (tested in the kernel).
@@ -102,6 +114,11 @@ impl Stages {
             }
         }
     }
+}
+
+/// A 0/1 mask read back from the GPU, a byte a pixel.
+fn bytes(mask: &Planes) -> Vec<u8> {
+    mask.data().iter().map(|&v| v as u8).collect()
 }
 
 /// `255 - luma`: dark ink becomes what the threshold kernel marks.
@@ -203,16 +220,15 @@ pub fn candidates(
     frame_w: u32,
     frame_h: u32,
 ) -> Vec<(PlateBox, Source)> {
-    let (w, h) = (stages.mask.width() as usize, stages.mask.height() as usize);
+    let (w, h) = (stages.luma.width() as usize, stages.luma.height() as usize);
     if w < 8 || h < 8 {
         return Vec::new();
     }
-    let edges: Vec<u8> = stages.mask.plane(0).iter().map(|&v| v as u8).collect();
+    let edges = &stages.mask;
     let luma = stages.luma.plane(0);
     let mut out = Vec::new();
     for ink in &stages.ink {
-        let ink: Vec<u8> = ink.plane(0).iter().map(|&v| v as u8).collect();
-        for row in chars::rows(chars::characters(&ink, w, h)) {
+        for row in chars::rows(chars::characters(ink, w, h)) {
             out.push((row_box(&row, factor, frame_w, frame_h), Source::Chars));
         }
     }
@@ -222,7 +238,7 @@ pub fn candidates(
         morph::close_cols(&mut blobs, w, h, 2);
         morph::open_cols(&mut blobs, w, h, 3);
         for c in morph::components(&blobs, w, h, false) {
-            if let Some(score) = score(&c, &edges, luma, w, h) {
+            if let Some(score) = score(&c, edges, luma, w, h) {
                 let b = plate_box(&c, factor, frame_w, frame_h, score);
                 out.push((b, Source::Edges));
             }

@@ -70,30 +70,57 @@ pub fn dispatch(gpu: &Gpu, luma: &Planes, mode: SobelMode) -> Result<Planes> {
     job::planes(all.width, all.height, all.frames, data)
 }
 
-/// The CPU twin: the shader's invocation body for every pixel. Pixels
-/// whose 3x3 neighbourhood lies inside the frame take `interior`, the same
-/// sums without the clamps (which cannot bite there).
+/// The CPU twin: the shader's invocation body for every pixel. Rows whose
+/// 3x3 neighbourhoods lie inside the frame take `interior_row` between
+/// their first and last pixel: the same sums without the clamps (which
+/// cannot bite there), over whole rows so they vectorise.
 pub fn cpu(luma: &Planes, mode: SobelMode) -> Planes {
     let params = Params::new(luma.width(), luma.height(), luma.count(), mode);
     let mut edges = vec![0u32; luma.data().len()];
     if !edges.is_empty() {
         let (width, height) = (params.width as usize, params.height as usize);
+        let data = luma.data();
         edges
             .par_chunks_mut(width)
             .enumerate()
             .for_each(|(row, out)| {
                 let (frame, y) = ((row / height) as u32, (row % height) as u32);
-                let inner_row = y >= 1 && (y as usize) + 1 < height && width >= 3;
-                for (x, v) in out.iter_mut().enumerate() {
-                    *v = if inner_row && x >= 1 && x + 1 < width {
-                        interior(&params, luma.data(), row * width + x, width)
-                    } else {
-                        invocation(&params, luma.data(), x as u32, y, frame)
-                    };
+                if y >= 1 && (y as usize) + 1 < height && width >= 3 {
+                    let line = |r: usize| &data[r * width..(r + 1) * width];
+                    let rows = [line(row - 1), line(row), line(row + 1)];
+                    interior_row(&params, rows, &mut out[1..width - 1]);
+                    for x in [0, width - 1] {
+                        out[x] = invocation(&params, data, x as u32, y, frame);
+                    }
+                } else {
+                    for (x, v) in out.iter_mut().enumerate() {
+                        *v = invocation(&params, data, x as u32, y, frame);
+                    }
                 }
             });
     }
     Planes::new(params.width, params.height, params.frames, edges).expect("same shape as the input")
+}
+
+/// `invocation` for pixels 1..width-1 of a row whose rows above and below
+/// exist (`[above, row, below]`): the same integer sums, read directly.
+fn interior_row(params: &Params, [a, r, b]: [&[u32]; 3], out: &mut [u32]) {
+    let p = |v: u32| v.min(MAX_IN) as i32;
+    let magnitude = params.mode == SobelMode::Magnitude as u32;
+    // Exact lengths up front let the compiler drop the bounds checks.
+    let n = out.len();
+    let (a, r, b) = (&a[..n + 2], &r[..n + 2], &b[..n + 2]);
+    for (x, v) in out.iter_mut().enumerate() {
+        // Centre pixel x + 1; columns x (left) and x + 2 (right).
+        let (l, c, rt) = (x, x + 1, x + 2);
+        let gx = p(a[rt]) + 2 * p(r[rt]) + p(b[rt]) - p(a[l]) - 2 * p(r[l]) - p(b[l]);
+        let mut e = gx.abs();
+        if magnitude {
+            let gy = p(b[l]) + 2 * p(b[c]) + p(b[rt]) - p(a[l]) - 2 * p(a[c]) - p(a[rt]);
+            e += gy.abs();
+        }
+        *v = e as u32;
+    }
 }
 
 /// The shader's `px`: a clamp-to-edge read, saturated at [`MAX_IN`].
@@ -111,20 +138,6 @@ fn invocation(params: &Params, luma: &[u32], x: u32, y: u32, frame: u32) -> u32 
     let mut v = gx.abs();
     if params.mode == SobelMode::Magnitude as u32 {
         let gy = p(-1, 1) + 2 * p(0, 1) + p(1, 1) - p(-1, -1) - 2 * p(0, -1) - p(1, -1);
-        v += gy.abs();
-    }
-    v as u32
-}
-
-/// [`invocation`] for a pixel at index `i` whose neighbours are all inside
-/// its plane: the same integer sums, read directly.
-fn interior(params: &Params, luma: &[u32], i: usize, width: usize) -> u32 {
-    let p = |d: isize| luma[(i as isize + d) as usize].min(MAX_IN) as i32;
-    let w = width as isize;
-    let gx = p(1 - w) + 2 * p(1) + p(1 + w) - p(-1 - w) - 2 * p(-1) - p(w - 1);
-    let mut v = gx.abs();
-    if params.mode == SobelMode::Magnitude as u32 {
-        let gy = p(w - 1) + 2 * p(w) + p(w + 1) - p(-1 - w) - 2 * p(-w) - p(1 - w);
         v += gy.abs();
     }
     v as u32

@@ -97,6 +97,14 @@ pub fn dispatch(gpu: &Gpu, values: &Planes, radius: u32, offset: i32) -> Result<
 /// in the same order as its invocation, just interleaved, which lets the
 /// compiler vectorise); `main` is the per-pixel comparison.
 pub fn cpu(values: &Planes, radius: u32, offset: i32) -> Result<Planes> {
+    let mask = cpu_bytes(values, radius, offset)?;
+    let words = mask.into_iter().map(u32::from).collect();
+    Planes::new(values.width(), values.height(), values.count(), words)
+}
+
+/// [`cpu`] with one byte a pixel: the mask as the CPU's later stages use
+/// it, without the 32-bit words the GPU's storage buffers need.
+pub fn cpu_bytes(values: &Planes, radius: u32, offset: i32) -> Result<Vec<u8>> {
     let params = Params::new(
         values.width(),
         values.height(),
@@ -104,20 +112,22 @@ pub fn cpu(values: &Planes, radius: u32, offset: i32) -> Result<Planes> {
         radius,
         offset,
     )?;
-    let mut mask = box_sums(&params, values.data());
-    compare(&params, values.data(), &mut mask, |v, sum, n, offset| {
-        main(v, sum, n, offset)
-    });
-    Planes::new(params.width, params.height, params.frames, mask)
+    let sums = box_sums(&params, values.data());
+    Ok(compare(
+        &params,
+        values.data(),
+        &sums,
+        |v, sum, n, offset| main(v, sum, n, offset),
+    ))
 }
 
 /// Both polarities of 8-bit `values` (luma) with one pair of box passes:
-/// `(dark, light)`, where `dark` equals `cpu(255 - values)` (the pixels
-/// darker than their surroundings by more than `offset`) and `light` equals
-/// `cpu(values)`. The window sum of `255 - v` is `255 n - sum`, so
+/// `(dark, light)` bytes, where `dark` equals `cpu(255 - values)` (the
+/// pixels darker than their surroundings by more than `offset`) and `light`
+/// equals `cpu(values)`. The window sum of `255 - v` is `255 n - sum`, so
 /// `(255 - v) n > 255 n - sum + offset n` is `sum > (v + offset) n`: the
 /// same integers the shader compares, without the inverted plane.
-pub fn cpu_pair(values: &Planes, radius: u32, offset: i32) -> Result<(Planes, Planes)> {
+pub fn cpu_pair(values: &Planes, radius: u32, offset: i32) -> Result<(Vec<u8>, Vec<u8>)> {
     if let Some(v) = values.data().iter().find(|&&v| v > 255) {
         return Err(Error::bad_input(format!(
             "threshold pair takes 8-bit values, got {v}"
@@ -130,16 +140,14 @@ pub fn cpu_pair(values: &Planes, radius: u32, offset: i32) -> Result<(Planes, Pl
         radius,
         offset,
     )?;
-    let mut light = box_sums(&params, values.data());
-    let mut dark = light.clone();
-    compare(&params, values.data(), &mut dark, |v, sum, n, offset| {
-        u32::from(sum as i32 > (v as i32 + offset) * n as i32)
+    let sums = box_sums(&params, values.data());
+    let dark = compare(&params, values.data(), &sums, |v, sum, n, offset| {
+        u8::from(sum as i32 > (v as i32 + offset) * n as i32)
     });
-    compare(&params, values.data(), &mut light, |v, sum, n, offset| {
+    let light = compare(&params, values.data(), &sums, |v, sum, n, offset| {
         main(v, sum, n, offset)
     });
-    let planes = |data| Planes::new(params.width, params.height, params.frames, data);
-    Ok((planes(dark)?, planes(light)?))
+    Ok((dark, light))
 }
 
 /// The shader's `box_rows` and `box_cols` passes: every pixel's window sum.
@@ -160,32 +168,35 @@ fn box_sums(params: &Params, values: &[u32]) -> Vec<u32> {
     sums
 }
 
-/// The shader's `main` pass over window sums, in place: `test(value, sum,
-/// n, offset)` with `n` the window's pixel count.
+/// The shader's `main` pass over window sums: `test(value, sum, n,
+/// offset)` for every pixel, with `n` the window's pixel count.
 fn compare(
     params: &Params,
     values: &[u32],
-    sums: &mut [u32],
-    test: impl Fn(u32, u32, u32, i32) -> u32 + Sync,
-) {
+    sums: &[u32],
+    test: impl Fn(u32, u32, u32, i32) -> u8 + Sync,
+) -> Vec<u8> {
+    let mut mask = vec![0u8; values.len()];
     if values.is_empty() {
-        return;
+        return mask;
     }
     let (width, height) = (params.width as usize, params.height as usize);
     // The window widths, once per column instead of per pixel.
     let widths: Vec<u32> = (0..params.width)
         .map(|x| hi(params, x, params.width) - lo(params, x) + 1)
         .collect();
-    sums.par_chunks_mut(width)
-        .zip(values.par_chunks(width))
+    mask.par_chunks_mut(width)
+        .zip(values.par_chunks(width).zip(sums.par_chunks(width)))
         .enumerate()
-        .for_each(|(row, (out, vals))| {
+        .for_each(|(row, (out, (vals, sums)))| {
             let y = (row % height) as u32;
             let rows = hi(params, y, params.height) - lo(params, y) + 1;
-            for ((m, &v), &w) in out.iter_mut().zip(vals).zip(&widths) {
-                *m = test(value_at(v), *m, w * rows, params.offset);
+            let (vals, sums, widths) = (&vals[..width], &sums[..width], &widths[..width]);
+            for (x, m) in out.iter_mut().enumerate() {
+                *m = test(value_at(vals[x]), sums[x], widths[x] * rows, params.offset);
             }
         });
+    mask
 }
 
 /// The shader's `value_at` for one value.
@@ -204,40 +215,36 @@ fn hi(params: &Params, c: u32, len: u32) -> u32 {
     (c + params.radius).min(len - 1)
 }
 
-/// The shader's `box_rows` for one row. The shader tests at every pixel
-/// whether a value enters (`x + r < w`) and one leaves (`x > r`); here the
-/// row splits into the ranges where those tests are constant, so the sliding
-/// loop has no branches and the sum sees the same additions in order.
+/// The shader's `box_rows` for one row. The shader slides a running sum;
+/// here the sums are differences of the row's prefix sums, which give the
+/// same integers (every window sum fits a `u32`, so the wrapping
+/// differences are exact) and vectorise away from the row's ends.
 fn box_rows(params: &Params, row: &[u32], out: &mut [u32]) {
     let (w, r) = (params.width as usize, params.radius as usize);
+    // prefix[x] = the sum of row[..x].
+    let mut prefix = Vec::with_capacity(w + 1);
     let mut sum = 0u32;
-    for &v in &row[..=hi(params, 0, params.width) as usize] {
-        sum += value_at(v);
+    prefix.push(0);
+    for &v in row {
+        sum = sum.wrapping_add(value_at(v));
+        prefix.push(sum);
     }
-    out[0] = sum;
-    // x in 1..w: enters while x < w - r, leaves from x = r + 1 on.
-    let enter_end = w.saturating_sub(r).max(1);
-    let leave_start = (r + 1).min(w);
-    let mut x = 1;
-    while x < enter_end.min(leave_start) {
-        sum += value_at(row[x + r]);
-        out[x] = sum;
-        x += 1;
+    let window = |x: usize| prefix[(x + r + 1).min(w)].wrapping_sub(prefix[x.saturating_sub(r)]);
+    // Windows inside the row: x in r..w-r-1, sums prefix[x+r+1] - prefix[x-r].
+    let (inner_start, inner_end) = (r.min(w), w.saturating_sub(r + 1).max(r.min(w)));
+    for (x, o) in out.iter_mut().enumerate().take(inner_start) {
+        *o = window(x);
     }
-    // Neither test holds between them when the window is wider than the row.
-    while x < leave_start {
-        out[x] = sum;
-        x += 1;
+    if inner_end > inner_start {
+        let span = inner_end - inner_start;
+        let ends = &prefix[inner_start + r + 1..][..span];
+        let starts = &prefix[inner_start - r..][..span];
+        for ((o, &e), &s) in out[inner_start..inner_end].iter_mut().zip(ends).zip(starts) {
+            *o = e.wrapping_sub(s);
+        }
     }
-    let both_end = enter_end.max(x);
-    for (x, o) in out.iter_mut().enumerate().take(both_end).skip(x) {
-        sum += value_at(row[x + r]);
-        sum -= value_at(row[x - r - 1]);
-        *o = sum;
-    }
-    for (x, o) in out.iter_mut().enumerate().take(w).skip(both_end) {
-        sum -= value_at(row[x - r - 1]);
-        *o = sum;
+    for (x, o) in out.iter_mut().enumerate().skip(inner_end) {
+        *o = window(x);
     }
 }
 
@@ -273,9 +280,9 @@ fn box_cols(params: &Params, row_sums: &[u32], out: &mut [u32]) {
 /// The shader's `main` for one pixel: `value` already saturated, `sum` the
 /// box sum left by `box_cols`, `n` the window's pixel count (the shader's
 /// product of its clipped width and height).
-fn main(value: u32, sum: u32, n: u32, offset: i32) -> u32 {
+fn main(value: u32, sum: u32, n: u32, offset: i32) -> u8 {
     let n = n as i32;
-    u32::from(value as i32 * n > sum as i32 + offset * n)
+    u8::from(value as i32 * n > sum as i32 + offset * n)
 }
 
 #[cfg(test)]
@@ -399,9 +406,9 @@ mod tests {
             let inverted = Planes::new(w, h, frames, data.iter().map(|v| 255 - v).collect());
             for offset in [-20, 0, 12, 28] {
                 let (dark, light) = cpu_pair(&p, radius, offset).unwrap();
-                let want_dark = cpu(inverted.as_ref().unwrap(), radius, offset).unwrap();
+                let want_dark = cpu_bytes(inverted.as_ref().unwrap(), radius, offset).unwrap();
                 assert_eq!(dark, want_dark, "{w}x{h} r{radius} o{offset}");
-                assert_eq!(light, cpu(&p, radius, offset).unwrap());
+                assert_eq!(light, cpu_bytes(&p, radius, offset).unwrap());
             }
         }
         let wide = Planes::single(2, 1, &[256, 0]);

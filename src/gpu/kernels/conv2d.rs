@@ -6,8 +6,9 @@
 //!
 //! The CPU twin adds every output's terms in the shader's order (input
 //! channel, kernel row, kernel column, then the bias), but walks a whole
-//! output row per weight so the compiler can vectorise across pixels; see
-//! [`nn`](super::nn) for the tolerance.
+//! output row per weight so the compiler can vectorise across pixels; on a
+//! CPU with AVX2 and FMA it fuses each multiply-add, as GPUs may (see
+//! [`fused`]); see [`nn`](super::nn) for the tolerance.
 
 use rayon::prelude::*;
 
@@ -106,54 +107,99 @@ pub fn dispatch(gpu: &Gpu, params: &Params, input: &[f32], weights: &[f32]) -> R
 /// The CPU twin: for each crop (in parallel) and output channel, the
 /// shader's sum for every pixel of the plane at once.
 pub fn cpu(params: &Params, input: &[f32], weights: &[f32]) -> Result<Vec<f32>> {
+    cpu_with(params, input, weights, fused())
+}
+
+/// [`cpu`], fused or not (`fused` only where [`fused()`] allows it).
+fn cpu_with(params: &Params, input: &[f32], weights: &[f32], fused: bool) -> Result<Vec<f32>> {
     params.check(input, weights)?;
-    let (w, h) = (params.width as usize, params.height as usize);
     let (cin, cout) = (params.cin as usize, params.cout as usize);
     let plane = params.plane();
     let mut output = vec![0.0f32; cout * plane * params.crops as usize];
     if output.is_empty() {
         return Ok(output);
     }
-    let biases = &weights[cout * cin * 9..];
     output
         .par_chunks_mut(cout * plane)
         .zip(input.par_chunks(cin * plane.max(1)))
         .for_each(|(out, inp)| {
-            for (co, acc) in out.chunks_mut(plane).enumerate() {
-                for ci in 0..cin {
-                    let src = &inp[ci * plane..(ci + 1) * plane];
-                    let wbase = (co * cin + ci) * 9;
-                    for ky in 0..3 {
-                        // Output rows whose tap row y + ky - 1 is inside.
-                        let y0 = usize::from(ky == 0);
-                        let y1 = if ky == 2 { h - 1 } else { h };
-                        for kx in 0..3 {
-                            let wt = weights[wbase + ky * 3 + kx];
-                            let x0 = usize::from(kx == 0);
-                            let x1 = if kx == 2 { w - 1 } else { w };
-                            if x0 >= x1 {
-                                continue;
-                            }
-                            for y in y0..y1 {
-                                let row = &src[(y + ky - 1) * w..][..w];
-                                let dst = &mut acc[y * w..][..w];
-                                for (d, s) in dst[x0..x1].iter_mut().zip(&row[x0 + kx - 1..]) {
-                                    *d += wt * *s;
-                                }
-                            }
+            #[cfg(target_arch = "x86_64")]
+            if fused {
+                // SAFETY: `fused()` checked that this CPU has AVX2 and FMA.
+                unsafe { crop_avx2_fma(params, inp, weights, out) };
+                return;
+            }
+            crop::<false>(params, inp, weights, out);
+        });
+    Ok(output)
+}
+
+/// Whether [`cpu`] runs its fused path: each product and sum as one
+/// fused multiply-add (as a GPU may), vectorised 8 wide. Needs AVX2 and FMA,
+/// checked at run time, so one binary runs everywhere; without them the
+/// twin multiplies, then adds.
+pub fn fused() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// [`crop`] compiled for AVX2 with fused multiply-adds.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn crop_avx2_fma(params: &Params, inp: &[f32], weights: &[f32], out: &mut [f32]) {
+    crop::<true>(params, inp, weights, out);
+}
+
+/// One crop's output channels, a whole output row per weight.
+#[inline(always)]
+fn crop<const FUSED: bool>(params: &Params, inp: &[f32], weights: &[f32], out: &mut [f32]) {
+    let (w, h) = (params.width as usize, params.height as usize);
+    let (cin, cout) = (params.cin as usize, params.cout as usize);
+    let plane = params.plane();
+    let biases = &weights[cout * cin * 9..];
+    for (co, acc) in out.chunks_mut(plane).enumerate() {
+        for ci in 0..cin {
+            let src = &inp[ci * plane..(ci + 1) * plane];
+            let wbase = (co * cin + ci) * 9;
+            for ky in 0..3 {
+                // Output rows whose tap row y + ky - 1 is inside.
+                let y0 = usize::from(ky == 0);
+                let y1 = if ky == 2 { h - 1 } else { h };
+                for kx in 0..3 {
+                    let wt = weights[wbase + ky * 3 + kx];
+                    let x0 = usize::from(kx == 0);
+                    let x1 = if kx == 2 { w - 1 } else { w };
+                    if x0 >= x1 {
+                        continue;
+                    }
+                    for y in y0..y1 {
+                        let row = &src[(y + ky - 1) * w..][..w];
+                        let dst = &mut acc[y * w..][..w];
+                        for (d, s) in dst[x0..x1].iter_mut().zip(&row[x0 + kx - 1..]) {
+                            *d = if FUSED {
+                                wt.mul_add(*s, *d)
+                            } else {
+                                *d + wt * *s
+                            };
                         }
                     }
                 }
-                let b = biases[co];
-                for v in acc.iter_mut() {
-                    *v += b;
-                    if params.relu != 0 {
-                        *v = v.max(0.0);
-                    }
-                }
             }
-        });
-    Ok(output)
+        }
+        let b = biases[co];
+        for v in acc.iter_mut() {
+            *v += b;
+            if params.relu != 0 {
+                *v = v.max(0.0);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -162,6 +208,7 @@ mod tests {
 
     /// The shader's sum for one output value, written plainly.
     fn reference(
+        fused: bool,
         p: &Params,
         input: &[f32],
         weights: &[f32],
@@ -181,7 +228,11 @@ mod tests {
                     }
                     let wt = weights[(co * cin + ci) * 9 + (ky * 3 + kx) as usize];
                     let i = ((crop * cin + ci) as i64 * h + yy) * w + xx;
-                    acc += wt * input[i as usize];
+                    acc = if fused {
+                        wt.mul_add(input[i as usize], acc)
+                    } else {
+                        acc + wt * input[i as usize]
+                    };
                 }
             }
         }
@@ -198,14 +249,19 @@ mod tests {
             let weights: Vec<f32> = (0..p.weights_len())
                 .map(|i| ((i * 13 % 7) as f32 - 3.0) / 5.0)
                 .collect();
-            let got = cpu(&p, &input, &weights).unwrap();
-            let mut i = 0;
-            for crop in 0..crops as usize {
-                for co in 0..cout as usize {
-                    for y in 0..h as usize {
-                        for x in 0..w as usize {
-                            assert_eq!(got[i], reference(&p, &input, &weights, crop, co, y, x));
-                            i += 1;
+            // Both paths where this CPU has both; the fused one fuses in
+            // the reference too (`mul_add` is the correctly rounded fma).
+            for fused in [false, true].into_iter().filter(|&f| !f || fused()) {
+                let got = cpu_with(&p, &input, &weights, fused).unwrap();
+                let mut i = 0;
+                for crop in 0..crops as usize {
+                    for co in 0..cout as usize {
+                        for y in 0..h as usize {
+                            for x in 0..w as usize {
+                                let want = reference(fused, &p, &input, &weights, crop, co, y, x);
+                                assert_eq!(got[i], want, "fused {fused}");
+                                i += 1;
+                            }
                         }
                     }
                 }

@@ -5,9 +5,9 @@
 //! `[cout][cin][3][3]` then the `cout` biases. Shader: `shaders/conv2d.wgsl`.
 //!
 //! The CPU twin adds every output's terms in the shader's order (input
-//! channel, kernel row, kernel column, then the bias), but walks a whole
-//! output row per weight so the compiler can vectorise across pixels; on a
-//! CPU with AVX2 and FMA it fuses each multiply-add, as GPUs may (see
+//! channel, kernel row, kernel column, then the bias), but computes blocks
+//! of channels and pixels at once so the sums stay in vector registers; on
+//! a CPU with AVX2 and FMA it fuses each multiply-add, as GPUs may (see
 //! [`fused`]); see [`nn`](super::nn) for the tolerance.
 
 use rayon::prelude::*;
@@ -129,7 +129,7 @@ fn cpu_with(params: &Params, input: &[f32], weights: &[f32], fused: bool) -> Res
                 unsafe { crop_avx2_fma(params, inp, weights, out) };
                 return;
             }
-            crop::<false>(params, inp, weights, out);
+            crop_by_rows(params, inp, weights, out);
         });
     Ok(output)
 }
@@ -149,16 +149,114 @@ pub fn fused() -> bool {
     }
 }
 
-/// [`crop`] compiled for AVX2 with fused multiply-adds.
+/// One crop's output channels with fused multiply-adds, 8 lanes wide. The
+/// 3x3 neighbourhoods are first laid out as rows of taps (`taps[k][pixel]`,
+/// `k = (ci * 3 + ky) * 3 + kx`, the shader's order; taps outside the plane
+/// are zeros, which change no sum), then blocks of 4 channels x 16 pixels
+/// keep their sums in registers over all `k`: every output still adds its
+/// terms in the shader's order, as one fused multiply-add each.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn crop_avx2_fma(params: &Params, inp: &[f32], weights: &[f32], out: &mut [f32]) {
-    crop::<true>(params, inp, weights, out);
+    let (cin, cout) = (params.cin as usize, params.cout as usize);
+    let plane = params.plane();
+    let taps = im2col(params, inp);
+    let k_len = cin * 9;
+    for (co, row) in out.chunks_mut(4 * plane).enumerate() {
+        let ws = &weights[4 * co * k_len..][..row.len() / plane * k_len];
+        let done = if row.len() == 4 * plane {
+            block4(&taps, ws, k_len, plane, row)
+        } else {
+            0
+        };
+        // Pixels past the last whole block, and channels past the last 4.
+        for (j, out) in row.chunks_mut(plane).enumerate() {
+            let w = &ws[j * k_len..][..k_len];
+            for (p, o) in out.iter_mut().enumerate().skip(done) {
+                *o = (0..k_len).fold(0.0, |a, k| w[k].mul_add(taps[k * plane + p], a));
+            }
+        }
+    }
+    let biases = &weights[cout * k_len..];
+    for (acc, &b) in out.chunks_mut(plane).zip(biases) {
+        for v in acc.iter_mut() {
+            *v += b;
+            if params.relu != 0 {
+                *v = v.max(0.0);
+            }
+        }
+    }
 }
 
-/// One crop's output channels, a whole output row per weight.
-#[inline(always)]
-fn crop<const FUSED: bool>(params: &Params, inp: &[f32], weights: &[f32], out: &mut [f32]) {
+/// Four output channels (`ws`: four rows of `k_len` weights) over the
+/// pixels of `taps` in blocks of 16, into `out` (four planes); returns how
+/// many pixels it did (the rest are left to the caller).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn block4(taps: &[f32], ws: &[f32], k_len: usize, plane: usize, out: &mut [f32]) -> usize {
+    use std::arch::x86_64::{
+        __m256, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_set1_ps, _mm256_setzero_ps,
+        _mm256_storeu_ps,
+    };
+    assert!(taps.len() >= k_len * plane && ws.len() >= 4 * k_len && out.len() >= 4 * plane);
+    let mut p0 = 0;
+    while p0 + 16 <= plane {
+        let mut acc: [__m256; 8] = [_mm256_setzero_ps(); 8];
+        for k in 0..k_len {
+            let t = &taps[k * plane + p0..][..16];
+            // SAFETY: `t` holds 16 floats: two unaligned 8-lane loads.
+            let (t0, t1) = unsafe {
+                (
+                    _mm256_loadu_ps(t.as_ptr()),
+                    _mm256_loadu_ps(t[8..].as_ptr()),
+                )
+            };
+            for j in 0..4 {
+                let w = _mm256_set1_ps(ws[j * k_len + k]);
+                acc[2 * j] = _mm256_fmadd_ps(w, t0, acc[2 * j]);
+                acc[2 * j + 1] = _mm256_fmadd_ps(w, t1, acc[2 * j + 1]);
+            }
+        }
+        for j in 0..4 {
+            let o = &mut out[j * plane + p0..][..16];
+            // SAFETY: `o` holds 16 floats: two unaligned 8-lane stores.
+            unsafe {
+                _mm256_storeu_ps(o.as_mut_ptr(), acc[2 * j]);
+                _mm256_storeu_ps(o[8..].as_mut_ptr(), acc[2 * j + 1]);
+            }
+        }
+        p0 += 16;
+    }
+    p0
+}
+
+/// The 3x3 neighbourhood of every pixel of one crop, as `cin * 9` rows of
+/// `width * height` taps, zero where a tap falls outside the plane.
+#[cfg(target_arch = "x86_64")]
+fn im2col(params: &Params, inp: &[f32]) -> Vec<f32> {
+    let (w, h) = (params.width as usize, params.height as usize);
+    let plane = params.plane();
+    let mut taps = vec![0f32; params.cin as usize * 9 * plane];
+    for (k, row) in taps.chunks_mut(plane.max(1)).enumerate() {
+        let (ci, ky, kx) = (k / 9, k / 3 % 3, k % 3);
+        let src = &inp[ci * plane..(ci + 1) * plane];
+        // Output pixels whose tap (y + ky - 1, x + kx - 1) is inside.
+        let (y0, y1) = (usize::from(ky == 0), if ky == 2 { h - 1 } else { h });
+        let (x0, x1) = (usize::from(kx == 0), if kx == 2 { w - 1 } else { w });
+        if x0 >= x1 {
+            continue;
+        }
+        for y in y0..y1 {
+            let from = &src[(y + ky - 1) * w + x0 + kx - 1..][..x1 - x0];
+            row[y * w + x0..y * w + x1].copy_from_slice(from);
+        }
+    }
+    taps
+}
+
+/// One crop's output channels, a whole output row per weight (the
+/// unfused path: the compiler vectorises the row loop for any x86-64).
+fn crop_by_rows(params: &Params, inp: &[f32], weights: &[f32], out: &mut [f32]) {
     let (w, h) = (params.width as usize, params.height as usize);
     let (cin, cout) = (params.cin as usize, params.cout as usize);
     let plane = params.plane();
@@ -182,11 +280,7 @@ fn crop<const FUSED: bool>(params: &Params, inp: &[f32], weights: &[f32], out: &
                         let row = &src[(y + ky - 1) * w..][..w];
                         let dst = &mut acc[y * w..][..w];
                         for (d, s) in dst[x0..x1].iter_mut().zip(&row[x0 + kx - 1..]) {
-                            *d = if FUSED {
-                                wt.mul_add(*s, *d)
-                            } else {
-                                *d + wt * *s
-                            };
+                            *d += wt * *s;
                         }
                     }
                 }
@@ -212,10 +306,7 @@ mod tests {
         p: &Params,
         input: &[f32],
         weights: &[f32],
-        crop: usize,
-        co: usize,
-        y: usize,
-        x: usize,
+        (crop, co, y, x): (usize, usize, usize, usize),
     ) -> f32 {
         let (w, h, cin) = (p.width as i64, p.height as i64, p.cin as usize);
         let mut acc = 0.0f32;
@@ -242,7 +333,12 @@ mod tests {
 
     #[test]
     fn matches_the_plain_sum_exactly() {
-        for (w, h, cin, cout, crops) in [(1, 1, 1, 1, 1), (2, 3, 2, 3, 2), (7, 5, 3, 4, 3)] {
+        for (w, h, cin, cout, crops) in [
+            (1, 1, 1, 1, 1),
+            (2, 3, 2, 3, 2),
+            (7, 5, 3, 4, 3),
+            (9, 4, 2, 6, 2),
+        ] {
             let p = Params::new(w, h, cin, cout, crops, true);
             let n = (w * h * cin * crops) as usize;
             let input: Vec<f32> = (0..n).map(|i| ((i * 37 % 11) as f32 - 5.0) / 3.0).collect();
@@ -258,7 +354,7 @@ mod tests {
                     for co in 0..cout as usize {
                         for y in 0..h as usize {
                             for x in 0..w as usize {
-                                let want = reference(fused, &p, &input, &weights, crop, co, y, x);
+                                let want = reference(fused, &p, &input, &weights, (crop, co, y, x));
                                 assert_eq!(got[i], want, "fused {fused}");
                                 i += 1;
                             }

@@ -113,12 +113,7 @@ pub fn cpu_bytes(values: &Planes, radius: u32, offset: i32) -> Result<Vec<u8>> {
         offset,
     )?;
     let sums = box_sums(&params, values.data());
-    Ok(compare(
-        &params,
-        values.data(),
-        &sums,
-        |v, sum, n, offset| main(v, sum, n, offset),
-    ))
+    Ok(compare(&params, values.data(), &sums, main))
 }
 
 /// Both polarities of 8-bit `values` (luma) with one pair of box passes:
@@ -144,9 +139,7 @@ pub fn cpu_pair(values: &Planes, radius: u32, offset: i32) -> Result<(Vec<u8>, V
     let dark = compare(&params, values.data(), &sums, |v, sum, n, offset| {
         u8::from(sum as i32 > (v as i32 + offset) * n as i32)
     });
-    let light = compare(&params, values.data(), &sums, |v, sum, n, offset| {
-        main(v, sum, n, offset)
-    });
+    let light = compare(&params, values.data(), &sums, main);
     Ok((dark, light))
 }
 

@@ -19,7 +19,8 @@
 //! - [`audit`] owns accountability: the catalog, users and roles, searches,
 //!   the audit log, holds, evidence, releases, alerts.
 //! - [`plate`] holds plate-text knowledge shared by the UDFs and the recogniser:
-//!   normalisation, OCR confusion classes, partial-plate patterns, distances.
+//!   normalisation, OCR confusion classes, partial-plate patterns, distances,
+//!   serial formats and the US states they tell.
 //! - [`gpu`] owns GPU compute: device, shader registry, pipelines, pooled
 //!   buffers, and the kernels with their CPU twins (the fallback).
 //! - [`synth`] generates realistic reads with planted truths; [`synth_plates`]

@@ -1,6 +1,7 @@
 //! `alpr read-crops`: plate crops in (images or folders), one JSON line per
-//! crop out, `{"image": NAME, "text": T, "confidence": C, "ms": MS,
-//! "candidates": [{"text", "confidence"}, ...]}`, the format
+//! crop out, `{"image": NAME, "text": T, "confidence": C, "region": R,
+//! "ms": MS, "candidates": [{"text", "confidence"}, ...]}` (`region` only
+//! when the text's format names one US state), the format
 //! `score-plates PRED.jsonl groundtruth.csv` reads. Measures the reader
 //! alone, without the detector.
 
@@ -23,9 +24,11 @@ pub const EXIT_SKIPPED: u8 = 3;
 
 const EXIT_CODES: &str = "\
 Output: one JSON line per crop on stdout,
-  {\"image\": NAME, \"text\": T, \"confidence\": C, \"ms\": MS,
-   \"candidates\": [{\"text\": T, \"confidence\": C}, ...]}
-  (NAME is the file name; ms is decode plus the crop's share of its batch).
+  {\"image\": NAME, \"text\": T, \"confidence\": C, \"region\": R,
+   \"ms\": MS, \"candidates\": [{\"text\": T, \"confidence\": C}, ...]}
+  (NAME is the file name; R the likely US state, \"CA\", given only when
+  the text's format belongs to exactly one state; ms is decode plus the
+  crop's share of its batch).
 Exit codes:
   0  every crop was read
   1  failure while running (GPU failure, stdout closed)
@@ -55,6 +58,8 @@ struct Line<'a> {
     image: &'a str,
     text: &'a str,
     confidence: f32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<&'a str>,
     ms: f64,
     candidates: Vec<Candidate>,
 }
@@ -141,6 +146,7 @@ pub fn run(args: &ReadCropsArgs) -> anyhow::Result<ExitCode> {
                 image: &name,
                 text: &read.text,
                 confidence: round(read.confidence),
+                region: read.region.as_deref(),
                 ms: ((ms + share) * 100.0).round() / 100.0,
                 candidates: read
                     .candidates

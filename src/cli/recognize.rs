@@ -14,8 +14,10 @@ pub const EXIT_SKIPPED: u8 = 3;
 const EXIT_CODES: &str = "\
 Output: one JSON line per image on stdout,
   {\"image\": PATH, \"ms\": T, \"plates\": [{\"box\": [x, y, w, h],
-   \"confidence\": C, \"text\": T, \"candidates\": [{\"text\": T,
-   \"confidence\": C}, ...]}, ...]} with plates best first.
+   \"confidence\": C, \"text\": T, \"region\": R, \"candidates\":
+   [{\"text\": T, \"confidence\": C}, ...]}, ...]} with plates best first;
+  R is the likely US state (\"CA\"), given only when the text's format
+  belongs to exactly one state.
 Exit codes:
   0  every input was processed
   1  failure while running (GPU failure, stdout closed)

@@ -7,7 +7,7 @@
 //! ```text
 //! crops (any size, gray) --prep: resize 96x32, standardise--> [n][32][96]
 //!   --model::forward (GPU kernels or CPU twins)--> [n][8 slots][37 classes]
-//!   --decode: characters then pads, beam top-10--> PlateRead per crop
+//!   --decode: characters then pads, format prior, top-10--> PlateRead per crop
 //! ```
 //!
 //! The network reads the whole crop without segmenting characters: each of

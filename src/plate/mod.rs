@@ -1,13 +1,16 @@
 //! Plate-text knowledge shared by the query UDFs and the recogniser: how plate
 //! text is normalised, which characters an OCR engine confuses, how partial
 //! plates written by investigators (`7AB*`, `?BC1234`) are parsed and matched,
-//! and how far apart two reads are. It is pure Rust and knows nothing of Arrow,
-//! DataFusion or images; the UDFs in `query::udf` wrap it for SQL.
+//! how far apart two reads are, and which serial formats (and so which US
+//! states) a text fits. It is pure Rust and knows nothing of Arrow, DataFusion
+//! or images; the UDFs in `query::udf` wrap it for SQL. The formats are read
+//! from the plate generator's style table, the one list of them.
 //!
 //! ```text
 //! raw text --normalize--> "7ABC123" --confusion_key--> "7A8C123"   (equi-join key)
 //!                              |----- Pattern::matches ("7AB*", budget)
-//!                              '----- distance (confusion-weighted Levenshtein)
+//!                              |----- distance (confusion-weighted Levenshtein)
+//!                              '----- formats (shape DLLLDDD: a known format? CA?)
 //! ```
 //!
 //! Every function here takes raw text and normalises it first, so callers may
@@ -16,6 +19,7 @@
 
 pub mod confusion;
 pub mod distance;
+pub mod formats;
 pub mod pattern;
 
 pub use confusion::{confusable, confusion_class, confusion_key, confusion_key_into};

@@ -58,6 +58,9 @@ struct JsonPlate {
     bbox: [u32; 4],
     confidence: f64,
     text: String,
+    /// The likely US state; omitted when the text's format does not tell.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<String>,
     candidates: Vec<JsonCandidate>,
 }
 
@@ -75,7 +78,8 @@ struct JsonLine<'a> {
 impl Recognition {
     /// One JSON line, as `score-plates` reads it: `{"image": ..., "ms": ...,
     /// "plates": [{"box": [x, y, w, h], "confidence": c, "text": t,
-    /// "candidates": [{"text": t, "confidence": c}, ...]}]}`.
+    /// "region": "CA", "candidates": [{"text": t, "confidence": c}, ...]}]}`,
+    /// `region` only where the text's format names one US state.
     pub fn to_json_line(&self) -> String {
         let image = self.path.to_string_lossy();
         let line = JsonLine {
@@ -88,6 +92,7 @@ impl Recognition {
                     bbox: [p.bbox.x, p.bbox.y, p.bbox.w, p.bbox.h],
                     confidence: round3(p.score),
                     text: p.read.text.clone(),
+                    region: p.read.region.clone(),
                     candidates: p
                         .read
                         .candidates

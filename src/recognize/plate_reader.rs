@@ -5,7 +5,8 @@
 //!
 //! ```text
 //! frames --detect (GPU kernels or CPU twins)--> boxes --crop + margin, gray-->
-//!   --ocr::Reader::read_batch (all crops of all frames)--> text, top-10, per-char
+//!   --ocr::Reader::read_batch (all crops of all frames)--> text, top-10, per-char,
+//!     likely US state
 //!   --rank: box score x read confidence--> plates best first
 //! ```
 
@@ -123,7 +124,7 @@ impl FrameReader for PlateReader {
                             .map(|c| (c.text.clone(), c.confidence))
                             .collect(),
                         char_confidence: r.read.char_confidences.clone(),
-                        region: None,
+                        region: r.read.region.clone(),
                         crop_jpeg: crop_jpeg(frame, &r.bbox, 85),
                     });
                 }

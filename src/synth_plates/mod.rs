@@ -19,7 +19,7 @@ mod geometry;
 mod layout;
 mod render;
 mod scene;
-mod styles;
+pub(crate) mod styles;
 mod text;
 
 use rand::{Rng, SeedableRng};

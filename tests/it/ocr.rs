@@ -249,6 +249,11 @@ fn read_crops_writes_one_json_line_per_crop_and_names_bad_files() {
     for l in &lines {
         assert!(l["text"].is_string() && l["ms"].is_number());
         assert!(l["candidates"].as_array().is_some_and(|c| !c.is_empty()));
+        // A state guess, when the format tells one, is two upper-case letters.
+        if let Some(region) = l.get("region") {
+            let region = region.as_str().unwrap();
+            assert!(region.len() == 2 && region.bytes().all(|b| b.is_ascii_uppercase()));
+        }
     }
     // A bad model folder is a bad command line (exit 2), naming the file.
     let out = std::process::Command::new(crate::common::alpr_bin())

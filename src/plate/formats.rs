@@ -1,0 +1,279 @@
+//! Plate serial formats and what they tell about a text: whether it has the
+//! shape of a format some issuer prints, and which US states print that
+//! shape. The decoder uses the first to re-rank a read's alternates
+//! ([`crate::ocr::decode`]) and the second to guess a plate's state; this
+//! module only answers questions about texts and never changes one.
+//!
+//! The one source of format knowledge is the plate generator's style table
+//! (`synth_plates::styles::STYLES`): the formats the reader was trained on
+//! are the formats it knows, and a style added there is known here without
+//! a second list to keep in sync.
+//!
+//! A format is written as the generator writes it: `#` a digit, `@` or `A` a
+//! letter, `?` either; ` `, `-`, `.` and `|` are printed on the plate but are
+//! not characters of a read. A *shape* drops the separators and names each
+//! character's kind: `#@@@###` (California) -> `DLLLDDD`, and `7ABC123` has
+//! that shape. Shapes say nothing of which letters an issuer skips, so
+//! `0OOO000` has California's shape too.
+//!
+//! ```text
+//! STYLES --formats, separators dropped--> shapes (DLLLDDD: CA, ...), distinct
+//!   text --alphanumerics, each a letter or a digit-->
+//!        matches_known_format (any style) / states_matching / likely_state
+//! ```
+//!
+//! States come from the style ids: `us-ca` and `us-ca-old` are CA. The
+//! generic `us` style, `us-gov`, `us-dealer` and the European styles (`eu`)
+//! are no state: their formats count as known formats but never name one.
+
+use std::sync::LazyLock;
+
+use crate::synth_plates::styles::STYLES;
+
+/// One known shape and the US states whose formats have it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shape {
+    /// `L` a letter, `D` a digit, `?` either; one per character.
+    pattern: String,
+    /// Upper-case, sorted, distinct; empty when only non-state styles
+    /// (generic US, government, dealer, European) use the shape.
+    states: Vec<String>,
+}
+
+impl Shape {
+    /// The shape as `L`/`D`/`?` characters, e.g. `DLLLDDD`.
+    pub fn pattern(&self) -> &str {
+        &self.pattern
+    }
+
+    /// The US states printing this shape (e.g. `["CA"]`), sorted.
+    pub fn states(&self) -> &[String] {
+        &self.states
+    }
+
+    /// True when `text`'s letters and digits (anything else is ignored, as
+    /// [`normalize`](super::normalize) drops it) have this shape.
+    pub fn fits(&self, text: &str) -> bool {
+        let mut chars = text.bytes().filter(u8::is_ascii_alphanumeric);
+        self.pattern.bytes().all(|kind| {
+            chars.next().is_some_and(|c| match kind {
+                b'L' => c.is_ascii_alphabetic(),
+                b'D' => c.is_ascii_digit(),
+                _ => true,
+            })
+        }) && chars.next().is_none()
+    }
+}
+
+/// A generator format's shape: `#@@@###` -> `DLLLDDD`, `@@@-####` ->
+/// `LLLDDDD`, `?` kept; separators (anything else) dropped.
+///
+/// ```
+/// use alpr::plate::formats::shape_of_format;
+/// assert_eq!(shape_of_format("#@@@###"), "DLLLDDD");
+/// assert_eq!(shape_of_format("@@ #####"), "LLDDDDD");
+/// ```
+pub fn shape_of_format(format: &str) -> String {
+    format
+        .chars()
+        .filter_map(|c| match c {
+            '#' => Some('D'),
+            '@' | 'A' => Some('L'),
+            '?' => Some('?'),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A text's shape: its letters and digits, each as `L` or `D`.
+///
+/// ```
+/// use alpr::plate::formats::shape_of;
+/// assert_eq!(shape_of("7abc-123"), "DLLLDDD");
+/// ```
+pub fn shape_of(text: &str) -> String {
+    text.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| if c.is_ascii_digit() { 'D' } else { 'L' })
+        .collect()
+}
+
+/// The US state a style id names (`us-ca`, `us-ca-old` -> `CA`), or `None`
+/// for the generic, government, dealer and European styles.
+fn state_of(style_id: &str) -> Option<String> {
+    let code = style_id.strip_prefix("us-")?.split('-').next()?;
+    (code.len() == 2 && code.bytes().all(|b| b.is_ascii_lowercase()))
+        .then(|| code.to_ascii_uppercase())
+}
+
+/// Every distinct shape of the style table, sorted by pattern (so shapes
+/// sharing a prefix are neighbours, which the decoder's search reuses).
+static SHAPES: LazyLock<Vec<Shape>> = LazyLock::new(|| {
+    let mut shapes: Vec<Shape> = Vec::new();
+    for style in STYLES {
+        let state = state_of(style.id);
+        for format in style.formats {
+            let pattern = shape_of_format(format);
+            let i = match shapes.iter().position(|s| s.pattern == pattern) {
+                Some(i) => i,
+                None => {
+                    shapes.push(Shape {
+                        pattern,
+                        states: Vec::new(),
+                    });
+                    shapes.len() - 1
+                }
+            };
+            if let Some(state) = &state
+                && !shapes[i].states.contains(state)
+            {
+                shapes[i].states.push(state.clone());
+                shapes[i].states.sort();
+            }
+        }
+    }
+    shapes.sort_by(|a, b| a.pattern.cmp(&b.pattern));
+    shapes
+});
+
+/// Every known shape, distinct, sorted by pattern.
+pub fn shapes() -> &'static [Shape] {
+    &SHAPES
+}
+
+/// True when `text` has the shape of some style's format (any style: US
+/// states, generic, government, dealer, European).
+///
+/// ```
+/// use alpr::plate::formats::matches_known_format;
+/// assert!(matches_known_format("7ABC123")); // CA #@@@###
+/// assert!(!matches_known_format("ABCDEFGH"));
+/// ```
+pub fn matches_known_format(text: &str) -> bool {
+    shapes().iter().any(|s| s.fits(text))
+}
+
+/// The US states whose formats `text` fits, sorted and distinct.
+///
+/// ```
+/// use alpr::plate::formats::states_matching;
+/// assert_eq!(states_matching("7ABC123"), ["CA"]);
+/// ```
+pub fn states_matching(text: &str) -> Vec<&'static str> {
+    let mut states: Vec<&'static str> = shapes()
+        .iter()
+        .filter(|s| s.fits(text))
+        .flat_map(|s| s.states.iter().map(String::as_str))
+        .collect();
+    states.sort_unstable();
+    states.dedup();
+    states
+}
+
+/// The plate's likely US state: the one state whose formats `text` fits,
+/// or `None` when none or several do. A guess from the serial's shape
+/// alone; the plate's artwork is not looked at.
+///
+/// ```
+/// use alpr::plate::formats::likely_state;
+/// assert_eq!(likely_state("7ABC123"), Some("CA"));
+/// assert_eq!(likely_state("ABC1234"), None); // NY, PA, GA, ...
+/// ```
+pub fn likely_state(text: &str) -> Option<&'static str> {
+    match states_matching(text)[..] {
+        [state] => Some(state),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_drop_separators_and_keep_either() {
+        assert_eq!(shape_of_format("@@@-####"), "LLLDDDD");
+        assert_eq!(shape_of_format("###|@@@"), "DDDLLL");
+        assert_eq!(shape_of_format("###.@@@"), "DDDLLL");
+        assert_eq!(shape_of_format("?#.A@#"), "?DLLD");
+        assert_eq!(shape_of("ab 12"), "LLDD");
+        assert_eq!(shape_of(""), "");
+    }
+
+    #[test]
+    fn states_come_from_style_ids() {
+        assert_eq!(state_of("us-ca").as_deref(), Some("CA"));
+        assert_eq!(state_of("us-ca-old").as_deref(), Some("CA"));
+        for not_a_state in ["us", "us-gov", "us-dealer", "eu"] {
+            assert_eq!(state_of(not_a_state), None, "{not_a_state}");
+        }
+        // Every other US style names a state.
+        for style in STYLES.iter().filter(|s| s.id.starts_with("us-")) {
+            if !matches!(style.id, "us-gov" | "us-dealer") {
+                assert!(state_of(style.id).is_some(), "{}", style.id);
+            }
+        }
+    }
+
+    #[test]
+    fn the_table_becomes_distinct_shapes() {
+        let all = shapes();
+        let ca = all.iter().find(|s| s.pattern() == "DLLLDDD").unwrap();
+        assert_eq!(ca.states(), ["CA"]);
+        for pair in all.windows(2) {
+            assert!(pair[0].pattern < pair[1].pattern, "sorted and distinct");
+        }
+        // Each style format's shape is known, with its state if it has one.
+        for style in STYLES {
+            for format in style.formats {
+                let pattern = shape_of_format(format);
+                let shape = all.iter().find(|s| s.pattern == pattern).unwrap();
+                if let Some(state) = state_of(style.id) {
+                    assert!(shape.states.contains(&state), "{} {format}", style.id);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_text_fits_a_shape_by_kind_and_length() {
+        let ca = Shape {
+            pattern: "DLLLDDD".into(),
+            states: vec!["CA".into()],
+        };
+        assert!(ca.fits("7ABC123"));
+        assert!(ca.fits("7abc-123"), "separators ignored, case ignored");
+        assert!(!ca.fits("7ABC12"));
+        assert!(!ca.fits("7ABC1234"));
+        assert!(!ca.fits("7AB1123"));
+        let either = Shape {
+            pattern: "?D".into(),
+            states: vec![],
+        };
+        assert!(either.fits("A1") && either.fits("11") && !either.fits("1A"));
+    }
+
+    #[test]
+    fn known_formats_and_states_of_texts() {
+        assert!(matches_known_format("7ABC123"));
+        assert!(matches_known_format("ABC-1234"), "generic US / NY");
+        assert!(
+            matches_known_format("AB12CDE"),
+            "a European shape (LLDDLLL)"
+        );
+        assert!(!matches_known_format("ABCD"));
+        assert!(!matches_known_format(""));
+        assert_eq!(states_matching("7ABC123"), ["CA"]);
+        assert_eq!(likely_state("7ABC123"), Some("CA"));
+        // Alabama's ##@###@ is its own.
+        assert_eq!(likely_state("47A434F"), Some("AL"));
+        // LLLDDDD is printed by many states: no guess.
+        assert!(states_matching("ABC1234").len() > 1);
+        assert_eq!(likely_state("ABC1234"), None);
+        // A European-only shape names no state.
+        assert!(states_matching("AB12CDE").is_empty());
+        assert_eq!(likely_state("AB12CDE"), None);
+        // A shape no style prints: none.
+        assert_eq!(likely_state("ABCDEFGH"), None);
+    }
+}

@@ -54,6 +54,11 @@ pub const TOP_K: usize = 10;
 /// close calls, which is what a prior should do.
 pub const FORMAT_BONUS: f32 = 2.0 * std::f32::consts::LN_2;
 
+/// The least confidence of a read whose format names a state: below it the
+/// read is more likely wrong than right, and so is a state taken from its
+/// shape. Fixed a priori, not fitted to an evaluation set.
+pub const REGION_MIN_CONFIDENCE: f32 = 0.5;
+
 /// One candidate text and its confidence (0..=1).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Candidate {
@@ -77,7 +82,8 @@ pub struct PlateRead {
     /// confidences need not be descending. The first is `text`.
     pub candidates: Vec<Candidate>,
     /// The plate's likely US state (`"CA"`) when `text` fits the formats of
-    /// exactly one state ([`formats::likely_state`]).
+    /// exactly one state ([`formats::likely_state`]) and the read's
+    /// confidence is at least [`REGION_MIN_CONFIDENCE`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
 }
@@ -260,7 +266,11 @@ pub fn decode(probs: &[f32], k: usize) -> PlateRead {
         ),
         None => (String::new(), 0.0, Vec::new()),
     };
-    let region = formats::likely_state(&text).map(str::to_string);
+    // A state from a text that is more likely wrong than right is noise.
+    let region = (confidence >= REGION_MIN_CONFIDENCE)
+        .then(|| formats::likely_state(&text))
+        .flatten()
+        .map(str::to_string);
     PlateRead {
         text,
         confidence,
@@ -367,6 +377,16 @@ mod tests {
         assert!((r.char_confidences[4] - 0.4).abs() < 1e-6);
         assert!(r.candidates[0].confidence < r.candidates[1].confidence);
         assert_eq!(r.confidence, r.candidates[0].confidence);
+        // A CA shape, but a read this unsure names no state.
+        assert!(r.confidence < REGION_MIN_CONFIDENCE);
+        assert_eq!(r.region, None);
+    }
+
+    #[test]
+    fn a_confident_read_of_one_states_format_names_the_state() {
+        let r = decode(&probs_for("7ABC123", 0.95), TOP_K);
+        assert_eq!(r.text, "7ABC123");
+        assert!(r.confidence >= REGION_MIN_CONFIDENCE, "{}", r.confidence);
         assert_eq!(r.region.as_deref(), Some("CA"));
     }
 

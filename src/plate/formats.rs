@@ -172,7 +172,9 @@ pub fn states_matching(text: &str) -> Vec<&'static str> {
 
 /// The plate's likely US state: the one state whose formats `text` fits,
 /// or `None` when none or several do. A guess from the serial's shape
-/// alone; the plate's artwork is not looked at.
+/// alone; the plate's artwork is not looked at, and the plate is assumed
+/// to be American: a European plate whose shape one state also prints
+/// (the Czech `#-@@@-###` is California's `#@@@###`) gets that state.
 ///
 /// ```
 /// use alpr::plate::formats::likely_state;

@@ -5,6 +5,7 @@
 //! `ceil(width / factor) x ceil(height / factor)`. Shader:
 //! `shaders/luma_downscale.wgsl`.
 
+use multiversion::multiversion;
 use rayon::prelude::*;
 
 use crate::gpu::job::{self, Slot};
@@ -101,6 +102,7 @@ pub fn cpu(frames: &Planes, factor: u32) -> Result<Planes> {
 /// by input row over contiguous slices, and full boxes divide by a shift
 /// (their pixel count is `factor^2`, a power of two); only the clipped
 /// boxes at the right and bottom edges divide.
+#[multiversion(targets("x86_64+avx2"))]
 fn row(params: &Params, rgba: &[u32], oy: u32, frame: u32, out: &mut [u32]) {
     let (w, f) = (params.in_width as usize, params.factor as usize);
     let y0 = (oy * params.factor) as usize;

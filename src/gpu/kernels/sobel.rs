@@ -4,6 +4,7 @@
 //! inputs saturate at 255, so outputs are at most 2040. Shader:
 //! `shaders/sobel.wgsl`.
 
+use multiversion::multiversion;
 use rayon::prelude::*;
 
 use crate::Result;
@@ -104,6 +105,7 @@ pub fn cpu(luma: &Planes, mode: SobelMode) -> Planes {
 
 /// `invocation` for pixels 1..width-1 of a row whose rows above and below
 /// exist (`[above, row, below]`): the same integer sums, read directly.
+#[multiversion(targets("x86_64+avx2"))]
 fn interior_row(params: &Params, [a, r, b]: [&[u32]; 3], out: &mut [u32]) {
     let p = |v: u32| v.min(MAX_IN) as i32;
     let magnitude = params.mode == SobelMode::Magnitude as u32;

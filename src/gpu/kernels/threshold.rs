@@ -11,6 +11,7 @@
 //!        --main (per pixel)--> mask 0/1
 //! ```
 
+use multiversion::multiversion;
 use rayon::prelude::*;
 
 use crate::gpu::job::{self, Slot};
@@ -184,12 +185,28 @@ fn compare(
         .for_each(|(row, (out, (vals, sums)))| {
             let y = (row % height) as u32;
             let rows = hi(params, y, params.height) - lo(params, y) + 1;
-            let (vals, sums, widths) = (&vals[..width], &sums[..width], &widths[..width]);
-            for (x, m) in out.iter_mut().enumerate() {
-                *m = test(value_at(vals[x]), sums[x], widths[x] * rows, params.offset);
-            }
+            compare_row(vals, sums, &widths, rows, params.offset, &test, out);
         });
     mask
+}
+
+/// One row of [`compare`]: `rows` is the window's height at this row,
+/// `widths` its width at each column.
+#[multiversion(targets("x86_64+avx2"))]
+fn compare_row(
+    vals: &[u32],
+    sums: &[u32],
+    widths: &[u32],
+    rows: u32,
+    offset: i32,
+    test: &(impl Fn(u32, u32, u32, i32) -> u8 + Sync),
+    out: &mut [u8],
+) {
+    let width = out.len();
+    let (vals, sums, widths) = (&vals[..width], &sums[..width], &widths[..width]);
+    for (x, m) in out.iter_mut().enumerate() {
+        *m = test(value_at(vals[x]), sums[x], widths[x] * rows, offset);
+    }
 }
 
 /// The shader's `value_at` for one value.
@@ -212,6 +229,7 @@ fn hi(params: &Params, c: u32, len: u32) -> u32 {
 /// here the sums are differences of the row's prefix sums, which give the
 /// same integers (every window sum fits a `u32`, so the wrapping
 /// differences are exact) and vectorise away from the row's ends.
+#[multiversion(targets("x86_64+avx2"))]
 fn box_rows(params: &Params, row: &[u32], out: &mut [u32]) {
     let (w, r) = (params.width as usize, params.radius as usize);
     // prefix[x] = the sum of row[..x].
@@ -242,6 +260,7 @@ fn box_rows(params: &Params, row: &[u32], out: &mut [u32]) {
 }
 
 /// The shader's `box_cols` for every column of one plane, row by row.
+#[multiversion(targets("x86_64+avx2"))]
 fn box_cols(params: &Params, row_sums: &[u32], out: &mut [u32]) {
     let (w, h, r) = (
         params.width as usize,

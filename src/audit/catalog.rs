@@ -20,7 +20,7 @@ use crate::store::Store;
 pub const CATALOG_FILE: &str = "catalog.sqlite";
 
 /// Schema version written into `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE users (
@@ -125,6 +125,7 @@ CREATE TABLE ingest_ledger (
     frames INTEGER,
     reads INTEGER,
     updated_at TEXT NOT NULL,
+    problems TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (source_sha256, model_version)
 );
 CREATE TABLE dispositions (
@@ -188,9 +189,20 @@ impl Catalog {
             )));
         }
         let conn = connect(&path)?;
-        let version: i64 = conn
+        let mut version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(|e| sql_error(&path, e))?;
+        if version == 1 {
+            // Version 2 remembers what could not be read of an ingested source.
+            conn.execute_batch(
+                "BEGIN IMMEDIATE;
+                 ALTER TABLE ingest_ledger ADD COLUMN problems TEXT NOT NULL DEFAULT '[]';
+                 PRAGMA user_version = 2;
+                 COMMIT;",
+            )
+            .map_err(|e| sql_error(&path, e))?;
+            version = 2;
+        }
         if version != SCHEMA_VERSION {
             return Err(Error::BadData {
                 path,
@@ -306,6 +318,34 @@ mod tests {
         .unwrap();
         let v = cat.read(|c| Ok(policy_get(c, "k").unwrap())).unwrap();
         assert_eq!(v.as_deref(), Some("v"));
+    }
+
+    #[test]
+    fn a_version_1_catalog_is_upgraded_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(dir.path().join("s")).unwrap();
+        let path = Catalog::path_in(&store);
+        drop(Catalog::create(&store).unwrap());
+        // A version 1 catalog, as the previous alpr wrote it.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "ALTER TABLE ingest_ledger DROP COLUMN problems; PRAGMA user_version = 1;",
+        )
+        .unwrap();
+        drop(conn);
+        drop(Catalog::open(&store).unwrap());
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        let column: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM pragma_table_info('ingest_ledger') WHERE name = 'problems'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!((version, column), (SCHEMA_VERSION, 1));
     }
 
     #[test]

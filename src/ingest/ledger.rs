@@ -31,10 +31,11 @@ pub enum State {
         replaces: Replaces,
     },
     /// Read, but a fixable problem (camera, time) skipped part of it.
-    Partial {
-        batch_id: String,
-    },
-    Done,
+    Partial { batch_id: String },
+    /// Read; `problems` names what of it could not be read (a corrupt
+    /// member, a truncated clip), which rereading the same bytes would not
+    /// change, so later runs report them again instead of retrying.
+    Done { problems: Vec<(String, String)> },
 }
 
 fn err(e: rusqlite::Error) -> Error {
@@ -45,7 +46,7 @@ fn err(e: rusqlite::Error) -> Error {
 pub fn states(conn: &Connection, model: &str) -> Result<HashMap<String, State>> {
     let mut stmt = conn
         .prepare(
-            "SELECT source_sha256, batch_id, status, replaces FROM ingest_ledger
+            "SELECT source_sha256, batch_id, status, replaces, problems FROM ingest_ledger
              WHERE model_version = ?1",
         )
         .map_err(err)?;
@@ -53,8 +54,11 @@ pub fn states(conn: &Connection, model: &str) -> Result<HashMap<String, State>> 
         .query_map([model], |r| {
             let (sha, batch, status, replaces): (String, String, String, String) =
                 (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+            let problems: String = r.get(4)?;
             let state = match status.as_str() {
-                "done" => State::Done,
+                "done" => State::Done {
+                    problems: serde_json::from_str(&problems).unwrap_or_default(),
+                },
                 "partial" => State::Partial { batch_id: batch },
                 _ => State::Planned {
                     batch_id: batch,
@@ -131,14 +135,13 @@ pub enum Ending {
     Forget,
 }
 
+/// How one source of a batch ended: its hash, ending, frames, reads, and
+/// what of it could not be read (what, why).
+pub type Finished = (String, Ending, i64, i64, Vec<(String, String)>);
+
 /// Records how each source of `batch_id` ended, with its counts.
-pub fn finish_in(
-    tx: &Connection,
-    model: &str,
-    batch_id: &str,
-    endings: &[(String, Ending, i64, i64)],
-) -> Result<()> {
-    for (sha, ending, frames, reads) in endings {
+pub fn finish_in(tx: &Connection, model: &str, batch_id: &str, endings: &[Finished]) -> Result<()> {
+    for (sha, ending, frames, reads, problems) in endings {
         match ending {
             Ending::Forget => tx.execute(
                 "DELETE FROM ingest_ledger
@@ -147,7 +150,7 @@ pub fn finish_in(
             ),
             Ending::Done | Ending::Partial => tx.execute(
                 "UPDATE ingest_ledger SET status = ?1, frames = ?2, reads = ?3, replaces = '[]',
-                 updated_at = ?4
+                 updated_at = ?4, problems = ?8
                  WHERE source_sha256 = ?5 AND model_version = ?6 AND batch_id = ?7",
                 params![
                     if *ending == Ending::Done {
@@ -160,7 +163,8 @@ pub fn finish_in(
                     Utc::now().to_rfc3339(),
                     sha,
                     model,
-                    batch_id
+                    batch_id,
+                    serde_json::to_string(problems).unwrap_or_else(|_| "[]".into())
                 ],
             ),
         }

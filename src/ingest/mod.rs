@@ -163,7 +163,16 @@ pub fn run(
             batches::ALL.to_string()
         };
         match states.get(&planned.sha) {
-            Some(ledger::State::Done) => summary.already_done += 1,
+            Some(ledger::State::Done { problems }) => {
+                summary.already_done += 1;
+                // Still not in the store: said again on every run.
+                for (what, why) in problems {
+                    summary.skipped.push((
+                        what.clone(),
+                        format!("{why} (found by an earlier run; the source is unchanged)"),
+                    ));
+                }
+            }
             Some(ledger::State::Planned { batch_id, replaces }) => {
                 match resumed.iter_mut().find(|(b, _, _)| b == batch_id) {
                     Some((_, v, r)) => {
@@ -216,7 +225,7 @@ pub fn run(
             write_reads(store, id, &[builder.finish()])?;
             batches::update(store, replaces, std::slice::from_ref(id))?;
         }
-        let endings: Vec<(String, ledger::Ending, i64, i64)> = group
+        let endings: Vec<ledger::Finished> = group
             .iter()
             .map(|p| {
                 let get = |m: &HashMap<String, i64>| m.get(&p.sha).copied().unwrap_or(0);
@@ -230,6 +239,7 @@ pub fn run(
                     ending,
                     get(&out.frames_by_source),
                     get(&out.reads_by_source),
+                    out.problems.get(&p.sha).cloned().unwrap_or_default(),
                 )
             })
             .collect();
@@ -320,6 +330,8 @@ struct BatchOut {
     skipped: Vec<(String, String)>,
     /// Sources with a member skipped for a fixable reason (camera, time).
     retry: HashSet<String>,
+    /// Per source, what of it could not be read for good (what, why).
+    problems: HashMap<String, Vec<(String, String)>>,
 }
 
 /// Decodes and reads one batch: a producer thread decodes members into
@@ -339,6 +351,7 @@ fn run_batch(
         reads_by_source: HashMap::new(),
         skipped: Vec::new(),
         retry: HashSet::new(),
+        problems: HashMap::new(),
     };
     // Per video being read: its first frame's metadata, the passes still
     // open, and how many passes it has given so far.
@@ -348,8 +361,14 @@ fn run_batch(
         for work in rx {
             match work {
                 Work::Skipped(source, what, why, retry) => {
+                    let sha = group[source].sha.clone();
                     if retry {
-                        out.retry.insert(group[source].sha.clone());
+                        out.retry.insert(sha);
+                    } else {
+                        out.problems
+                            .entry(sha)
+                            .or_default()
+                            .push((what.clone(), why.clone()));
                     }
                     out.skipped.push((what, why));
                 }

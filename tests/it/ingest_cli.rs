@@ -118,6 +118,10 @@ fn ingest_reads_everything_once_names_what_it_skips_and_survives_kill_9() {
     );
     let again = ingest(clean.root(), &input).output().unwrap();
     assert!(text(&again).contains("0 reads"), "{}", text(&again));
+    // What could not be read is still not in the store: said again.
+    assert_eq!(again.status.code(), Some(3), "{}", text(&again));
+    assert!(text(&again).contains("broken.png"), "{}", text(&again));
+    assert!(text(&again).contains("earlier run"), "{}", text(&again));
     assert_eq!(read_ids(&clean), clean_ids, "a rerun adds nothing");
 
     let crashed = new_store(&dir.path().join("crashed"));

@@ -60,15 +60,22 @@ impl Params {
     }
 }
 
+impl Params {
+    /// [`Params::new`] for the planes `values`.
+    fn of(values: &Planes, radius: u32, offset: i32) -> Result<Params> {
+        Params::new(
+            values.width(),
+            values.height(),
+            values.count(),
+            radius,
+            offset,
+        )
+    }
+}
+
 /// Runs the kernel on the GPU, several frames per submission.
 pub fn dispatch(gpu: &Gpu, values: &Planes, radius: u32, offset: i32) -> Result<Planes> {
-    let all = Params::new(
-        values.width(),
-        values.height(),
-        values.count(),
-        radius,
-        offset,
-    )?;
+    let all = Params::of(values, radius, offset)?;
     if values.is_empty() {
         return job::planes(all.width, all.height, all.frames, Vec::new());
     }
@@ -106,13 +113,7 @@ pub fn cpu(values: &Planes, radius: u32, offset: i32) -> Result<Planes> {
 /// [`cpu`] with one byte a pixel: the mask as the CPU's later stages use
 /// it, without the 32-bit words the GPU's storage buffers need.
 pub fn cpu_bytes(values: &Planes, radius: u32, offset: i32) -> Result<Vec<u8>> {
-    let params = Params::new(
-        values.width(),
-        values.height(),
-        values.count(),
-        radius,
-        offset,
-    )?;
+    let params = Params::of(values, radius, offset)?;
     let sums = box_sums(&params, values.data());
     Ok(compare(&params, values.data(), &sums, main))
 }
@@ -129,13 +130,7 @@ pub fn cpu_pair(values: &Planes, radius: u32, offset: i32) -> Result<(Vec<u8>, V
             "threshold pair takes 8-bit values, got {v}"
         )));
     }
-    let params = Params::new(
-        values.width(),
-        values.height(),
-        values.count(),
-        radius,
-        offset,
-    )?;
+    let params = Params::of(values, radius, offset)?;
     let sums = box_sums(&params, values.data());
     let dark = compare(&params, values.data(), &sums, |v, sum, n, offset| {
         u8::from(sum as i32 > (v as i32 + offset) * n as i32)

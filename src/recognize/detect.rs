@@ -82,10 +82,9 @@ impl Stages {
                 frame.count()
             )));
         }
-        let frames = frame;
         match gpu {
             Some(gpu) => {
-                let luma = luma_downscale::dispatch(gpu, frames, factor)?;
+                let luma = luma_downscale::dispatch(gpu, frame, factor)?;
                 let edges = sobel::dispatch(gpu, &luma, SobelMode::Vertical)?;
                 let mask = threshold::dispatch(gpu, &edges, THRESHOLD_RADIUS, THRESHOLD_OFFSET)?;
                 let inverted = invert(&luma)?;
@@ -101,7 +100,7 @@ impl Stages {
                 })
             }
             None => {
-                let luma = luma_downscale::cpu(frames, factor)?;
+                let luma = luma_downscale::cpu(frame, factor)?;
                 let edges = sobel::cpu(&luma, SobelMode::Vertical);
                 let mask = threshold::cpu_bytes(&edges, THRESHOLD_RADIUS, THRESHOLD_OFFSET)?;
                 let mut ink = Vec::new();

@@ -1,6 +1,7 @@
-//! Frames -> plate candidates. It owns localisation (where the plates are);
-//! reading the characters is the reader's job (to come), decoding files is
-//! [`decode`]'s, and the kernels and the device belong to [`crate::gpu`].
+//! Frames -> plate reads. It owns localisation (where the plates are) and
+//! puts it together with the reader ([`crate::ocr`]) in [`PlateReader`];
+//! decoding files is [`decode`]'s, and the kernels and the device belong to
+//! [`crate::gpu`].
 //!
 //! ```text
 //! paths --discover (folders: *.jpg *.jpeg *.png, recursive, sorted)--> files

@@ -310,19 +310,24 @@ mod tests {
         }
     }
 
+    /// `len` pixels, each 1 with `percent`% chance (a seeded LCG).
+    fn random_mask(seed: &mut u64, len: usize, percent: u64) -> Vec<u8> {
+        (0..len)
+            .map(|_| {
+                *seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                u8::from((*seed >> 33) % 100 < percent)
+            })
+            .collect()
+    }
+
     #[test]
     fn row_scans_equal_column_scans() {
         let mut seed = 11u64;
         for (w, h) in [(1, 1), (5, 1), (1, 7), (19, 23)] {
             for round in 0..30 {
-                let mask: Vec<u8> = (0..w * h)
-                    .map(|_| {
-                        seed = seed
-                            .wrapping_mul(6364136223846793005)
-                            .wrapping_add(1442695040888963407);
-                        u8::from((seed >> 33) % 100 < 55)
-                    })
-                    .collect();
+                let mask = random_mask(&mut seed, w * h, 55);
                 for n in [1, 2, 3] {
                     let (mut a, mut b) = (mask.clone(), mask.clone());
                     close_cols(&mut a, w, h, n);
@@ -348,14 +353,7 @@ mod tests {
             (64, 40, 60),
         ] {
             for round in 0..20 {
-                let mask: Vec<u8> = (0..w * h)
-                    .map(|_| {
-                        seed = seed
-                            .wrapping_mul(6364136223846793005)
-                            .wrapping_add(1442695040888963407);
-                        u8::from((seed >> 33) % 100 < density)
-                    })
-                    .collect();
+                let mask = random_mask(&mut seed, w * h, density);
                 for diagonal in [false, true] {
                     assert_eq!(
                         components(&mask, w, h, diagonal),

@@ -47,15 +47,18 @@ impl Params {
     }
 }
 
+impl Params {
+    /// Checks `input`'s length against the shape.
+    fn check(&self, input: &[f32]) -> Result<()> {
+        let want = self.in_plane() * self.planes as usize;
+        check_len("maxpool", "input", input.len(), want)
+    }
+}
+
 /// Runs the kernel on the GPU, several planes per submission.
 pub fn dispatch(gpu: &Gpu, params: &Params, input: &[f32]) -> Result<Vec<f32>> {
     let (in_plane, out_plane) = (params.in_plane(), params.out_plane());
-    check_len(
-        "maxpool",
-        "input",
-        input.len(),
-        in_plane * params.planes as usize,
-    )?;
+    params.check(input)?;
     if out_plane == 0 || params.planes == 0 {
         return Ok(Vec::new());
     }
@@ -84,12 +87,7 @@ pub fn dispatch(gpu: &Gpu, params: &Params, input: &[f32]) -> Result<Vec<f32>> {
 /// The CPU twin: the shader's invocation body for every output value.
 pub fn cpu(params: &Params, input: &[f32]) -> Result<Vec<f32>> {
     let (in_plane, out_plane) = (params.in_plane(), params.out_plane());
-    check_len(
-        "maxpool",
-        "input",
-        input.len(),
-        in_plane * params.planes as usize,
-    )?;
+    params.check(input)?;
     let mut output = vec![0.0f32; out_plane * params.planes as usize];
     if output.is_empty() {
         return Ok(output);

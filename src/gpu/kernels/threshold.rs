@@ -99,11 +99,13 @@ pub fn dispatch(gpu: &Gpu, values: &Planes, radius: u32, offset: i32) -> Result<
     job::planes(all.width, all.height, all.frames, data)
 }
 
-/// The CPU twin: the shader's three passes. `box_rows` runs one
-/// invocation per row as the shader does; `box_cols` runs the column
-/// invocations side by side, row by row (each column gets the same additions
-/// in the same order as its invocation, just interleaved, which lets the
-/// compiler vectorise); `main` is the per-pixel comparison.
+/// The CPU twin: the shader's three passes, streamed. `box_rows` runs one
+/// invocation per row as the shader does; `box_cols` slides the same column
+/// windows down the rows, all columns side by side (each column gets the
+/// same additions and subtractions as its invocation, interleaved, which
+/// lets the compiler vectorise), and `main` compares each row as soon as its
+/// sums are known. Row sums live in a ring of `2 radius + 2` rows, so nothing
+/// frame-sized but the mask is written.
 pub fn cpu(values: &Planes, radius: u32, offset: i32) -> Result<Planes> {
     let mask = cpu_bytes(values, radius, offset)?;
     let words = mask.into_iter().map(u32::from).collect();
@@ -114,8 +116,8 @@ pub fn cpu(values: &Planes, radius: u32, offset: i32) -> Result<Planes> {
 /// it, without the 32-bit words the GPU's storage buffers need.
 pub fn cpu_bytes(values: &Planes, radius: u32, offset: i32) -> Result<Vec<u8>> {
     let params = Params::of(values, radius, offset)?;
-    let sums = box_sums(&params, values.data());
-    Ok(compare(&params, values.data(), &sums, main))
+    let [mask] = masks(&params, values.data(), [Side::Above], band_rows(&params));
+    Ok(mask)
 }
 
 /// Both polarities of 8-bit `values` (luma) with one pair of box passes:
@@ -131,76 +133,162 @@ pub fn cpu_pair(values: &Planes, radius: u32, offset: i32) -> Result<(Vec<u8>, V
         )));
     }
     let params = Params::of(values, radius, offset)?;
-    let sums = box_sums(&params, values.data());
-    let dark = compare(&params, values.data(), &sums, |v, sum, n, offset| {
-        u8::from(sum as i32 > (v as i32 + offset) * n as i32)
-    });
-    let light = compare(&params, values.data(), &sums, main);
+    let [dark, light] = masks(
+        &params,
+        values.data(),
+        [Side::Below, Side::Above],
+        band_rows(&params),
+    );
     Ok((dark, light))
 }
 
-/// The shader's `box_rows` and `box_cols` passes: every pixel's window sum.
-fn box_sums(params: &Params, values: &[u32]) -> Vec<u32> {
-    let len = values.len();
-    let mut row_sums = vec![0u32; len];
-    let mut sums = vec![0u32; len];
-    if len > 0 {
-        let (width, height) = (params.width as usize, params.height as usize);
-        row_sums
-            .par_chunks_mut(width)
-            .zip(values.par_chunks(width))
-            .for_each(|(out, row)| box_rows(params, row, out));
-        sums.par_chunks_mut(width * height)
-            .zip(row_sums.par_chunks(width * height))
-            .for_each(|(out, plane)| box_cols(params, plane, out));
-    }
-    sums
+/// Which pixels a mask marks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Side {
+    /// The shader's `main`: `value n > sum + offset n`.
+    Above,
+    /// The inverted plane's `main` (see [`cpu_pair`]): `sum > (value + offset) n`.
+    Below,
 }
 
-/// The shader's `main` pass over window sums: `test(value, sum, n,
-/// offset)` for every pixel, with `n` the window's pixel count.
-fn compare(
+/// Rows per band: one band per thread, but never so short that priming
+/// its window (`2 radius` extra rows) costs more than the band.
+fn band_rows(params: &Params) -> usize {
+    let h = params.height as usize;
+    let threads = rayon::current_num_threads().max(1);
+    h.div_ceil(threads)
+        .max(8 * (params.radius as usize + 1))
+        .max(1)
+}
+
+/// The masks of every plane of `values`, one per side, computed band by
+/// band (bands of `band` rows run in parallel; each primes its own window,
+/// so the result does not depend on the banding).
+fn masks<const K: usize>(
     params: &Params,
     values: &[u32],
-    sums: &[u32],
-    test: impl Fn(u32, u32, u32, i32) -> u8 + Sync,
-) -> Vec<u8> {
-    let mut mask = vec![0u8; values.len()];
+    sides: [Side; K],
+    band: usize,
+) -> [Vec<u8>; K] {
+    let mut outs: [Vec<u8>; K] = std::array::from_fn(|_| vec![0u8; values.len()]);
     if values.is_empty() {
-        return mask;
+        return outs;
     }
-    let (width, height) = (params.width as usize, params.height as usize);
+    let (w, h) = (params.width as usize, params.height as usize);
     // The window widths, once per column instead of per pixel.
     let widths: Vec<u32> = (0..params.width)
         .map(|x| hi(params, x, params.width) - lo(params, x) + 1)
         .collect();
-    mask.par_chunks_mut(width)
-        .zip(values.par_chunks(width).zip(sums.par_chunks(width)))
-        .enumerate()
-        .for_each(|(row, (out, (vals, sums)))| {
-            let y = (row % height) as u32;
-            let rows = hi(params, y, params.height) - lo(params, y) + 1;
-            compare_row(vals, sums, &widths, rows, params.offset, &test, out);
+    // Jobs: (plane, first row, that band's rows of each output).
+    let mut jobs: Vec<(usize, usize, Vec<&mut [u8]>)> = Vec::new();
+    for out in outs.iter_mut() {
+        let bands = out.chunks_mut(w * h).enumerate().flat_map(|(f, plane)| {
+            plane
+                .chunks_mut(w * band)
+                .enumerate()
+                .map(move |(b, rows)| (f, b * band, rows))
         });
-    mask
+        if jobs.is_empty() {
+            jobs = bands.map(|(f, y0, rows)| (f, y0, vec![rows])).collect();
+        } else {
+            for (job, (_, _, rows)) in jobs.iter_mut().zip(bands) {
+                job.2.push(rows);
+            }
+        }
+    }
+    jobs.into_par_iter().for_each(|(f, y0, mut rows)| {
+        let plane = &values[f * w * h..(f + 1) * w * h];
+        band_masks(params, plane, &widths, y0, &sides, &mut rows);
+    });
+    outs
 }
 
-/// One row of [`compare`]: `rows` is the window's height at this row,
-/// `widths` its width at each column.
-#[multiversion(targets("x86_64+avx2"))]
-fn compare_row(
-    vals: &[u32],
-    sums: &[u32],
+/// The masks of one band of one plane: rows `y0..` as many as `outs` hold.
+fn band_masks(
+    params: &Params,
+    plane: &[u32],
     widths: &[u32],
-    rows: u32,
-    offset: i32,
-    test: &(impl Fn(u32, u32, u32, i32) -> u8 + Sync),
-    out: &mut [u8],
+    y0: usize,
+    sides: &[Side],
+    outs: &mut [&mut [u8]],
 ) {
+    let (w, h, r) = (
+        params.width as usize,
+        params.height as usize,
+        params.radius as usize,
+    );
+    let y1 = y0 + outs[0].len() / w;
+    // Row sums of row y live in slot y % ring.len(); a row's slot is reused
+    // only after the window has moved past it.
+    let ring = 2 * r + 2;
+    let mut ring_sums = vec![0u32; ring * w];
+    let fill = |y: usize, ring_sums: &mut [u32]| {
+        let slot = &mut ring_sums[(y % ring) * w..][..w];
+        box_rows(params, &plane[y * w..(y + 1) * w], slot);
+    };
+    let mut sums = vec![0u32; w];
+    for y in lo(params, y0 as u32) as usize..=hi(params, y0 as u32, params.height) as usize {
+        fill(y, &mut ring_sums);
+        add_row(&mut sums, &ring_sums[(y % ring) * w..][..w]);
+    }
+    for y in y0..y1 {
+        if y > y0 {
+            if y + r < h {
+                fill(y + r, &mut ring_sums);
+                add_row(&mut sums, &ring_sums[((y + r) % ring) * w..][..w]);
+            }
+            if y > r {
+                sub_row(&mut sums, &ring_sums[((y - r - 1) % ring) * w..][..w]);
+            }
+        }
+        let rows = hi(params, y as u32, params.height) - lo(params, y as u32) + 1;
+        let vals = &plane[y * w..(y + 1) * w];
+        for (side, out) in sides.iter().zip(outs.iter_mut()) {
+            let out = &mut out[(y - y0) * w..][..w];
+            match side {
+                Side::Above => above_row(vals, &sums, widths, rows, params.offset, out),
+                Side::Below => below_row(vals, &sums, widths, rows, params.offset, out),
+            }
+        }
+    }
+}
+
+/// `sums += row`, column by column (the shader's `sum += row_sums[..]`).
+#[multiversion(targets("x86_64+avx2"))]
+fn add_row(sums: &mut [u32], row: &[u32]) {
+    for (s, &v) in sums.iter_mut().zip(row) {
+        *s = s.wrapping_add(v);
+    }
+}
+
+/// `sums -= row`, column by column.
+#[multiversion(targets("x86_64+avx2"))]
+fn sub_row(sums: &mut [u32], row: &[u32]) {
+    for (s, &v) in sums.iter_mut().zip(row) {
+        *s = s.wrapping_sub(v);
+    }
+}
+
+/// [`Side::Above`] for one row: the shader's `main`, with `rows` the
+/// window's height at this row and `widths` its width at each column.
+#[multiversion(targets("x86_64+avx2"))]
+fn above_row(vals: &[u32], sums: &[u32], widths: &[u32], rows: u32, offset: i32, out: &mut [u8]) {
     let width = out.len();
     let (vals, sums, widths) = (&vals[..width], &sums[..width], &widths[..width]);
-    for (x, m) in out.iter_mut().enumerate() {
-        *m = test(value_at(vals[x]), sums[x], widths[x] * rows, offset);
+    for x in 0..width {
+        let n = (widths[x] * rows) as i32;
+        out[x] = u8::from(value_at(vals[x]) as i32 * n > sums[x] as i32 + offset * n);
+    }
+}
+
+/// [`Side::Below`] for one row (values are 8-bit, checked by the caller).
+#[multiversion(targets("x86_64+avx2"))]
+fn below_row(vals: &[u32], sums: &[u32], widths: &[u32], rows: u32, offset: i32, out: &mut [u8]) {
+    let width = out.len();
+    let (vals, sums, widths) = (&vals[..width], &sums[..width], &widths[..width]);
+    for x in 0..width {
+        let n = (widths[x] * rows) as i32;
+        out[x] = u8::from(sums[x] as i32 > (vals[x] as i32 + offset) * n);
     }
 }
 
@@ -252,44 +340,6 @@ fn box_rows(params: &Params, row: &[u32], out: &mut [u32]) {
     for (x, o) in out.iter_mut().enumerate().skip(inner_end) {
         *o = window(x);
     }
-}
-
-/// The shader's `box_cols` for every column of one plane, row by row.
-#[multiversion(targets("x86_64+avx2"))]
-fn box_cols(params: &Params, row_sums: &[u32], out: &mut [u32]) {
-    let (w, h, r) = (
-        params.width as usize,
-        params.height as usize,
-        params.radius as usize,
-    );
-    let mut sum = vec![0u32; w];
-    for y in 0..=hi(params, 0, params.height) as usize {
-        for (s, &v) in sum.iter_mut().zip(&row_sums[y * w..(y + 1) * w]) {
-            *s += v;
-        }
-    }
-    out[..w].copy_from_slice(&sum);
-    for y in 1..h {
-        if y + r < h {
-            for (s, &v) in sum.iter_mut().zip(&row_sums[(y + r) * w..(y + r + 1) * w]) {
-                *s += v;
-            }
-        }
-        if y > r {
-            for (s, &v) in sum.iter_mut().zip(&row_sums[(y - r - 1) * w..(y - r) * w]) {
-                *s -= v;
-            }
-        }
-        out[y * w..(y + 1) * w].copy_from_slice(&sum);
-    }
-}
-
-/// The shader's `main` for one pixel: `value` already saturated, `sum` the
-/// box sum left by `box_cols`, `n` the window's pixel count (the shader's
-/// product of its clipped width and height).
-fn main(value: u32, sum: u32, n: u32, offset: i32) -> u8 {
-    let n = n as i32;
-    u8::from(value as i32 * n > sum as i32 + offset * n)
 }
 
 #[cfg(test)]
@@ -395,6 +445,26 @@ mod tests {
                     &naive(&p, radius, offset)[..],
                     "{w}x{h}x{frames} r{radius} o{offset}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn any_banding_gives_the_same_masks() {
+        let mut seed = 7u64;
+        for (w, h, frames, radius) in [(5, 1, 1, 0), (11, 23, 2, 3), (8, 30, 1, 10)] {
+            let data: Vec<u32> = (0..w * h * frames)
+                .map(|_| {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(3);
+                    ((seed >> 33) % 256) as u32
+                })
+                .collect();
+            let p = Planes::new(w, h, frames, data).unwrap();
+            let params = Params::of(&p, radius, 9).unwrap();
+            let want: Vec<u8> = naive(&p, radius, 9).iter().map(|&v| v as u8).collect();
+            for band in [1, 2, 5, h as usize, 1000] {
+                let [above] = masks(&params, p.data(), [Side::Above], band);
+                assert_eq!(above, want, "{w}x{h}x{frames} r{radius} band {band}");
             }
         }
     }

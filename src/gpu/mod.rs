@@ -12,13 +12,13 @@
 //! kernels::X::cpu(&Planes)  -- the shader's loops on the CPU -------------> Planes
 //! ```
 //!
-//! The image kernels (luma, Sobel, threshold) compute in integers only, so
-//! `dispatch` and `cpu` agree bit for bit; the network kernels (conv2d,
-//! maxpool, dense, softmax_slots) compute in `f32` and agree within a stated
-//! tolerance (see `kernels/nn.rs`). `cpu` is the fallback when [`Gpu::new`]
-//! returns `None` and the reference in the agreement tests. Images travel as
-//! [`Planes`]: a stack of same-sized frames, one `u32` per pixel, so a batch
-//! of frames costs one submission.
+//! The image kernels (luma, Sobel, threshold, morph) compute in integers
+//! only, so `dispatch` and `cpu` agree bit for bit; the network kernels
+//! (conv2d, maxpool, dense, softmax_slots) compute in `f32` and agree within
+//! a stated tolerance (see `kernels/nn.rs`). `cpu` is the fallback when
+//! [`Gpu::new`] returns `None` and the reference in the agreement tests.
+//! Images travel as [`Planes`]: a stack of same-sized frames, one `u32` per
+//! pixel, so a batch of frames costs one submission.
 //!
 //! On a machine whose only adapter is a CPU rasteriser (Mesa's lavapipe),
 //! [`GpuMode::Auto`] prefers the CPU twins: lavapipe is slower than them and is

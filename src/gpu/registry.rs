@@ -22,6 +22,8 @@ pub enum Kernel {
     Sobel,
     /// Adaptive threshold against the local box mean.
     Threshold,
+    /// Binary morphology: row and column closing, column opening.
+    Morph,
     /// OCR network: 3x3 convolution + bias (+ ReLU), floats.
     Conv2d,
     /// OCR network: 2x2 max pooling.
@@ -34,10 +36,11 @@ pub enum Kernel {
 
 impl Kernel {
     /// Every kernel, in registry order.
-    pub const ALL: [Kernel; 7] = [
+    pub const ALL: [Kernel; 8] = [
         Kernel::LumaDownscale,
         Kernel::Sobel,
         Kernel::Threshold,
+        Kernel::Morph,
         Kernel::Conv2d,
         Kernel::Maxpool,
         Kernel::Dense,
@@ -86,7 +89,7 @@ pub struct Shader {
 }
 
 /// Every shader in `shaders/`, in [`Kernel::ALL`] order.
-pub static SHADERS: [Shader; 7] = [
+pub static SHADERS: [Shader; 8] = [
     Shader {
         kernel: Kernel::LumaDownscale,
         name: "luma_downscale",
@@ -115,6 +118,19 @@ pub static SHADERS: [Shader; 7] = [
             Binding::ReadWrite,
         ],
         params_size: size_of::<kernels::threshold::Params>(),
+    },
+    Shader {
+        kernel: Kernel::Morph,
+        name: "morph",
+        source: include_str!("../../shaders/morph.wgsl"),
+        entry_points: &["close_rows", "close_cols", "open_cols"],
+        bindings: &[
+            Binding::Params,
+            Binding::Read,
+            Binding::ReadWrite,
+            Binding::ReadWrite,
+        ],
+        params_size: size_of::<kernels::morph::Params>(),
     },
     Shader {
         kernel: Kernel::Conv2d,

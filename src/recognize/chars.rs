@@ -10,7 +10,7 @@
 //!   --> plate box around the row (2:1 or 4.7:1 by the row's length), score
 //! ```
 
-use crate::recognize::morph::{self, Component};
+use crate::recognize::label::{self, Component};
 
 /// A text row: its characters' bounding box (working pixels), how many
 /// characters, their median height, and a 0..=1 score.
@@ -28,7 +28,7 @@ pub struct Row {
 /// Character-shaped components of `ink` (1 = ink), `width x height`.
 pub fn characters(ink: &[u8], width: usize, height: usize) -> Vec<Component> {
     let max_h = (height / 4).max(8) as u32;
-    morph::components(ink, width, height, true)
+    label::components(ink, width, height, true)
         .into_iter()
         .filter(|c| {
             let (w, h) = (c.width(), c.height());

@@ -4,7 +4,7 @@
 //! ```text
 //! RGBA --luma_downscale (f)--> luma --sobel Vertical--> |gx|
 //!      --threshold (local mean + offset)--> edge mask          (GPU or CPU twin)
-//!      --close rows (gap) / close cols / open cols--> blobs    (CPU)
+//!      --morph: close rows (gap) / cols / open cols--> blobs   (CPU twin)
 //!      --components--> boxes --shape, edge rhythm, contrast--> scored plate boxes
 //!      --all scales and gaps--> non-maximum suppression --> best N
 //! ```
@@ -15,10 +15,10 @@
 
 use crate::Result;
 use crate::gpu::kernels::sobel::SobelMode;
-use crate::gpu::kernels::{luma_downscale, sobel, threshold};
+use crate::gpu::kernels::{luma_downscale, morph, sobel, threshold};
 use crate::gpu::{Gpu, Planes};
 use crate::recognize::chars;
-use crate::recognize::morph::{self, Component};
+use crate::recognize::label::{self, Component};
 
 /// Window radius of the adaptive edge threshold (working pixels).
 const THRESHOLD_RADIUS: u32 = 7;
@@ -148,7 +148,7 @@ pub fn factors(width: u32, height: u32) -> Vec<u32> {
 /// Closing gaps (working pixels) tried at every scale: character pitch
 /// varies with plate size, and one gap that merges small plates glues large
 /// ones to their surroundings.
-const GAPS: [usize; 2] = [4, 8];
+const GAPS: [u32; 2] = [4, 8];
 
 /// Finds up to `max` plate candidates in one RGBA frame, best first.
 pub fn detect(frame: &Planes, gpu: Option<&Gpu>, max: usize) -> Result<Vec<PlateBox>> {
@@ -232,11 +232,10 @@ pub fn candidates(
         }
     }
     for gap in GAPS {
-        let mut blobs = edges.clone();
-        morph::close_rows(&mut blobs, w, gap);
-        morph::close_cols(&mut blobs, w, h, 2);
-        morph::open_cols(&mut blobs, w, h, 3);
-        for c in morph::components(&blobs, w, h, false) {
+        let params = morph::Params::new(w as u32, h as u32, 1, gap, 2, 3)
+            .expect("the gaps are within morph::MAX_SPAN");
+        let blobs = morph::cpu_bytes(edges, &params).expect("the mask is w x h");
+        for c in label::components(&blobs, w, h, false) {
             if let Some(score) = score(&c, edges, luma, w, h) {
                 let b = plate_box(&c, factor, frame_w, frame_h, score);
                 out.push((b, Source::Edges));

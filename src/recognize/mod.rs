@@ -18,7 +18,7 @@ pub mod chars;
 pub mod decode;
 pub mod detect;
 pub mod eval;
-pub mod morph;
+pub mod label;
 pub mod plate_reader;
 pub mod reader;
 

@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use alpr::Error;
 use alpr::gpu::kernels::sobel::SobelMode;
-use alpr::gpu::kernels::{luma_downscale, sobel, threshold};
+use alpr::gpu::kernels::{luma_downscale, morph, sobel, threshold};
 use alpr::gpu::registry::{Binding, SHADERS};
 use alpr::gpu::{Gpu, GpuMode, Planes};
 use rand::{Rng, SeedableRng};
@@ -314,6 +314,44 @@ fn threshold_extremes_match() {
     }
 }
 
+/// Random 0/1 masks, each pixel 1 with `percent`% chance.
+fn random_mask(width: u32, height: u32, frames: u32, percent: u32, seed: u64) -> Planes {
+    let mut rng = rng(seed);
+    let n = (width * height * frames) as usize;
+    let data = (0..n)
+        .map(|_| u32::from(rng.random_range(0..100) < percent))
+        .collect();
+    Planes::new(width, height, frames, data).unwrap()
+}
+
+#[test]
+fn morph_gpu_matches_cpu() {
+    let Some(gpu) = gpu() else { return };
+    let max = morph::MAX_SPAN;
+    for (i, &(w, h, n)) in SIZES.iter().enumerate() {
+        // Empty, sparse, dense (long runs touching the edges) and full.
+        for percent in [0, 25, 60, 90, 100] {
+            let input = random_mask(w, h, n, percent, 700 + 10 * i as u64 + percent as u64);
+            for (gap, close, min_run) in [
+                (0, 0, 0),
+                (1, 1, 1),
+                (4, 2, 3),
+                (8, 2, 3),
+                (5, 9, 2),
+                (max, max, max),
+            ] {
+                let want = morph::cpu(&input, gap, close, min_run).unwrap();
+                let got = morph::dispatch(gpu, &input, gap, close, min_run).unwrap();
+                assert_same(
+                    &got,
+                    &want,
+                    &format!("{w}x{h} x{n}, {percent}%, gap {gap} close {close} run {min_run}"),
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn the_localisation_chain_matches() {
     let Some(gpu) = gpu() else { return };
@@ -324,10 +362,13 @@ fn the_localisation_chain_matches() {
     let cpu_luma = luma_downscale::cpu(&frames, 2).unwrap();
     let cpu_edges = sobel::cpu(&cpu_luma, SobelMode::Vertical);
     let cpu_mask = threshold::cpu(&cpu_edges, 5, 10).unwrap();
+    let blobs = morph::dispatch(gpu, &mask, 4, 2, 3).unwrap();
+    let cpu_blobs = morph::cpu(&cpu_mask, 4, 2, 3).unwrap();
     assert_eq!((mask.width(), mask.height(), mask.count()), (167, 106, 3));
     assert_same(&luma, &cpu_luma, "luma");
     assert_same(&edges, &cpu_edges, "edges");
     assert_same(&mask, &cpu_mask, "mask");
+    assert_same(&blobs, &cpu_blobs, "blobs");
     // Random pixels give a mask that is neither empty nor full.
     let ones = mask.data().iter().filter(|&&v| v == 1).count();
     assert!(
@@ -352,6 +393,8 @@ fn batches_split_across_submissions_and_buffers_are_reused() {
     assert_eq!(edges, sobel::cpu(&luma, SobelMode::Magnitude));
     let mask = threshold::dispatch(&gpu, &edges, 2, 0).unwrap();
     assert_eq!(mask, threshold::cpu(&edges, 2, 0).unwrap());
+    let blobs = morph::dispatch(&gpu, &mask, 4, 2, 3).unwrap();
+    assert_eq!(blobs, morph::cpu(&mask, 4, 2, 3).unwrap());
     // Four submissions per kernel reused one set of buffers: per kernel, at
     // most params, input, output(s) and readback stay idle.
     let idle = gpu.buffers().idle();
@@ -373,6 +416,10 @@ fn empty_inputs_give_empty_outputs() {
             threshold::dispatch(gpu, &frames, 3, 1).unwrap(),
             threshold::cpu(&frames, 3, 1).unwrap()
         );
+        assert_eq!(
+            morph::dispatch(gpu, &frames, 4, 2, 3).unwrap(),
+            morph::cpu(&frames, 4, 2, 3).unwrap()
+        );
     }
 }
 
@@ -386,6 +433,10 @@ fn bad_parameters_are_bad_input_on_the_gpu_too() {
     ));
     assert!(matches!(
         threshold::dispatch(gpu, &frames, threshold::MAX_RADIUS + 1, 0),
+        Err(Error::BadInput(_))
+    ));
+    assert!(matches!(
+        morph::dispatch(gpu, &frames, 4, 2, morph::MAX_SPAN + 1),
         Err(Error::BadInput(_))
     ));
 }

@@ -1,78 +1,8 @@
-//! Binary morphology and connected components on `0/1` masks (one byte per
-//! pixel, row-major), on the CPU: the steps after the integer kernels that
-//! turn scattered vertical edges into plate-shaped blobs.
-
-/// Horizontal closing with a line `gap + 1` wide, except at the frame's
-/// edge: fills every run of 0s of at most `gap` pixels that has 1s on both
-/// sides in its row. Merges the strokes of a plate's characters.
-pub fn close_rows(mask: &mut [u8], width: usize, gap: usize) {
-    for row in mask.chunks_mut(width.max(1)) {
-        let mut last_one: Option<usize> = None;
-        for x in 0..row.len() {
-            if row[x] != 0 {
-                if let Some(l) = last_one
-                    && x - l > 1
-                    && x - l - 1 <= gap
-                {
-                    row[l + 1..x].fill(1);
-                }
-                last_one = Some(x);
-            }
-        }
-    }
-}
-
-/// Vertical closing: fills runs of at most `gap` 0s between 1s in a column.
-/// Scans row by row (each column remembers its last 1), which keeps the
-/// reads in cache order.
-pub fn close_cols(mask: &mut [u8], width: usize, height: usize, gap: usize) {
-    let mut last_one = vec![usize::MAX; width];
-    for y in 0..height {
-        for x in 0..width {
-            if mask[y * width + x] == 0 {
-                continue;
-            }
-            let l = last_one[x];
-            if l != usize::MAX && y - l > 1 && y - l - 1 <= gap {
-                for yy in l + 1..y {
-                    mask[yy * width + x] = 1;
-                }
-            }
-            last_one[x] = y;
-        }
-    }
-}
-
-/// Vertical opening with a line `min_run` tall: clears column runs of 1s
-/// shorter than `min_run`, so thin horizontal bridges (bumpers, the closing's
-/// own streaks) stop gluing a plate to its surroundings. Scans row by row,
-/// each column remembering where its current run began.
-pub fn open_cols(mask: &mut [u8], width: usize, height: usize, min_run: usize) {
-    let mut start = vec![usize::MAX; width];
-    let clear = |mask: &mut [u8], x: usize, from: usize, to: usize| {
-        if to - from < min_run {
-            for yy in from..to {
-                mask[yy * width + x] = 0;
-            }
-        }
-    };
-    for y in 0..height {
-        for x in 0..width {
-            let on = mask[y * width + x] != 0;
-            if on && start[x] == usize::MAX {
-                start[x] = y;
-            } else if !on && start[x] != usize::MAX {
-                clear(mask, x, start[x], y);
-                start[x] = usize::MAX;
-            }
-        }
-    }
-    for (x, &from) in start.iter().enumerate() {
-        if from != usize::MAX {
-            clear(mask, x, from, height);
-        }
-    }
-}
+//! Connected-component labelling of `0/1` masks (one byte per pixel,
+//! row-major), on the CPU: the blobs of closed edges (from the `morph`
+//! kernel, [`crate::gpu::kernels::morph`]) and of ink become boxes here.
+//! Labelling stays on the CPU: it joins runs across the whole frame, which
+//! does not split into independent pixels the way the kernels' work does.
 
 /// One 4-connected component: its bounding box (inclusive-exclusive) and
 /// pixel count.
@@ -184,21 +114,6 @@ fn union(parent: &mut [u32], a: u32, b: u32) {
 mod tests {
     use super::*;
 
-    #[test]
-    fn closing_fills_short_gaps_between_ones_only() {
-        let mut m = vec![0, 1, 0, 0, 1, 0, 0, 0, 0, 1, 0];
-        close_rows(&mut m, 11, 2);
-        assert_eq!(m, [0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0]);
-    }
-
-    #[test]
-    fn opening_drops_thin_rows() {
-        // 2 columns, 3 rows: column 0 all ones, column 1 a single one.
-        let mut m = vec![1, 0, 1, 1, 1, 0];
-        open_cols(&mut m, 2, 3, 2);
-        assert_eq!(m, [1, 0, 1, 0, 1, 0]);
-    }
-
     /// The flood fill that `components` replaced: the reference it is
     /// tested against.
     fn flood(mask: &[u8], width: usize, height: usize, diagonal: bool) -> Vec<Component> {
@@ -265,51 +180,6 @@ mod tests {
         out
     }
 
-    // The column scans the row scans replaced: references for the test below.
-    /// Vertical closing: fills runs of at most `gap` 0s between 1s in a column.
-    fn close_cols_by_column(mask: &mut [u8], width: usize, height: usize, gap: usize) {
-        for x in 0..width {
-            let mut last_one: Option<usize> = None;
-            for y in 0..height {
-                if mask[y * width + x] != 0 {
-                    if let Some(l) = last_one
-                        && y - l > 1
-                        && y - l - 1 <= gap
-                    {
-                        for yy in l + 1..y {
-                            mask[yy * width + x] = 1;
-                        }
-                    }
-                    last_one = Some(y);
-                }
-            }
-        }
-    }
-
-    /// Vertical opening with a line `min_run` tall: clears column runs of 1s
-    /// shorter than `min_run`, so thin horizontal bridges (bumpers, the closing's
-    /// own streaks) stop gluing a plate to its surroundings.
-    fn open_cols_by_column(mask: &mut [u8], width: usize, height: usize, min_run: usize) {
-        for x in 0..width {
-            let mut y = 0;
-            while y < height {
-                if mask[y * width + x] == 0 {
-                    y += 1;
-                    continue;
-                }
-                let start = y;
-                while y < height && mask[y * width + x] != 0 {
-                    y += 1;
-                }
-                if y - start < min_run {
-                    for yy in start..y {
-                        mask[yy * width + x] = 0;
-                    }
-                }
-            }
-        }
-    }
-
     /// `len` pixels, each 1 with `percent`% chance (a seeded LCG).
     fn random_mask(seed: &mut u64, len: usize, percent: u64) -> Vec<u8> {
         (0..len)
@@ -320,26 +190,6 @@ mod tests {
                 u8::from((*seed >> 33) % 100 < percent)
             })
             .collect()
-    }
-
-    #[test]
-    fn row_scans_equal_column_scans() {
-        let mut seed = 11u64;
-        for (w, h) in [(1, 1), (5, 1), (1, 7), (19, 23)] {
-            for round in 0..30 {
-                let mask = random_mask(&mut seed, w * h, 55);
-                for n in [1, 2, 3] {
-                    let (mut a, mut b) = (mask.clone(), mask.clone());
-                    close_cols(&mut a, w, h, n);
-                    close_cols_by_column(&mut b, w, h, n);
-                    assert_eq!(a, b, "close {w}x{h} round {round} gap {n}");
-                    let (mut a, mut b) = (mask.clone(), mask.clone());
-                    open_cols(&mut a, w, h, n);
-                    open_cols_by_column(&mut b, w, h, n);
-                    assert_eq!(a, b, "open {w}x{h} round {round} run {n}");
-                }
-            }
-        }
     }
 
     #[test]

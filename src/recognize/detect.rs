@@ -3,15 +3,17 @@
 //!
 //! ```text
 //! RGBA --luma_downscale (f)--> luma --sobel Vertical--> |gx|
-//!      --threshold (local mean + offset)--> edge mask          (GPU or CPU twin)
-//!      --morph: close rows (gap) / cols / open cols--> blobs   (CPU twin)
+//!      --threshold (local mean + offset)--> edge mask               (GPU or CPU twin)
+//!      --morph: close rows (gap) / close cols / open cols--> blobs  (GPU or CPU twin)
 //!      --components--> boxes --shape, edge rhythm, contrast--> scored plate boxes
 //!      --all scales and gaps--> non-maximum suppression --> best N
 //! ```
 //!
-//! The integer stages run through [`Stages`], on the GPU when one is given,
-//! else on the kernels' CPU twins; both give the same masks bit for bit, so
-//! the boxes do not depend on the device.
+//! The integer stages, up to the blobs of every gap, run through [`Stages`],
+//! on the GPU when one is given, else on the kernels' CPU twins; both give
+//! the same masks bit for bit, so the boxes do not depend on the device.
+//! Connected components ([`label`]) and everything after them run on the
+//! CPU.
 
 use crate::Result;
 use crate::gpu::kernels::sobel::SobelMode;
@@ -29,6 +31,14 @@ const THRESHOLD_OFFSET: i32 = 48;
 /// surroundings. The stricter pass thins glyphs that the lenient one glues
 /// to each other or to the plate's frame.
 const INK_PASSES: [(u32, i32); 2] = [(10, 12), (6, 28)];
+/// Closing gaps (working pixels) along rows, one blob mask each: character
+/// pitch varies with plate size, and one gap that merges small plates glues
+/// large ones to their surroundings.
+const GAPS: [u32; 2] = [4, 8];
+/// Closing gap down the columns, after the rows.
+const CLOSE_COLS: u32 = 2;
+/// Column runs of 1s shorter than this are opened away.
+const MIN_RUN: u32 = 3;
 
 /// A candidate plate: a box in the original frame's pixels and a score.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -60,21 +70,24 @@ impl PlateBox {
     }
 }
 
-/// The integer stages of one scale: the downscaled luma and the binary
-/// vertical-edge mask, same size. Masks hold one byte (0 or 1) a pixel, as
-/// the CPU steps after them read them.
+/// The integer stages of one scale: the downscaled luma, the binary
+/// vertical-edge mask and its blobs, all the same size. Masks hold one byte
+/// (0 or 1) a pixel, as the CPU steps after them read them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Stages {
     pub luma: Planes,
     pub mask: Vec<u8>,
+    /// `mask` closed and opened by the `morph` kernel, one per [`GAPS`] entry.
+    pub blobs: Vec<Vec<u8>>,
     /// Ink masks for the character generator, one per [`INK_PASSES`] entry
     /// and polarity: dark-on-light, then light-on-dark.
     pub ink: Vec<Vec<u8>>,
 }
 
 impl Stages {
-    /// Runs `luma_downscale(factor)`, `sobel(Vertical)` and `threshold` on
-    /// one RGBA `frame`, on `gpu` when given, else on the CPU twins.
+    /// Runs `luma_downscale(factor)`, `sobel(Vertical)`, `threshold` and
+    /// `morph` (once per gap) on one RGBA `frame`, on `gpu` when given, else
+    /// on the CPU twins.
     pub fn run(frame: &Planes, factor: u32, gpu: Option<&Gpu>) -> Result<Stages> {
         if frame.count() != 1 {
             return Err(crate::Error::bad_input(format!(
@@ -87,6 +100,12 @@ impl Stages {
                 let luma = luma_downscale::dispatch(gpu, frame, factor)?;
                 let edges = sobel::dispatch(gpu, &luma, SobelMode::Vertical)?;
                 let mask = threshold::dispatch(gpu, &edges, THRESHOLD_RADIUS, THRESHOLD_OFFSET)?;
+                let mut blobs = Vec::with_capacity(GAPS.len());
+                for gap in GAPS {
+                    blobs.push(bytes(&morph::dispatch(
+                        gpu, &mask, gap, CLOSE_COLS, MIN_RUN,
+                    )?));
+                }
                 let inverted = invert(&luma)?;
                 let mut ink = Vec::new();
                 for (radius, offset) in INK_PASSES {
@@ -96,6 +115,7 @@ impl Stages {
                 Ok(Stages {
                     mask: bytes(&mask),
                     luma,
+                    blobs,
                     ink,
                 })
             }
@@ -103,13 +123,30 @@ impl Stages {
                 let luma = luma_downscale::cpu(frame, factor)?;
                 let edges = sobel::cpu(&luma, SobelMode::Vertical);
                 let mask = threshold::cpu_bytes(&edges, THRESHOLD_RADIUS, THRESHOLD_OFFSET)?;
+                let mut blobs = Vec::with_capacity(GAPS.len());
+                for gap in GAPS {
+                    let params = morph::Params::new(
+                        luma.width(),
+                        luma.height(),
+                        1,
+                        gap,
+                        CLOSE_COLS,
+                        MIN_RUN,
+                    )?;
+                    blobs.push(morph::cpu_bytes(&mask, &params)?);
+                }
                 let mut ink = Vec::new();
                 for (radius, offset) in INK_PASSES {
                     // Equal to the GPU's two passes (tested in the kernel).
                     let (dark, light) = threshold::cpu_pair(&luma, radius, offset)?;
                     ink.extend([dark, light]);
                 }
-                Ok(Stages { luma, mask, ink })
+                Ok(Stages {
+                    luma,
+                    mask,
+                    blobs,
+                    ink,
+                })
             }
         }
     }
@@ -144,11 +181,6 @@ pub fn factors(width: u32, height: u32) -> Vec<u32> {
         .filter(|&f| f == base || f == 2 * base)
         .collect()
 }
-
-/// Closing gaps (working pixels) tried at every scale: character pitch
-/// varies with plate size, and one gap that merges small plates glues large
-/// ones to their surroundings.
-const GAPS: [u32; 2] = [4, 8];
 
 /// Finds up to `max` plate candidates in one RGBA frame, best first.
 pub fn detect(frame: &Planes, gpu: Option<&Gpu>, max: usize) -> Result<Vec<PlateBox>> {
@@ -212,7 +244,8 @@ const REPEAT_WEIGHT: f32 = 0.4;
 const REPEATS_SATURATE: usize = 5;
 
 /// Scored plate boxes (original pixels) of one scale, all gaps, unsorted,
-/// with the generator of each.
+/// with the generator of each: the components of `stages`' ink and blob
+/// masks, labelled and scored here on the CPU.
 pub fn candidates(
     stages: &Stages,
     factor: u32,
@@ -231,11 +264,8 @@ pub fn candidates(
             out.push((row_box(&row, factor, frame_w, frame_h), Source::Chars));
         }
     }
-    for gap in GAPS {
-        let params = morph::Params::new(w as u32, h as u32, 1, gap, 2, 3)
-            .expect("the gaps are within morph::MAX_SPAN");
-        let blobs = morph::cpu_bytes(edges, &params).expect("the mask is w x h");
-        for c in label::components(&blobs, w, h, false) {
+    for blobs in &stages.blobs {
+        for c in label::components(blobs, w, h, false) {
             if let Some(score) = score(&c, edges, luma, w, h) {
                 let b = plate_box(&c, factor, frame_w, frame_h, score);
                 out.push((b, Source::Edges));

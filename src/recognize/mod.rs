@@ -6,8 +6,8 @@
 //! ```text
 //! paths --discover (folders: *.jpg *.jpeg *.png, recursive, sorted)--> files
 //!   --chunks of CHUNK files, rayon--> decode (header checked first) --> RGBA frame
-//!   --detect: luma / Sobel / threshold (GPU or CPU twin) -> morphology
-//!             -> components -> score -> NMS --> PlateBox, best first
+//!   --detect: luma / Sobel / threshold / morphology (GPU or CPU twin)
+//!             -> components (CPU) -> score -> NMS --> PlateBox, best first
 //!   --> one Recognition per file, in input order (or a per-file error)
 //! ```
 //!

@@ -6,7 +6,10 @@
 //!      --threshold (local mean + offset)--> edge mask               (GPU or CPU twin)
 //!      --morph: close rows (gap) / close cols / open cols--> blobs  (GPU or CPU twin)
 //!      --components--> boxes --shape, edge rhythm, contrast--> scored plate boxes
-//!      --all scales and gaps--> non-maximum suppression --> best N
+//! luma --threshold (dark and light ink; a faint pass at the coarsest scale)
+//!      --components--> glyph rows (chars) --> scored plate boxes
+//!      --all scales, gaps and passes--> non-maximum suppression
+//!      --x isolation (edges in the box vs above and below it)--> best N
 //! ```
 //!
 //! The integer stages, up to the blobs of every gap, run through [`Stages`],
@@ -31,6 +34,11 @@ const THRESHOLD_OFFSET: i32 = 48;
 /// surroundings. The stricter pass thins glyphs that the lenient one glues
 /// to each other or to the plate's frame.
 const INK_PASSES: [(u32, i32); 2] = [(10, 12), (6, 28)];
+/// A third ink pass for faint plates (glyphs a few grey levels off their
+/// plate: sun-washed, shaded or dirty), run at the coarsest scale only:
+/// there textures that fool it (gravel, foliage) are averaged away while a
+/// plate's glyphs stay 10 pixels tall or more, and it costs a quarter.
+const FAINT_PASS: (u32, i32) = (10, 5);
 /// Closing gaps (working pixels) along rows, one blob mask each: character
 /// pitch varies with plate size, and one gap that merges small plates glues
 /// large ones to their surroundings.
@@ -79,8 +87,8 @@ pub struct Stages {
     pub mask: Vec<u8>,
     /// `mask` closed and opened by the `morph` kernel, one per [`GAPS`] entry.
     pub blobs: Vec<Vec<u8>>,
-    /// Ink masks for the character generator, one per [`INK_PASSES`] entry
-    /// and polarity: dark-on-light, then light-on-dark.
+    /// Ink masks for the character generator, one per ink pass (see
+    /// [`ink_passes`]) and polarity: dark-on-light, then light-on-dark.
     pub ink: Vec<Vec<u8>>,
 }
 
@@ -108,7 +116,7 @@ impl Stages {
                 }
                 let inverted = invert(&luma)?;
                 let mut ink = Vec::new();
-                for (radius, offset) in INK_PASSES {
+                for (radius, offset) in ink_passes(frame, factor) {
                     ink.push(bytes(&threshold::dispatch(gpu, &inverted, radius, offset)?));
                     ink.push(bytes(&threshold::dispatch(gpu, &luma, radius, offset)?));
                 }
@@ -136,7 +144,7 @@ impl Stages {
                     blobs.push(morph::cpu_bytes(&mask, &params)?);
                 }
                 let mut ink = Vec::new();
-                for (radius, offset) in INK_PASSES {
+                for (radius, offset) in ink_passes(frame, factor) {
                     // Equal to the GPU's two passes (tested in the kernel).
                     let (dark, light) = threshold::cpu_pair(&luma, radius, offset)?;
                     ink.extend([dark, light]);
@@ -150,6 +158,16 @@ impl Stages {
             }
         }
     }
+}
+
+/// The ink thresholds run at `factor`: [`INK_PASSES`], and [`FAINT_PASS`]
+/// at the frame's coarsest scale.
+fn ink_passes(frame: &Planes, factor: u32) -> Vec<(u32, i32)> {
+    let mut passes = INK_PASSES.to_vec();
+    if factors(frame.width(), frame.height()).last() == Some(&factor) {
+        passes.push(FAINT_PASS);
+    }
+    passes
 }
 
 /// A 0/1 mask read back from the GPU, a byte a pixel.
@@ -185,11 +203,31 @@ pub fn factors(width: u32, height: u32) -> Vec<u32> {
 /// Finds up to `max` plate candidates in one RGBA frame, best first.
 pub fn detect(frame: &Planes, gpu: Option<&Gpu>, max: usize) -> Result<Vec<PlateBox>> {
     let mut all = Vec::new();
+    let mut finest: Option<(Integral, u32)> = None;
     for factor in factors(frame.width(), frame.height()) {
         let stages = Stages::run(frame, factor, gpu)?;
         all.extend(candidates(&stages, factor, frame.width(), frame.height()));
+        if finest.is_none() {
+            let (w, h) = (stages.luma.width() as usize, stages.luma.height() as usize);
+            finest = Some((Integral::new(&stages.mask, w, h), factor));
+        }
     }
-    Ok(suppress(combine(&all), max))
+    // Suppression first, so each place keeps the box its own scores chose;
+    // isolation then only reorders places.
+    let mut kept = suppress(combine(&all), usize::MAX);
+    if let Some((sums, factor)) = finest {
+        for b in &mut kept {
+            let isolation = isolation(&sums, b, factor);
+            b.confidence *= 1.0 - ISOLATION_WEIGHT + ISOLATION_WEIGHT * isolation;
+        }
+    }
+    kept.sort_by(|a, b| {
+        b.confidence
+            .total_cmp(&a.confidence)
+            .then((a.x, a.y, a.w, a.h).cmp(&(b.x, b.y, b.w, b.h)))
+    });
+    kept.truncate(max);
+    Ok(kept)
 }
 
 /// Which generator proposed a box.
@@ -273,6 +311,76 @@ pub fn candidates(
         }
     }
     out
+}
+
+/// How much a box's [`isolation`] counts: a box with as many edges around
+/// it as in it keeps `1 - ISOLATION_WEIGHT` of its score.
+const ISOLATION_WEIGHT: f32 = 0.7;
+
+/// A summed-area table of a 0/1 mask: counts over any box in O(1).
+struct Integral {
+    w: usize,
+    h: usize,
+    /// `(w + 1) x (h + 1)`; entry `(x, y)` counts the 1s above and left of it.
+    table: Vec<u32>,
+}
+
+impl Integral {
+    fn new(mask: &[u8], w: usize, h: usize) -> Integral {
+        let stride = w + 1;
+        let mut table = vec![0u32; stride * (h + 1)];
+        for (y, line) in mask.chunks_exact(w.max(1)).take(h).enumerate() {
+            let (done, rest) = table.split_at_mut((y + 1) * stride);
+            let (above, row) = (&done[y * stride..], &mut rest[..stride]);
+            let mut run = 0u32;
+            for (t, &v) in row[1..].iter_mut().zip(line) {
+                run += u32::from(v);
+                *t = run;
+            }
+            for (t, &a) in row.iter_mut().zip(above) {
+                *t += a;
+            }
+        }
+        Integral { w, h, table }
+    }
+
+    /// 1s in columns `x0..x1`, rows `y0..y1` (clipped to the mask).
+    fn count(&self, x0: usize, y0: usize, x1: usize, y1: usize) -> u32 {
+        let (x1, y1) = (x1.min(self.w), y1.min(self.h));
+        let (x0, y0) = (x0.min(x1), y0.min(y1));
+        let at = |x: usize, y: usize| self.table[y * (self.w + 1) + x];
+        at(x1, y1) + at(x0, y0) - at(x0, y1) - at(x1, y0)
+    }
+}
+
+/// How much a box stands out from what is above and below it: 1 when the
+/// bands of the box's height above and below hold no vertical edges, 0 when
+/// they hold as many (per pixel) as the box. A plate sits on a smooth bumper
+/// or trunk; gravel, foliage and grilles are textured all round.
+fn isolation(sums: &Integral, b: &PlateBox, factor: u32) -> f32 {
+    let f = factor as usize;
+    let (x0, y0) = (b.x as usize / f, b.y as usize / f);
+    let (x1, y1) = (
+        ((b.x + b.w) as usize).div_ceil(f),
+        ((b.y + b.h) as usize).div_ceil(f),
+    );
+    let bh = y1.saturating_sub(y0);
+    let area = |x0: usize, y0: usize, x1: usize, y1: usize| {
+        (x1.min(sums.w).saturating_sub(x0)) * (y1.min(sums.h).saturating_sub(y0))
+    };
+    let inside_area = area(x0, y0, x1, y1);
+    let ring_area = area(x0, y0.saturating_sub(bh), x1, y0) + area(x0, y1, x1, y1 + bh);
+    if inside_area == 0 || ring_area == 0 {
+        return 0.0;
+    }
+    let inside = sums.count(x0, y0, x1, y1) as f32 / inside_area as f32;
+    let ring = (sums.count(x0, y0.saturating_sub(bh), x1, y0) + sums.count(x0, y1, x1, y1 + bh))
+        as f32
+        / ring_area as f32;
+    if inside <= 0.0 {
+        return 0.0;
+    }
+    (1.0 - ring / inside).clamp(0.0, 1.0)
 }
 
 /// A plate-likeness score for a blob, or `None` when it cannot be a plate.
@@ -436,6 +544,57 @@ mod tests {
             h,
             confidence,
         }
+    }
+
+    #[test]
+    fn integral_counts_equal_brute_force() {
+        let (w, h) = (13, 7);
+        let mask: Vec<u8> = (0..w * h).map(|i| u8::from(i * 7 % 5 < 2)).collect();
+        let sums = Integral::new(&mask, w, h);
+        for (x0, y0, x1, y1) in [
+            (0, 0, 13, 7),
+            (2, 1, 9, 6),
+            (5, 3, 6, 4),
+            (4, 4, 4, 6),
+            (10, 5, 40, 40),
+        ] {
+            let want: u32 = (y0..y1.min(h))
+                .flat_map(|y| (x0..x1.min(w)).map(move |x| (x, y)))
+                .map(|(x, y)| u32::from(mask[y * w + x]))
+                .sum();
+            assert_eq!(sums.count(x0, y0, x1, y1), want, "{x0},{y0} {x1},{y1}");
+        }
+    }
+
+    #[test]
+    fn isolation_is_one_on_a_smooth_surround_and_zero_in_texture() {
+        let (w, h) = (40, 30);
+        // Edges only in the box's rows 12..18, columns 10..30.
+        let mut mask = vec![0u8; w * h];
+        for y in 12..18 {
+            for x in (10..30).step_by(2) {
+                mask[y * w + x] = 1;
+            }
+        }
+        let plate = pb(10, 12, 20, 6, 1.0);
+        assert_eq!(isolation(&Integral::new(&mask, w, h), &plate, 1), 1.0);
+        // The same pattern everywhere: nothing stands out.
+        let texture: Vec<u8> = (0..w * h).map(|i| u8::from(i % 2 == 0)).collect();
+        let iso = isolation(&Integral::new(&texture, w, h), &plate, 1);
+        assert!(iso < 0.05, "{iso}");
+        // Boxes are in original pixels: at factor 2 the same plate is twice as big.
+        assert_eq!(
+            isolation(&Integral::new(&mask, w, h), &pb(20, 24, 40, 12, 1.0), 2),
+            1.0
+        );
+    }
+
+    #[test]
+    fn the_faint_pass_runs_at_the_coarsest_scale_only() {
+        let frame = Planes::new(1920, 1080, 1, vec![0; 1920 * 1080]).unwrap();
+        assert_eq!(factors(1920, 1080), vec![2, 4]);
+        assert_eq!(ink_passes(&frame, 2), INK_PASSES.to_vec());
+        assert_eq!(ink_passes(&frame, 4).last(), Some(&FAINT_PASS));
     }
 
     #[test]

@@ -15,11 +15,12 @@
 //! 1s on either side are close enough, a 1 survives the opening when its
 //! column run is long enough. Each search stops after `gap`, `close` or
 //! `min_run` pixels, at most [`MAX_SPAN`], so a pixel costs O(gap). The CPU
-//! twin follows runs instead (each row or column scanned once, remembering
-//! its last 1, whatever the gap): it is the path the CPU detector takes, so
-//! it stays fast, and the tests hold it to a loop-for-loop copy of the
-//! shader (`invocation` there) on random masks.
+//! twin computes the same tests for whole rows at once, as ANDs and ORs of
+//! shifted rows (bytes, so they vectorise): it is the path the CPU detector
+//! takes, and the tests hold it to a loop-for-loop copy of the shader
+//! (`invocation` there) on random masks.
 
+use multiversion::multiversion;
 use rayon::prelude::*;
 
 use crate::gpu::job::{self, Slot};
@@ -135,7 +136,7 @@ pub fn cpu_bytes(mask: &[u8], params: &Params) -> Result<Vec<u8>> {
             mask.len()
         )));
     }
-    let mut blobs = mask.to_vec();
+    let mut blobs: Vec<u8> = mask.iter().map(|&v| u8::from(v != 0)).collect();
     apply(params, &mut blobs);
     Ok(blobs)
 }
@@ -153,75 +154,99 @@ fn apply(params: &Params, mask: &mut [u8]) {
     });
 }
 
-/// The shader's `close_rows`: fills every run of 0s of at most `gap`
-/// pixels that has 1s on both sides in its row. Each fill lies behind the
-/// scan, so later tests read the original pixels, as the shader does.
+/// The shader's `close_rows` on every row: a 0 becomes 1 when there is a 1
+/// `a` pixels to its left and another `b` to its right with `a + b <=
+/// gap + 1` (then the nearest pair qualifies too, which is the shader's
+/// test). Computed as byte-wise ORs and ANDs of shifted copies of the row,
+/// which vectorise: for `k = 1..=gap`, `near` gathers the 1s up to `k` to
+/// the right, and the 1s exactly `gap + 1 - k` to the left pair with them.
+/// Reads come from the copy, so fills never feed later tests.
 fn close_rows(mask: &mut [u8], width: usize, gap: usize) {
-    for row in mask.chunks_mut(width.max(1)) {
-        let mut last_one: Option<usize> = None;
-        for x in 0..row.len() {
-            if row[x] != 0 {
-                if let Some(l) = last_one
-                    && x - l > 1
-                    && x - l - 1 <= gap
-                {
-                    row[l + 1..x].fill(1);
-                }
-                last_one = Some(x);
-            }
+    if gap == 0 || width == 0 {
+        return;
+    }
+    let mut padded = vec![0u8; width + 2 * gap];
+    let mut near = vec![0u8; width];
+    for row in mask.chunks_exact_mut(width) {
+        padded[gap..gap + width].copy_from_slice(row);
+        near.fill(0);
+        for k in 1..=gap {
+            let ahead = &padded[gap + k..][..width];
+            let behind = &padded[gap - (gap + 1 - k)..][..width];
+            pair_step(row, &mut near, ahead, behind);
         }
     }
 }
 
-/// The shader's `close_cols`: fills runs of at most `gap` 0s between 1s in
-/// a column. Scans row by row (each column remembers its last 1), which
-/// keeps the reads in cache order.
+/// The shader's `close_cols`: [`close_rows`] down the columns, whole rows at
+/// a time (`near` gathers the rows below, the rows above pair with them).
 fn close_cols(mask: &mut [u8], width: usize, height: usize, gap: usize) {
-    let mut last_one = vec![usize::MAX; width];
-    for y in 0..height {
-        for x in 0..width {
-            if mask[y * width + x] == 0 {
-                continue;
-            }
-            let l = last_one[x];
-            if l != usize::MAX && y - l > 1 && y - l - 1 <= gap {
-                for yy in l + 1..y {
-                    mask[yy * width + x] = 1;
-                }
-            }
-            last_one[x] = y;
+    if gap == 0 || width == 0 {
+        return;
+    }
+    let src = mask.to_vec();
+    let zeros = vec![0u8; width];
+    let row = |y: usize| &src[y * width..(y + 1) * width];
+    let mut near = vec![0u8; width];
+    for (y, out) in mask.chunks_exact_mut(width).enumerate() {
+        near.fill(0);
+        for k in 1..=gap {
+            let ahead = if y + k < height { row(y + k) } else { &zeros };
+            let a = gap + 1 - k;
+            let behind = if y >= a { row(y - a) } else { &zeros };
+            pair_step(out, &mut near, ahead, behind);
         }
     }
 }
 
-/// The shader's `open_cols`: clears column runs of 1s shorter than
-/// `min_run`, so thin horizontal bridges (bumpers, the closing's own
-/// streaks) stop gluing a plate to its surroundings. Scans row by row, each
-/// column remembering where its current run began.
+/// One step of the closings: `near |= ahead; out |= behind & near`.
+#[multiversion(targets("x86_64+avx2"))]
+fn pair_step(out: &mut [u8], near: &mut [u8], ahead: &[u8], behind: &[u8]) {
+    let n = out.len();
+    let (near, ahead, behind) = (&mut near[..n], &ahead[..n], &behind[..n]);
+    for x in 0..n {
+        near[x] |= ahead[x];
+        out[x] |= behind[x] & near[x];
+    }
+}
+
+/// The shader's `open_cols`: a 1 stays when some `min_run` consecutive rows
+/// of its column, itself among them, are all 1s. `starts[y]` marks the
+/// windows beginning at row `y`; a pixel keeps its 1 when one of the
+/// `min_run` windows covering it is full. Whole rows at a time.
 fn open_cols(mask: &mut [u8], width: usize, height: usize, min_run: usize) {
-    let mut start = vec![usize::MAX; width];
-    let clear = |mask: &mut [u8], x: usize, from: usize, to: usize| {
-        if to - from < min_run {
-            for yy in from..to {
-                mask[yy * width + x] = 0;
-            }
+    if min_run <= 1 || width == 0 {
+        return;
+    }
+    let mut starts = mask.to_vec();
+    for (y, out) in starts.chunks_exact_mut(width).enumerate() {
+        if y + min_run > height {
+            out.fill(0);
+            continue;
         }
-    };
-    for y in 0..height {
-        for x in 0..width {
-            let on = mask[y * width + x] != 0;
-            if on && start[x] == usize::MAX {
-                start[x] = y;
-            } else if !on && start[x] != usize::MAX {
-                clear(mask, x, start[x], y);
-                start[x] = usize::MAX;
-            }
+        for t in 1..min_run {
+            and_into(out, &mask[(y + t) * width..(y + t + 1) * width]);
         }
     }
-    for (x, &from) in start.iter().enumerate() {
-        if from != usize::MAX {
-            clear(mask, x, from, height);
+    for (y, out) in mask.chunks_exact_mut(width).enumerate() {
+        out.copy_from_slice(&starts[y * width..(y + 1) * width]);
+        for s in 1..min_run.min(y + 1) {
+            or_into(out, &starts[(y - s) * width..(y - s + 1) * width]);
         }
+    }
+}
+
+#[multiversion(targets("x86_64+avx2"))]
+fn and_into(out: &mut [u8], other: &[u8]) {
+    for (o, &v) in out.iter_mut().zip(other) {
+        *o &= v;
+    }
+}
+
+#[multiversion(targets("x86_64+avx2"))]
+fn or_into(out: &mut [u8], other: &[u8]) {
+    for (o, &v) in out.iter_mut().zip(other) {
+        *o |= v;
     }
 }
 

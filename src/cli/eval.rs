@@ -86,6 +86,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
                     w: 0,
                     h: 0,
                     confidence: r.confidence,
+                    tilt: 0.0,
                 };
                 preds.insert(
                     n,

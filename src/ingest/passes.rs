@@ -152,6 +152,7 @@ mod tests {
                 w: 10,
                 h: 5,
                 confidence: 1.0,
+                tilt: 0.0,
             },
             text: text.into(),
             confidence: c,

@@ -23,6 +23,9 @@ pub struct Row {
     pub chars: u32,
     pub char_height: u32,
     pub score: f32,
+    /// The text line's slope (rows per column, y down): the least-squares
+    /// line through the glyphs' centres.
+    pub slope: f32,
 }
 
 /// Character-shaped components of `ink` (1 = ink), `width x height`.
@@ -185,7 +188,24 @@ fn row_of(g: &[Component]) -> Row {
         chars: g.len() as u32,
         char_height,
         score,
+        slope: slope(g),
     }
+}
+
+/// The least-squares slope of the glyphs' centres (0 when they share one
+/// column).
+fn slope(g: &[Component]) -> f32 {
+    let n = g.len() as f32;
+    let centre = |c: &Component| ((c.x0 + c.x1) as f32 / 2.0, (c.y0 + c.y1) as f32 / 2.0);
+    let (sx, sy) = g
+        .iter()
+        .map(centre)
+        .fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
+    let (mx, my) = (sx / n, sy / n);
+    let (sxy, sxx) = g.iter().map(centre).fold((0.0, 0.0), |(a, b), (x, y)| {
+        (a + (x - mx) * (y - my), b + (x - mx) * (x - mx))
+    });
+    if sxx > 0.0 { sxy / sxx } else { 0.0 }
 }
 
 #[cfg(test)]
@@ -200,6 +220,19 @@ mod tests {
             y1: y0 + h,
             pixels: w * h / 2,
         }
+    }
+
+    #[test]
+    fn a_row_knows_its_slope() {
+        // Five glyphs, 10 apart, each 2 rows lower than the last: slope 0.2.
+        let glyphs: Vec<Component> = (0..5)
+            .map(|i| comp(10 + 10 * i, 20 + 2 * i, 8, 16))
+            .collect();
+        let rows = rows(glyphs);
+        assert_eq!(rows.len(), 1);
+        assert!((rows[0].slope - 0.2).abs() < 1e-6, "{}", rows[0].slope);
+        let level: Vec<Component> = (0..5).map(|i| comp(10 + 10 * i, 20, 8, 16)).collect();
+        assert_eq!(super::rows(level)[0].slope, 0.0);
     }
 
     #[test]

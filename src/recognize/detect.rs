@@ -57,6 +57,10 @@ pub struct PlateBox {
     pub h: u32,
     /// 0..=1, higher is more plate-like; comparable within one frame.
     pub confidence: f32,
+    /// The angle of the plate's text line in radians (image axes, y down:
+    /// positive when the text falls to the right), from the glyphs' centres;
+    /// 0 when no glyph row was found. The reader's crop is levelled by it.
+    pub tilt: f32,
 }
 
 impl PlateBox {
@@ -249,11 +253,18 @@ fn combine(all: &[(PlateBox, Source)]) -> Vec<PlateBox> {
                 Source::Chars => b.confidence,
                 Source::Edges => EDGE_WEIGHT * b.confidence,
             };
-            let support = all
+            let other = all
                 .iter()
                 .filter(|(o, s)| s != src && o.iou(b) >= 0.5)
-                .map(|(o, _)| o.confidence)
-                .fold(0.0, f32::max);
+                .max_by(|(p, _), (q, _)| p.confidence.total_cmp(&q.confidence))
+                .map(|(o, _)| o);
+            let support = other.map_or(0.0, |o| o.confidence);
+            // An edge blob has no glyphs to level by: it takes the tilt of
+            // the best glyph row on it.
+            let tilt = match (src, other) {
+                (Source::Edges, Some(o)) => o.tilt,
+                _ => b.tilt,
+            };
             // Found again by other passes and scales: stable under changes
             // of threshold and resolution, as real plates are.
             let repeats = all
@@ -266,6 +277,7 @@ fn combine(all: &[(PlateBox, Source)]) -> Vec<PlateBox> {
             let total = own + AGREEMENT_WEIGHT * support + REPEAT_WEIGHT * repeats;
             PlateBox {
                 confidence: (total / (1.0 + AGREEMENT_WEIGHT + REPEAT_WEIGHT)).clamp(0.0, 1.0),
+                tilt,
                 ..*b
             }
         })
@@ -481,7 +493,11 @@ fn row_box(row: &chars::Row, factor: u32, frame_w: u32, frame_h: u32) -> PlateBo
         let pw = 1.18 * rw;
         (pw, (pw / 4.7).max(1.3 * rh))
     };
-    clip_box(cx, cy, pw, ph, frame_w, frame_h, 0.4 + 0.6 * row.score)
+    let score = 0.4 + 0.6 * row.score;
+    PlateBox {
+        tilt: row.slope.atan(),
+        ..clip_box(cx, cy, pw, ph, frame_w, frame_h, score)
+    }
 }
 
 /// A box of `pw x ph` centred on `(cx, cy)`, clipped to the frame.
@@ -504,6 +520,7 @@ fn clip_box(
         w: (x1 - x0).round().max(1.0) as u32,
         h: (y1 - y0).round().max(1.0) as u32,
         confidence: score.clamp(0.0, 1.0),
+        tilt: 0.0,
     }
 }
 
@@ -543,6 +560,7 @@ mod tests {
             w,
             h,
             confidence,
+            tilt: 0.0,
         }
     }
 

@@ -95,6 +95,7 @@ fn iou(a: &PlateBox, b: &[f32; 4]) -> f32 {
         w: b[2].max(0.0) as u32,
         h: b[3].max(0.0) as u32,
         confidence: 1.0,
+        tilt: 0.0,
     };
     a.iou(&truth)
 }
@@ -258,6 +259,7 @@ mod tests {
             w: 10,
             h: 5,
             confidence: 1.0,
+            tilt: 0.0,
         }
     }
 

@@ -58,6 +58,9 @@ struct JsonPlate {
     #[serde(rename = "box")]
     bbox: [u32; 4],
     confidence: f64,
+    /// The text line's angle in degrees (positive: falling to the right),
+    /// by which the crop was levelled when it is 3 degrees or more.
+    tilt: f64,
     text: String,
     /// The likely US state; omitted when the text's format does not tell.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -78,8 +81,9 @@ struct JsonLine<'a> {
 
 impl Recognition {
     /// One JSON line, as `score-plates` reads it: `{"image": ..., "ms": ...,
-    /// "plates": [{"box": [x, y, w, h], "confidence": c, "text": t,
-    /// "region": "CA", "candidates": [{"text": t, "confidence": c}, ...]}]}`,
+    /// "plates": [{"box": [x, y, w, h], "confidence": c, "tilt": degrees,
+    /// "text": t, "region": "CA", "candidates": [{"text": t, "confidence":
+    /// c}, ...]}]}`,
     /// `region` only where the text's format names one US state.
     pub fn to_json_line(&self) -> String {
         let image = self.path.to_string_lossy();
@@ -92,6 +96,7 @@ impl Recognition {
                 .map(|p| JsonPlate {
                     bbox: [p.bbox.x, p.bbox.y, p.bbox.w, p.bbox.h],
                     confidence: round3(p.score),
+                    tilt: (f64::from(p.bbox.tilt.to_degrees()) * 10.0).round() / 10.0,
                     text: p.read.text.clone(),
                     region: p.read.region.clone(),
                     candidates: p

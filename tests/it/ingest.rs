@@ -49,6 +49,7 @@ impl FrameReader for ColourReader {
                         w: 20,
                         h: 10,
                         confidence: 1.0,
+                        tilt: 0.0,
                     },
                     text: PLATES[i].into(),
                     confidence: g as f32 / 255.0,

@@ -107,6 +107,7 @@ fn truth() -> PlateBox {
         w,
         h,
         confidence: 1.0,
+        tilt: 0.0,
     }
 }
 

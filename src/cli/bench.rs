@@ -1,5 +1,6 @@
 //! `alpr bench query` prints the medians of `query::bench`; `alpr bench
-//! detect` times plate localisation per frame, after decode.
+//! detect` times plate localisation after decode, frame by frame and in
+//! one batch of all the frames.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -36,9 +37,13 @@ pub async fn run(store: &Store, runs: usize, show_sql: bool) -> anyhow::Result<E
     Ok(ExitCode::SUCCESS)
 }
 
-/// Times `recognize::detect::detect` on the decoded `paths`: per frame on one
-/// core (a one-thread pool), and frames per second on every core.
+/// Times plate localisation on the decoded `paths`: `detect` per frame on
+/// one core (a one-thread pool), `detect` a frame a task on every core, and
+/// `detect_batch` with every frame in one batch (on the GPU, one submission
+/// per kernel per batch instead of per frame), on every core.
 pub fn detect(paths: &[PathBuf], runs: usize, mode: GpuMode) -> anyhow::Result<ExitCode> {
+    use recognize::detect::{detect, detect_batch};
+
     let (files, errors) = recognize::discover(paths);
     for e in &errors {
         eprintln!("alpr: skipped: {e}");
@@ -49,29 +54,38 @@ pub fn detect(paths: &[PathBuf], runs: usize, mode: GpuMode) -> anyhow::Result<E
         .collect::<crate::Result<Vec<_>>>()?;
     anyhow::ensure!(!frames.is_empty(), "no images to time");
     let gpu = Gpu::new(mode)?;
-    let device = match &gpu {
+    let gpu = gpu.as_ref();
+    let device = match gpu {
         Some(g) => format!("GPU kernels on {}", g.adapter_info().name),
         None => "CPU kernels".to_string(),
     };
+    let runs = runs.max(1);
     let one_core = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
     let mut per_frame = Vec::new();
-    for _ in 0..runs.max(1) {
+    for _ in 0..runs {
         for frame in &frames {
             let t = Instant::now();
-            one_core.install(|| recognize::detect::detect(frame, gpu.as_ref(), 10))?;
+            one_core.install(|| detect(frame, gpu, 10))?;
             per_frame.push(t.elapsed().as_secs_f64() * 1e3);
         }
     }
     per_frame.sort_by(f64::total_cmp);
     let t = Instant::now();
-    for _ in 0..runs.max(1) {
+    for _ in 0..runs {
         frames
             .par_iter()
-            .map(|frame| recognize::detect::detect(frame, gpu.as_ref(), 10).map(|_| ()))
+            .map(|frame| detect(frame, gpu, 10).map(|_| ()))
             .collect::<crate::Result<()>>()?;
     }
-    let fps = (frames.len() * runs.max(1)) as f64 / t.elapsed().as_secs_f64();
+    let fps = (frames.len() * runs) as f64 / t.elapsed().as_secs_f64();
+    let batch: Vec<&crate::gpu::Planes> = frames.iter().collect();
+    let t = Instant::now();
+    for _ in 0..runs {
+        detect_batch(&batch, gpu, 10)?;
+    }
+    let batch_fps = (frames.len() * runs) as f64 / t.elapsed().as_secs_f64();
     let (w, h) = (frames[0].width(), frames[0].height());
+    let threads = rayon::current_num_threads();
     println!(
         "{} frames (first {w}x{h}), {runs} passes, {device}",
         frames.len()
@@ -82,8 +96,13 @@ pub fn detect(paths: &[PathBuf], runs: usize, mode: GpuMode) -> anyhow::Result<E
         per_frame[per_frame.len() * 95 / 100]
     );
     println!(
-        "{} threads: {fps:.1} frames/s",
-        rayon::current_num_threads()
+        "{threads} threads, a frame at a time: {fps:.1} frames/s ({:.1} ms/frame)",
+        1e3 / fps
+    );
+    println!(
+        "{threads} threads, batches of {} frames: {batch_fps:.1} frames/s ({:.1} ms/frame)",
+        frames.len(),
+        1e3 / batch_fps
     );
     Ok(ExitCode::SUCCESS)
 }

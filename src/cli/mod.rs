@@ -171,7 +171,7 @@ pub struct BenchArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum BenchWhat {
-    /// Plate localisation: ms per frame after decode, one core and all cores.
+    /// Plate localisation: ms per frame, one core, all cores, batched.
     Detect {
         /// Images or folders to time (decoded once, before timing).
         #[arg(required = true)]

@@ -109,6 +109,48 @@ impl Planes {
         let len = self.plane_len();
         &self.data[first as usize * len..(first + n) as usize * len]
     }
+
+    /// The planes of every item of `items`, in order, as one stack: the
+    /// batch a kernel's `dispatch` takes. All must be the same size.
+    pub fn stack(items: &[&Planes]) -> Result<Planes> {
+        let Some(first) = items.first() else {
+            return Planes::new(0, 0, 0, Vec::new());
+        };
+        let (width, height) = (first.width, first.height);
+        if let Some(other) = items
+            .iter()
+            .find(|p| (p.width, p.height) != (width, height))
+        {
+            return Err(Error::bad_input(format!(
+                "a stack of planes must be one size: {width}x{height} and {}x{}",
+                other.width, other.height
+            )));
+        }
+        let count = items.iter().map(|p| u64::from(p.count)).sum::<u64>();
+        let count = u32::try_from(count)
+            .map_err(|_| Error::bad_input(format!("{count} planes are too many to stack")))?;
+        let mut data = Vec::with_capacity(items.iter().map(|p| p.data.len()).sum());
+        for p in items {
+            data.extend_from_slice(&p.data);
+        }
+        Planes::new(width, height, count, data)
+    }
+
+    /// Each plane on its own, in order (the reverse of [`Planes::stack`]);
+    /// a single plane is moved, not copied.
+    pub fn split(self) -> Vec<Planes> {
+        if self.count == 1 {
+            return vec![self];
+        }
+        (0..self.count)
+            .map(|i| Planes {
+                width: self.width,
+                height: self.height,
+                count: 1,
+                data: self.plane(i).to_vec(),
+            })
+            .collect()
+    }
 }
 
 /// Packs one RGBA8 pixel the way [`Planes`] stores it.
@@ -154,5 +196,22 @@ mod tests {
         let p = Planes::new(2, 1, 3, vec![1, 2, 3, 4, 5, 6]).unwrap();
         assert_eq!(p.plane(1), &[3, 4]);
         assert_eq!(p.planes(1, 2), &[3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn stack_and_split_are_inverse() {
+        let a = Planes::new(2, 1, 1, vec![1, 2]).unwrap();
+        let bc = Planes::new(2, 1, 2, vec![3, 4, 5, 6]).unwrap();
+        let stack = Planes::stack(&[&a, &bc]).unwrap();
+        assert_eq!(stack, Planes::new(2, 1, 3, vec![1, 2, 3, 4, 5, 6]).unwrap());
+        let parts = stack.split();
+        assert_eq!(parts.len(), 3);
+        assert_eq!(parts[0], a);
+        assert_eq!(parts[2], Planes::new(2, 1, 1, vec![5, 6]).unwrap());
+        assert_eq!(a.clone().split(), vec![a.clone()]);
+        assert!(Planes::stack(&[]).unwrap().is_empty());
+        // Frames of two sizes are not one batch.
+        let tall = Planes::new(1, 2, 1, vec![1, 2]).unwrap();
+        assert!(Planes::stack(&[&a, &tall]).is_err());
     }
 }

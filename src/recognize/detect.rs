@@ -17,6 +17,21 @@
 //! the same masks bit for bit, so the boxes do not depend on the device.
 //! Connected components ([`label`]) and everything after them run on the
 //! CPU.
+//!
+//! [`detect_batch`] takes many frames at once. On the GPU the frames of one
+//! size are stacked and each kernel runs once a scale for the whole stack
+//! (one submission, not one a frame, unless the device's buffers are too
+//! small for it); on the CPU each frame is a rayon task of its own. Every
+//! frame then takes the same CPU steps as in [`detect`], a batch of one, so
+//! its boxes do not depend on its company either.
+//!
+//! ```text
+//! frames --group by size (GPU; one frame a group on the CPU)--> a stack of n
+//!   --Stages::run_batch, each scale--> n Stages --CPU steps, a frame a task-->
+//!   n lists of boxes, in input order
+//! ```
+
+use rayon::prelude::*;
 
 use crate::Result;
 use crate::gpu::kernels::sobel::SobelMode;
@@ -102,66 +117,118 @@ impl Stages {
     /// on the CPU twins.
     pub fn run(frame: &Planes, factor: u32, gpu: Option<&Gpu>) -> Result<Stages> {
         if frame.count() != 1 {
-            return Err(crate::Error::bad_input(format!(
-                "plate detection takes one frame at a time, got {}",
-                frame.count()
-            )));
+            return Err(one_frame_only(frame));
         }
         match gpu {
             Some(gpu) => {
-                let luma = luma_downscale::dispatch(gpu, frame, factor)?;
-                let edges = sobel::dispatch(gpu, &luma, SobelMode::Vertical)?;
-                let mask = threshold::dispatch(gpu, &edges, THRESHOLD_RADIUS, THRESHOLD_OFFSET)?;
-                let mut blobs = Vec::with_capacity(GAPS.len());
-                for gap in GAPS {
-                    blobs.push(bytes(&morph::dispatch(
-                        gpu, &mask, gap, CLOSE_COLS, MIN_RUN,
-                    )?));
-                }
-                let inverted = invert(&luma)?;
-                let mut ink = Vec::new();
-                for (radius, offset) in ink_passes(frame, factor) {
-                    ink.push(bytes(&threshold::dispatch(gpu, &inverted, radius, offset)?));
-                    ink.push(bytes(&threshold::dispatch(gpu, &luma, radius, offset)?));
-                }
-                Ok(Stages {
-                    mask: bytes(&mask),
-                    luma,
-                    blobs,
-                    ink,
+                let mut stages = Stages::on_gpu(gpu, frame, factor)?;
+                stages.pop().ok_or_else(|| {
+                    crate::Error::GpuFailed(
+                        "the stages of one frame came back empty (our bug)".into(),
+                    )
                 })
             }
-            None => {
-                let luma = luma_downscale::cpu(frame, factor)?;
-                let edges = sobel::cpu(&luma, SobelMode::Vertical);
-                let mask = threshold::cpu_bytes(&edges, THRESHOLD_RADIUS, THRESHOLD_OFFSET)?;
-                let mut blobs = Vec::with_capacity(GAPS.len());
-                for gap in GAPS {
-                    let params = morph::Params::new(
-                        luma.width(),
-                        luma.height(),
-                        1,
-                        gap,
-                        CLOSE_COLS,
-                        MIN_RUN,
-                    )?;
-                    blobs.push(morph::cpu_bytes(&mask, &params)?);
-                }
-                let mut ink = Vec::new();
-                for (radius, offset) in ink_passes(frame, factor) {
-                    // Equal to the GPU's two passes (tested in the kernel).
-                    let (dark, light) = threshold::cpu_pair(&luma, radius, offset)?;
-                    ink.extend([dark, light]);
-                }
-                Ok(Stages {
-                    luma,
-                    mask,
-                    blobs,
-                    ink,
-                })
-            }
+            None => Stages::on_cpu(frame, factor),
         }
     }
+
+    /// [`Stages::run`] for every frame of `frames` (frames of one size,
+    /// stacked), in order. On the GPU each kernel is dispatched once for the
+    /// stack (split into submissions only where the device's buffers are
+    /// too small for it); on the CPU the twins run a frame at a time,
+    /// frames in parallel.
+    pub fn run_batch(frames: &Planes, factor: u32, gpu: Option<&Gpu>) -> Result<Vec<Stages>> {
+        match gpu {
+            Some(gpu) => Stages::on_gpu(gpu, frames, factor),
+            None if frames.count() == 1 => Ok(vec![Stages::on_cpu(frames, factor)?]),
+            None => (0..frames.count())
+                .into_par_iter()
+                .map(|i| {
+                    let frame =
+                        Planes::new(frames.width(), frames.height(), 1, frames.plane(i).to_vec())?;
+                    Stages::on_cpu(&frame, factor)
+                })
+                .collect(),
+        }
+    }
+
+    /// The kernels on the GPU, once each for all of `frames`; the stack of
+    /// results split back into one `Stages` a frame. Masks become a byte a
+    /// pixel, a frame each, as soon as they are read back, and stacks are
+    /// dropped once used: a batch holds several frames' worth of planes.
+    fn on_gpu(gpu: &Gpu, frames: &Planes, factor: u32) -> Result<Vec<Stages>> {
+        let luma = luma_downscale::dispatch(gpu, frames, factor)?;
+        let mask = {
+            let edges = sobel::dispatch(gpu, &luma, SobelMode::Vertical)?;
+            threshold::dispatch(gpu, &edges, THRESHOLD_RADIUS, THRESHOLD_OFFSET)?
+        };
+        let mut blobs = Vec::with_capacity(GAPS.len());
+        for gap in GAPS {
+            let closed = morph::dispatch(gpu, &mask, gap, CLOSE_COLS, MIN_RUN)?;
+            blobs.push(frame_bytes(&closed));
+        }
+        let mask = frame_bytes(&mask);
+        let mut ink = Vec::new();
+        {
+            let inverted = invert(&luma)?;
+            for (radius, offset) in ink_passes(frames, factor) {
+                ink.push(frame_bytes(&threshold::dispatch(
+                    gpu, &inverted, radius, offset,
+                )?));
+                ink.push(frame_bytes(&threshold::dispatch(
+                    gpu, &luma, radius, offset,
+                )?));
+            }
+        }
+        // Per mask kind, one Vec a frame: frame i takes entry i of each.
+        Ok(luma
+            .split()
+            .into_iter()
+            .zip(mask)
+            .enumerate()
+            .map(|(i, (luma, mask))| Stages {
+                luma,
+                mask,
+                blobs: blobs
+                    .iter_mut()
+                    .map(|b| std::mem::take(&mut b[i]))
+                    .collect(),
+                ink: ink.iter_mut().map(|m| std::mem::take(&mut m[i])).collect(),
+            })
+            .collect())
+    }
+
+    /// The CPU twins on one frame.
+    fn on_cpu(frame: &Planes, factor: u32) -> Result<Stages> {
+        let luma = luma_downscale::cpu(frame, factor)?;
+        let edges = sobel::cpu(&luma, SobelMode::Vertical);
+        let mask = threshold::cpu_bytes(&edges, THRESHOLD_RADIUS, THRESHOLD_OFFSET)?;
+        let mut blobs = Vec::with_capacity(GAPS.len());
+        for gap in GAPS {
+            let params =
+                morph::Params::new(luma.width(), luma.height(), 1, gap, CLOSE_COLS, MIN_RUN)?;
+            blobs.push(morph::cpu_bytes(&mask, &params)?);
+        }
+        let mut ink = Vec::new();
+        for (radius, offset) in ink_passes(frame, factor) {
+            // Equal to the GPU's two passes (tested in the kernel).
+            let (dark, light) = threshold::cpu_pair(&luma, radius, offset)?;
+            ink.extend([dark, light]);
+        }
+        Ok(Stages {
+            luma,
+            mask,
+            blobs,
+            ink,
+        })
+    }
+}
+
+fn one_frame_only(frame: &Planes) -> crate::Error {
+    crate::Error::bad_input(format!(
+        "plate detection takes one frame at a time, got {}",
+        frame.count()
+    ))
 }
 
 /// The ink thresholds run at `factor`: [`INK_PASSES`], and [`FAINT_PASS`]
@@ -174,9 +241,12 @@ fn ink_passes(frame: &Planes, factor: u32) -> Vec<(u32, i32)> {
     passes
 }
 
-/// A 0/1 mask read back from the GPU, a byte a pixel.
-fn bytes(mask: &Planes) -> Vec<u8> {
-    mask.data().iter().map(|&v| v as u8).collect()
+/// A stack of 0/1 masks read back from the GPU as one `Vec` a frame, a
+/// byte a pixel.
+fn frame_bytes(masks: &Planes) -> Vec<Vec<u8>> {
+    (0..masks.count())
+        .map(|i| masks.plane(i).iter().map(|&v| v as u8).collect())
+        .collect()
 }
 
 /// `255 - luma`: dark ink becomes what the threshold kernel marks.
@@ -206,32 +276,122 @@ pub fn factors(width: u32, height: u32) -> Vec<u32> {
 
 /// Finds up to `max` plate candidates in one RGBA frame, best first.
 pub fn detect(frame: &Planes, gpu: Option<&Gpu>, max: usize) -> Result<Vec<PlateBox>> {
-    let mut all = Vec::new();
-    let mut finest: Option<(Integral, u32)> = None;
-    for factor in factors(frame.width(), frame.height()) {
-        let stages = Stages::run(frame, factor, gpu)?;
-        all.extend(candidates(&stages, factor, frame.width(), frame.height()));
-        if finest.is_none() {
+    let mut found = detect_batch(&[frame], gpu, max)?;
+    Ok(found.pop().unwrap_or_default())
+}
+
+/// [`detect`] for every frame of `frames`, in input order. On the GPU the
+/// frames of each size go through the kernels as one batch (a submission a
+/// kernel, not one a frame); on the CPU each frame is a rayon task of its
+/// own, as batching the twins gains nothing and would copy the frames. The
+/// boxes are the same either way, and the same as [`detect`]'s.
+pub fn detect_batch(
+    frames: &[&Planes],
+    gpu: Option<&Gpu>,
+    max: usize,
+) -> Result<Vec<Vec<PlateBox>>> {
+    if let Some(frame) = frames.iter().find(|f| f.count() != 1) {
+        return Err(one_frame_only(frame));
+    }
+    let groups = match gpu {
+        Some(_) => groups(frames),
+        None => (0..frames.len()).map(|i| vec![i]).collect(),
+    };
+    let found = groups
+        .par_iter()
+        .map(|group| {
+            let members: Vec<&Planes> = group.iter().map(|&i| frames[i]).collect();
+            detect_group(&members, gpu, max)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut out = vec![Vec::new(); frames.len()];
+    for (group, boxes) in groups.iter().zip(found) {
+        for (&i, b) in group.iter().zip(boxes) {
+            out[i] = b;
+        }
+    }
+    Ok(out)
+}
+
+/// The indices of `frames` grouped by size, groups in the order their first
+/// frame comes, indices ascending within each: the batches of
+/// [`detect_batch`].
+fn groups(frames: &[&Planes]) -> Vec<Vec<usize>> {
+    let mut groups: Vec<((u32, u32), Vec<usize>)> = Vec::new();
+    for (i, f) in frames.iter().enumerate() {
+        let size = (f.width(), f.height());
+        match groups.iter_mut().find(|(s, _)| *s == size) {
+            Some((_, members)) => members.push(i),
+            None => groups.push((size, vec![i])),
+        }
+    }
+    groups.into_iter().map(|(_, members)| members).collect()
+}
+
+/// [`detect`] for `frames` of one size: their stages scale by scale, as one
+/// batch, then the CPU steps frame by frame.
+fn detect_group(frames: &[&Planes], gpu: Option<&Gpu>, max: usize) -> Result<Vec<Vec<PlateBox>>> {
+    let stacked;
+    let batch = match frames {
+        [] => return Ok(Vec::new()),
+        [one] => *one,
+        _ => {
+            stacked = Planes::stack(frames)?;
+            &stacked
+        }
+    };
+    let (w, h) = (batch.width(), batch.height());
+    let mut found: Vec<Found> = frames.iter().map(|_| Found::default()).collect();
+    for factor in factors(w, h) {
+        let stages = Stages::run_batch(batch, factor, gpu)?;
+        found
+            .par_iter_mut()
+            .zip(stages.par_iter())
+            .for_each(|(f, s)| f.add(s, factor, w, h));
+    }
+    Ok(found.into_par_iter().map(|f| f.best(max)).collect())
+}
+
+/// What one frame's scales have given, finest first: the CPU steps after
+/// [`Stages`], the one code path of [`detect`] and [`detect_batch`].
+#[derive(Default)]
+struct Found {
+    all: Vec<(PlateBox, Source)>,
+    /// The finest scale's edge mask, summed, with its factor.
+    finest: Option<(Integral, u32)>,
+}
+
+impl Found {
+    /// The candidates of one scale's `stages`, of a `frame_w x frame_h`
+    /// frame downscaled by `factor`.
+    fn add(&mut self, stages: &Stages, factor: u32, frame_w: u32, frame_h: u32) {
+        self.all
+            .extend(candidates(stages, factor, frame_w, frame_h));
+        if self.finest.is_none() {
             let (w, h) = (stages.luma.width() as usize, stages.luma.height() as usize);
-            finest = Some((Integral::new(&stages.mask, w, h), factor));
+            self.finest = Some((Integral::new(&stages.mask, w, h), factor));
         }
     }
-    // Suppression first, so each place keeps the box its own scores chose;
-    // isolation then only reorders places.
-    let mut kept = suppress(combine(&all), usize::MAX);
-    if let Some((sums, factor)) = finest {
-        for b in &mut kept {
-            let isolation = isolation(&sums, b, factor);
-            b.confidence *= 1.0 - ISOLATION_WEIGHT + ISOLATION_WEIGHT * isolation;
+
+    /// The best `max` places of all scales.
+    fn best(self, max: usize) -> Vec<PlateBox> {
+        // Suppression first, so each place keeps the box its own scores
+        // chose; isolation then only reorders places.
+        let mut kept = suppress(combine(&self.all), usize::MAX);
+        if let Some((sums, factor)) = self.finest {
+            for b in &mut kept {
+                let isolation = isolation(&sums, b, factor);
+                b.confidence *= 1.0 - ISOLATION_WEIGHT + ISOLATION_WEIGHT * isolation;
+            }
         }
+        kept.sort_by(|a, b| {
+            b.confidence
+                .total_cmp(&a.confidence)
+                .then((a.x, a.y, a.w, a.h).cmp(&(b.x, b.y, b.w, b.h)))
+        });
+        kept.truncate(max);
+        kept
     }
-    kept.sort_by(|a, b| {
-        b.confidence
-            .total_cmp(&a.confidence)
-            .then((a.x, a.y, a.w, a.h).cmp(&(b.x, b.y, b.w, b.h)))
-    });
-    kept.truncate(max);
-    Ok(kept)
 }
 
 /// Which generator proposed a box.
@@ -613,6 +773,65 @@ mod tests {
         assert_eq!(factors(1920, 1080), vec![2, 4]);
         assert_eq!(ink_passes(&frame, 2), INK_PASSES.to_vec());
         assert_eq!(ink_passes(&frame, 4).last(), Some(&FAINT_PASS));
+    }
+
+    #[test]
+    fn batches_group_frames_by_size_in_input_order() {
+        let frame = |w: u32, h: u32| Planes::new(w, h, 1, vec![0; (w * h) as usize]).unwrap();
+        let (a, b, c) = (frame(4, 2), frame(2, 4), frame(3, 3));
+        assert_eq!(
+            groups(&[&a, &b, &a, &c, &b, &a]),
+            vec![vec![0, 2, 5], vec![1, 4], vec![3]]
+        );
+        assert!(groups(&[]).is_empty());
+    }
+
+    /// Frames of noise with a bright bar each, different per frame so a
+    /// mix-up between frames shows.
+    fn noise(w: u32, h: u32, seed: u32) -> Planes {
+        let data = (0..w * h)
+            .map(|i| {
+                let (x, y) = (i % w, i / w);
+                let bar = (y / 6 == seed % (h / 6)) && x % 5 < 3;
+                let v = if bar {
+                    240
+                } else {
+                    (i.wrapping_mul(2654435761) >> 7 ^ seed) as u8 % 120
+                };
+                crate::gpu::pack_rgba(v, v, v, 255)
+            })
+            .collect();
+        Planes::new(w, h, 1, data).unwrap()
+    }
+
+    #[test]
+    fn cpu_batches_split_into_each_frames_stages() {
+        let frames: Vec<Planes> = (0..3).map(|s| noise(64, 48, s)).collect();
+        let refs: Vec<&Planes> = frames.iter().collect();
+        let stack = Planes::stack(&refs).unwrap();
+        for factor in [1, 2] {
+            let batch = Stages::run_batch(&stack, factor, None).unwrap();
+            let each: Vec<Stages> = frames
+                .iter()
+                .map(|f| Stages::run(f, factor, None).unwrap())
+                .collect();
+            assert_eq!(batch, each, "factor {factor}");
+            assert_ne!(batch[0], batch[1]);
+        }
+        assert!(Stages::run(&stack, 1, None).is_err());
+    }
+
+    #[test]
+    fn cpu_batches_give_each_frames_boxes_in_input_order() {
+        let frames = [noise(96, 64, 1), noise(120, 72, 2), noise(96, 64, 3)];
+        let refs: Vec<&Planes> = frames.iter().collect();
+        let each: Vec<Vec<PlateBox>> = frames.iter().map(|f| detect(f, None, 5).unwrap()).collect();
+        assert!(each.iter().all(|b| !b.is_empty()), "{each:?}");
+        assert_ne!(each[0], each[2]);
+        assert_eq!(detect_batch(&refs, None, 5).unwrap(), each);
+        assert!(detect_batch(&[], None, 5).unwrap().is_empty());
+        let two = Planes::stack(&[&frames[0], &frames[2]]).unwrap();
+        assert!(detect_batch(&[&frames[1], &two], None, 5).is_err());
     }
 
     #[test]

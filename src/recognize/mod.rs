@@ -11,6 +11,11 @@
 //!   --> one Recognition per file, in input order (or a per-file error)
 //! ```
 //!
+//! [`recognize_files`] reads a file at a time (its `ms` is that file's
+//! own); [`PlateReader::read_all`], as ingest calls it with a chunk of
+//! frames, detects the chunk with [`detect::detect_batch`], which on the GPU
+//! runs each kernel once for all frames of one size.
+//!
 //! Memory stays bounded by the chunk: at most [`CHUNK`] frames are decoded
 //! at once, whatever the batch size.
 

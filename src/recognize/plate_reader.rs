@@ -4,7 +4,8 @@
 //! sure the reading is.
 //!
 //! ```text
-//! frames --detect (GPU kernels or CPU twins)--> boxes --crop + margin, gray-->
+//! frames --detect_batch (GPU: one batch a frame size; CPU: a frame a task)-->
+//!   boxes --crop + margin, gray-->
 //!   --ocr::Reader::read_batch (all crops of all frames)--> text, top-10, per-char,
 //!     likely US state
 //!   --rank: box score x read confidence--> plates best first
@@ -13,7 +14,7 @@
 use image::GrayImage;
 use rayon::prelude::*;
 
-use super::detect::{PlateBox, detect};
+use super::detect::{PlateBox, detect_batch};
 use super::reader::{FoundPlate, FrameReader, crop_jpeg};
 use crate::Result;
 use crate::gpu::{Gpu, Planes};
@@ -65,10 +66,7 @@ impl PlateReader {
     /// Up to `max` candidate boxes of every frame with their readings,
     /// best first.
     pub fn read_all(&self, frames: &[&Planes], max: usize) -> Result<Vec<Vec<BoxRead>>> {
-        let boxes: Vec<Vec<PlateBox>> = frames
-            .par_iter()
-            .map(|f| detect(f, self.gpu.as_ref(), max))
-            .collect::<Result<_>>()?;
+        let boxes = detect_batch(frames, self.gpu.as_ref(), max)?;
         let crops: Vec<GrayImage> = frames
             .par_iter()
             .zip(boxes.par_iter())

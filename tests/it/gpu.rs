@@ -181,7 +181,7 @@ pub fn gpu() -> Option<&'static Gpu> {
     gpu
 }
 
-fn open_gpu(batch_bytes: Option<u64>) -> Option<Gpu> {
+pub(crate) fn open_gpu(batch_bytes: Option<u64>) -> Option<Gpu> {
     match Gpu::new(GpuMode::On) {
         Ok(Some(gpu)) => Some(match batch_bytes {
             Some(bytes) => gpu.with_batch_bytes(bytes),

@@ -1,6 +1,7 @@
 //! Plate localisation (issue 3) on images the tests draw themselves: a
 //! synthetic plate is found; the GPU and the CPU twins give the same boxes
-//! (with an adapter; see `gpu.rs` for `ALPR_ALLOW_NO_GPU`); bad files are
+//! (with an adapter; see `gpu.rs` for `ALPR_ALLOW_NO_GPU`), frame by frame
+//! and in batches of frames of mixed sizes; bad files are
 //! named and skipped while the rest of the batch goes on; the CLI's JSON lines
 //! carry what `score-plates` reads.
 
@@ -219,6 +220,57 @@ fn gpu_and_cpu_give_the_same_boxes() {
     }
 }
 
+/// Frames of two sizes, interleaved, detected as one batch: on the CPU and
+/// on the GPU (with a budget that splits each kernel's batch over several
+/// submissions), every frame gets exactly the boxes it gets alone, in input
+/// order.
+#[test]
+fn a_batch_gives_each_frame_its_own_boxes() {
+    let frames: Vec<Planes> = [
+        (3, (640, 480)),
+        (4, (1500, 900)),
+        (5, (640, 480)),
+        (6, (1500, 900)),
+        (9, (640, 480)),
+    ]
+    .into_iter()
+    .map(|(seed, (w, h))| {
+        let img = image::imageops::resize(&scene(seed), w, h, image::imageops::Triangle);
+        decode::decode_bytes(Path::new("s.png"), &png_bytes(&img)).unwrap()
+    })
+    .collect();
+    let refs: Vec<&Planes> = frames.iter().collect();
+    let alone: Vec<Vec<PlateBox>> = frames
+        .iter()
+        .map(|f| detect::detect(f, None, 10).unwrap())
+        .collect();
+    // Distinct answers, so a frame given another's boxes shows.
+    for (i, a) in alone.iter().enumerate() {
+        assert!(!a.is_empty(), "frame {i} has no boxes");
+        assert!(
+            alone[..i].iter().all(|b| b != a),
+            "frame {i} repeats one before it"
+        );
+    }
+    assert_eq!(detect::detect_batch(&refs, None, 10).unwrap(), alone);
+
+    // Two 640x480 frames a submission at the first kernel.
+    let Some(gpu) = crate::gpu::open_gpu(Some(2 * 640 * 480 * 4)) else {
+        return;
+    };
+    assert_eq!(detect::detect_batch(&refs, Some(&gpu), 10).unwrap(), alone);
+    let small = [&frames[0], &frames[2], &frames[4]];
+    let stack = Planes::stack(&small).unwrap();
+    for factor in detect::factors(640, 480) {
+        let batch = Stages::run_batch(&stack, factor, Some(&gpu)).unwrap();
+        let each: Vec<Stages> = small
+            .iter()
+            .map(|f| Stages::run(f, factor, None).unwrap())
+            .collect();
+        assert!(batch == each, "factor {factor}: batched stages differ");
+    }
+}
+
 #[test]
 fn bad_files_are_named_and_the_batch_goes_on() {
     let dir = tempfile::tempdir().unwrap();
@@ -338,4 +390,5 @@ fn bench_detect_times_frames_and_names_its_figures() {
         text.contains("1 frames") && text.contains("ms/frame") && text.contains("frames/s"),
         "{text}"
     );
+    assert!(text.contains("batches of 1 frames"), "{text}");
 }

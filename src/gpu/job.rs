@@ -72,6 +72,38 @@ pub(crate) fn batched(
     Ok(out)
 }
 
+/// Runs a per-pixel `kernel` whose output planes have its input's size,
+/// several frames per submission: binds `params(n)` for a run of `n`
+/// frames, the input planes, a scratch buffer of the output's size when
+/// `scratch`, and the output.
+pub(crate) fn per_pixel<P: bytemuck::Pod>(
+    gpu: &Gpu,
+    kernel: Kernel,
+    input: &Planes,
+    scratch: bool,
+    params: impl Fn(u32) -> P,
+) -> Result<Planes> {
+    let (width, height, count) = (input.width(), input.height(), input.count());
+    if input.is_empty() {
+        return planes(width, height, count, Vec::new());
+    }
+    let plane = input.plane_len();
+    let data = batched(gpu, count, 4 * plane as u64, |first, n| {
+        let params = params(n);
+        let words = (plane * n as usize) as u64;
+        let mut slots = vec![
+            Slot::Params(bytemuck::bytes_of(&params)),
+            Slot::Input(input.planes(first, n)),
+        ];
+        if scratch {
+            slots.push(Slot::Scratch(words));
+        }
+        slots.push(Slot::Output(words));
+        run(gpu, kernel, &slots, workgroups(gpu, width, height, n)?)
+    })?;
+    planes(width, height, count, data)
+}
+
 /// Encodes `kernel`'s entry points as one pass each over `workgroups`, binds
 /// `slots` at bindings 0.., submits, waits and returns the `Output` slot.
 pub(crate) fn run(

@@ -180,18 +180,6 @@ mod tests {
         out
     }
 
-    /// `len` pixels, each 1 with `percent`% chance (a seeded LCG).
-    fn random_mask(seed: &mut u64, len: usize, percent: u64) -> Vec<u8> {
-        (0..len)
-            .map(|_| {
-                *seed = seed
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                u8::from((*seed >> 33) % 100 < percent)
-            })
-            .collect()
-    }
-
     #[test]
     fn runs_label_like_the_flood_fill() {
         let mut seed = 7u64;
@@ -203,7 +191,7 @@ mod tests {
             (64, 40, 60),
         ] {
             for round in 0..20 {
-                let mask = random_mask(&mut seed, w * h, density);
+                let mask = crate::gpu::kernels::morph::random_mask(&mut seed, w * h, density);
                 for diagonal in [false, true] {
                     assert_eq!(
                         components(&mask, w, h, diagonal),

@@ -23,7 +23,7 @@
 use multiversion::multiversion;
 use rayon::prelude::*;
 
-use crate::gpu::job::{self, Slot};
+use crate::gpu::job;
 use crate::gpu::{Gpu, Kernel, Planes};
 use crate::{Error, Result};
 
@@ -91,27 +91,10 @@ impl Params {
 /// Runs the kernel on the GPU, several frames per submission.
 pub fn dispatch(gpu: &Gpu, mask: &Planes, gap: u32, close: u32, min_run: u32) -> Result<Planes> {
     let all = Params::of(mask, gap, close, min_run)?;
-    if mask.is_empty() {
-        return job::planes(all.width, all.height, all.frames, Vec::new());
-    }
-    let plane = mask.plane_len();
-    let data = job::batched(gpu, mask.count(), 4 * plane as u64, |first, n| {
-        let params = Params { frames: n, ..all };
-        let words = (plane * n as usize) as u64;
-        let workgroups = job::workgroups(gpu, params.width, params.height, n)?;
-        job::run(
-            gpu,
-            Kernel::Morph,
-            &[
-                Slot::Params(bytemuck::bytes_of(&params)),
-                Slot::Input(mask.planes(first, n)),
-                Slot::Scratch(words),
-                Slot::Output(words),
-            ],
-            workgroups,
-        )
-    })?;
-    job::planes(all.width, all.height, all.frames, data)
+    job::per_pixel(gpu, Kernel::Morph, mask, true, |n| Params {
+        frames: n,
+        ..all
+    })
 }
 
 /// The CPU twin, on planes as [`dispatch`] takes them.
@@ -250,6 +233,20 @@ fn or_into(out: &mut [u8], other: &[u8]) {
     }
 }
 
+/// `len` pixels, each 1 with `percent`% chance (a seeded LCG): test masks
+/// for this kernel and for the labelling after it.
+#[cfg(test)]
+pub(crate) fn random_mask(seed: &mut u64, len: usize, percent: u64) -> Vec<u8> {
+    (0..len)
+        .map(|_| {
+            *seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            u8::from((*seed >> 33) % 100 < percent)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,18 +338,6 @@ mod tests {
             data = out;
         }
         data
-    }
-
-    /// `len` pixels, each 1 with `percent`% chance (a seeded LCG).
-    fn random_mask(seed: &mut u64, len: usize, percent: u64) -> Vec<u8> {
-        (0..len)
-            .map(|_| {
-                *seed = seed
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                u8::from((*seed >> 33) % 100 < percent)
-            })
-            .collect()
     }
 
     fn planes(w: u32, h: u32, frames: u32, mask: &[u8]) -> Planes {

@@ -8,7 +8,7 @@ use multiversion::multiversion;
 use rayon::prelude::*;
 
 use crate::Result;
-use crate::gpu::job::{self, Slot};
+use crate::gpu::job;
 use crate::gpu::{Gpu, Kernel, Planes};
 
 /// Which edge measure to compute.
@@ -50,25 +50,10 @@ impl Params {
 /// Runs the kernel on the GPU, several frames per submission.
 pub fn dispatch(gpu: &Gpu, luma: &Planes, mode: SobelMode) -> Result<Planes> {
     let all = Params::new(luma.width(), luma.height(), luma.count(), mode);
-    if luma.is_empty() {
-        return job::planes(all.width, all.height, all.frames, Vec::new());
-    }
-    let plane = luma.plane_len();
-    let data = job::batched(gpu, luma.count(), 4 * plane as u64, |first, n| {
-        let params = Params { frames: n, ..all };
-        let workgroups = job::workgroups(gpu, params.width, params.height, n)?;
-        job::run(
-            gpu,
-            Kernel::Sobel,
-            &[
-                Slot::Params(bytemuck::bytes_of(&params)),
-                Slot::Input(luma.planes(first, n)),
-                Slot::Output((plane * n as usize) as u64),
-            ],
-            workgroups,
-        )
-    })?;
-    job::planes(all.width, all.height, all.frames, data)
+    job::per_pixel(gpu, Kernel::Sobel, luma, false, |n| Params {
+        frames: n,
+        ..all
+    })
 }
 
 /// The CPU twin: the shader's invocation body for every pixel. Rows whose

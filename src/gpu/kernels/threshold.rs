@@ -14,7 +14,7 @@
 use multiversion::multiversion;
 use rayon::prelude::*;
 
-use crate::gpu::job::{self, Slot};
+use crate::gpu::job;
 use crate::gpu::{Gpu, Kernel, Planes};
 use crate::{Error, Result};
 
@@ -76,27 +76,10 @@ impl Params {
 /// Runs the kernel on the GPU, several frames per submission.
 pub fn dispatch(gpu: &Gpu, values: &Planes, radius: u32, offset: i32) -> Result<Planes> {
     let all = Params::of(values, radius, offset)?;
-    if values.is_empty() {
-        return job::planes(all.width, all.height, all.frames, Vec::new());
-    }
-    let plane = values.plane_len();
-    let data = job::batched(gpu, values.count(), 4 * plane as u64, |first, n| {
-        let params = Params { frames: n, ..all };
-        let words = (plane * n as usize) as u64;
-        let workgroups = job::workgroups(gpu, params.width, params.height, n)?;
-        job::run(
-            gpu,
-            Kernel::Threshold,
-            &[
-                Slot::Params(bytemuck::bytes_of(&params)),
-                Slot::Input(values.planes(first, n)),
-                Slot::Scratch(words),
-                Slot::Output(words),
-            ],
-            workgroups,
-        )
-    })?;
-    job::planes(all.width, all.height, all.frames, data)
+    job::per_pixel(gpu, Kernel::Threshold, values, true, |n| Params {
+        frames: n,
+        ..all
+    })
 }
 
 /// The CPU twin: the shader's three passes, streamed. `box_rows` runs one

@@ -432,16 +432,21 @@ mod tests {
         }
     }
 
+    /// `len` 8-bit values from a seeded LCG.
+    fn random_luma(seed: &mut u64, len: usize) -> Vec<u32> {
+        (0..len)
+            .map(|_| {
+                *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                ((*seed >> 33) % 256) as u32
+            })
+            .collect()
+    }
+
     #[test]
     fn any_banding_gives_the_same_masks() {
         let mut seed = 7u64;
         for (w, h, frames, radius) in [(5, 1, 1, 0), (11, 23, 2, 3), (8, 30, 1, 10)] {
-            let data: Vec<u32> = (0..w * h * frames)
-                .map(|_| {
-                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(3);
-                    ((seed >> 33) % 256) as u32
-                })
-                .collect();
+            let data = random_luma(&mut seed, (w * h * frames) as usize);
             let p = Planes::new(w, h, frames, data).unwrap();
             let params = Params::of(&p, radius, 9).unwrap();
             let want: Vec<u8> = naive(&p, radius, 9).iter().map(|&v| v as u8).collect();
@@ -456,12 +461,7 @@ mod tests {
     fn a_pair_equals_the_inverted_and_the_plain_threshold() {
         let mut seed = 99u64;
         for (w, h, frames, radius) in [(1, 1, 1, 0), (13, 7, 2, 3), (40, 9, 1, 10)] {
-            let data: Vec<u32> = (0..w * h * frames)
-                .map(|_| {
-                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
-                    ((seed >> 33) % 256) as u32
-                })
-                .collect();
+            let data = random_luma(&mut seed, (w * h * frames) as usize);
             let p = Planes::new(w, h, frames, data.clone()).unwrap();
             let inverted = Planes::new(w, h, frames, data.iter().map(|v| 255 - v).collect());
             for offset in [-20, 0, 12, 28] {

@@ -120,10 +120,22 @@ fn the_reader_reads_every_crop_with_ranked_candidates() {
         assert_eq!(r.char_confidences.len(), r.text.len());
         assert!(!r.candidates.is_empty() && r.candidates.len() <= alpr::ocr::TOP_K);
         assert_eq!(r.candidates[0].text, r.text);
+        // Ranked by adjusted score: the reader's log-probability plus the
+        // format prior's bonus, so confidences alone need not descend.
+        let adjusted = |c: &alpr::ocr::Candidate| {
+            let bonus = if alpr::plate::formats::matches_known_format(&c.text) {
+                alpr::ocr::decode::FORMAT_BONUS
+            } else {
+                0.0
+            };
+            c.confidence.ln() + bonus
+        };
         assert!(
             r.candidates
                 .windows(2)
-                .all(|w| w[0].confidence >= w[1].confidence)
+                .all(|w| adjusted(&w[0]) >= adjusted(&w[1]) - 1e-5),
+            "{:?}",
+            r.candidates
         );
     }
     assert!(reader.read_batch(None, &[]).unwrap().is_empty());

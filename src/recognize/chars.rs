@@ -1,5 +1,5 @@
 //! Plate candidates from rows of character-like blobs: the second generator
-//! beside the edge blobs of [`detect`](super::detect). Characters are found
+//! beside the edge blobs of [`detect`](mod@super::detect). Characters are found
 //! in a dark-on-light (and a light-on-dark) mask from the adaptive threshold
 //! kernel; neighbours of similar height on one baseline are chained; a chain
 //! of three or more is a plate's text line, and the plate is drawn around it.

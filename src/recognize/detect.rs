@@ -104,10 +104,10 @@ impl PlateBox {
 pub struct Stages {
     pub luma: Planes,
     pub mask: Vec<u8>,
-    /// `mask` closed and opened by the `morph` kernel, one per [`GAPS`] entry.
+    /// `mask` closed and opened by the `morph` kernel, one per closing gap (`GAPS`).
     pub blobs: Vec<Vec<u8>>,
     /// Ink masks for the character generator, one per ink pass (see
-    /// [`ink_passes`]) and polarity: dark-on-light, then light-on-dark.
+    /// `ink_passes`) and polarity: dark-on-light, then light-on-dark.
     pub ink: Vec<Vec<u8>>,
 }
 
@@ -688,7 +688,7 @@ fn clip_box(
 const NMS_IOU: f32 = 0.35;
 
 /// Non-maximum suppression: best first, dropping boxes that overlap a kept
-/// one by IoU over [`NMS_IOU`]; at most `max`.
+/// one by IoU over `NMS_IOU`; at most `max`.
 pub fn suppress(mut boxes: Vec<PlateBox>, max: usize) -> Vec<PlateBox> {
     boxes.sort_by(|a, b| {
         b.confidence

@@ -8,7 +8,7 @@
 //! channel, kernel row, kernel column, then the bias), but computes blocks
 //! of channels and pixels at once so the sums stay in vector registers; on
 //! a CPU with AVX2 and FMA it fuses each multiply-add, as GPUs may (see
-//! [`fused`]); see [`nn`](super::nn) for the tolerance.
+//! [`fused`]); see [`super::nn`] for the tolerance.
 
 use rayon::prelude::*;
 

@@ -2,7 +2,7 @@
 //! probabilities, each slot's classes summing to 1 (the OCR network reads a
 //! fixed number of slots, each a distribution over the characters and "no
 //! character"). Shader: `shaders/softmax_slots.wgsl`; the GPU's `exp` may
-//! differ from Rust's in the last bits (see [`nn`](super::nn)).
+//! differ from Rust's in the last bits (see [`super::nn`]).
 
 use rayon::prelude::*;
 

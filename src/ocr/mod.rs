@@ -6,16 +6,18 @@
 //!
 //! ```text
 //! crops (any size, gray) --prep: resize 96x32, standardise--> [n][32][96]
-//!   --model::forward (GPU kernels or CPU twins)--> [n][8 slots][37 classes]
-//!   --decode: characters then pads, format prior, top-10--> PlateRead per crop
+//!   --model::forward (GPU kernels or CPU twins)--> [n][24 columns][37 classes]
+//!   --decode: CTC prefix beam search, format prior, top-10--> PlateRead per crop
 //! ```
 //!
 //! The network reads the whole crop without segmenting characters: each of
-//! its 8 fixed slots is a distribution over `0-9A-Z` and "no character"
-//! (like the fast-plate-ocr readers). The weights live in
-//! `models/ocr-v1/` (see its `MODEL_CARD.md`) and are embedded in the
+//! its 24 columns is a distribution over `0-9A-Z` and a blank, and a text's
+//! probability sums every way of laying it over the columns (CTC, as in
+//! CRNN text readers; [`ctc`]). The weights live in
+//! `models/ocr-v2/` (see its `MODEL_CARD.md`) and are embedded in the
 //! binary; `train` (feature `train`) rebuilds them.
 
+pub mod ctc;
 pub mod decode;
 pub mod model;
 pub mod prep;
@@ -34,7 +36,7 @@ pub use decode::{Candidate, PlateRead, TOP_K};
 pub use model::Model;
 
 /// The weights shipped with this build.
-const EMBEDDED: &[u8] = include_bytes!("../../models/ocr-v1/ocr.safetensors");
+const EMBEDDED: &[u8] = include_bytes!("../../models/ocr-v2/ocr.safetensors");
 
 /// A loaded reader.
 #[derive(Clone, Debug)]
@@ -50,10 +52,10 @@ impl Reader {
         })
     }
 
-    /// The reader shipped with this build (`models/ocr-v1`).
+    /// The reader shipped with this build (`models/ocr-v2`).
     pub fn embedded() -> Result<Reader> {
         Ok(Reader {
-            model: Model::from_bytes(EMBEDDED, Path::new("models/ocr-v1/ocr.safetensors"))?,
+            model: Model::from_bytes(EMBEDDED, Path::new("models/ocr-v2/ocr.safetensors"))?,
         })
     }
 
@@ -73,7 +75,7 @@ impl Reader {
         let input: Vec<f32> = crops.par_iter().flat_map_iter(prep::prepare).collect();
         let probs = self.model.forward(gpu, &input)?;
         Ok(probs
-            .par_chunks(model::SLOTS * model::CLASSES)
+            .par_chunks(model::COLUMNS * model::CLASSES)
             .map(|p| decode::decode(p, TOP_K))
             .collect())
     }

@@ -1,14 +1,23 @@
 //! The reader's network, its weights file, and its forward pass over a batch
 //! of prepared crops on the GPU kernels or their CPU twins.
 //!
+//! A CNN that keeps the crop's width as a sequence (a CRNN without the
+//! recurrence): it pools the height away and reads each of 24 columns, 4
+//! pixels apart, as a distribution over the characters and a blank, which
+//! [`crate::ocr::decode`] turns into texts as CTC does (repeats merged,
+//! blanks dropped). Column `x` sees about 34 pixels of the 96-pixel-wide
+//! crop around it: about three characters.
+//!
 //! ```text
-//! [n][1][32][96] --conv 1->16, ReLU, pool--> [n][16][16][48]
-//!   --conv 16->32, ReLU, pool--> [n][32][8][24] --conv 32->64, ReLU, pool--> [n][64][4][12]
-//!   --conv 64->64, ReLU, pool--> [n][64][2][6] = 768 features
-//!   --dense 768 -> 8 x 37--> logits --softmax per slot--> [n][8][37] probabilities
+//! [n][1][32][96] --conv 1->16, ReLU, pool 2x2--> [n][16][16][48]
+//!   --conv 16->32, ReLU, pool 2x2--> [n][32][8][24]
+//!   --conv 32->64, ReLU, pool 2x1 (rows only)--> [n][64][4][24]
+//!   --conv 64->64, ReLU, pool 2x1--> [n][64][2][24]
+//!   --conv 64->64, ReLU--> [n][64][2][24] --columns--> [n][24][128]
+//!   --dense 128 -> 37 per column--> logits --softmax per column--> [n][24][37]
 //! ```
 //!
-//! About 0.29 M parameters and 9.5 M multiply-adds (19 MFLOPs) per crop.
+//! About 0.12 M parameters and 13 M multiply-adds (26 MFLOPs) per crop.
 //!
 //! # The weights file
 //! `ocr.safetensors` ([safetensors](https://github.com/huggingface/safetensors):
@@ -18,15 +27,16 @@
 //!
 //! | name | shape | |
 //! |---|---|---|
-//! | `conv{k}.weight`, k = 1..=4 | `[cout, cin, 3, 3]` | batch norm already folded in |
+//! | `conv{k}.weight`, k = 1..=5 | `[cout, cin, 3, 3]` | batch norm already folded in |
 //! | `conv{k}.bias` | `[cout]` | |
-//! | `dense.weight` | `[768, 296]` | input-major: `w[i][o]` |
-//! | `dense.bias` | `[296]` | output `slot * 37 + class` |
+//! | `dense.weight` | `[128, 37]` | input-major: `w[i][o]`, input `channel * 2 + row` |
+//! | `dense.bias` | `[37]` | class; class 36 is the blank |
 //!
-//! The header's `__metadata__` holds `format` = `alpr-ocr`, `version` = `1`,
-//! `height`, `width`, `slots` and `alphabet` (the 36 characters; class 36 is
-//! "no character"); a file that disagrees with this build's network is
-//! refused, naming the file.
+//! The header's `__metadata__` holds `format` = `alpr-ocr`, `version` = `2`,
+//! `height`, `width`, `columns` and `alphabet` (the 36 characters; class 36
+//! is the blank); a file that disagrees with this build's network is
+//! refused, naming the file. (Version 1 was a fixed-slot reader: a dense
+//! layer from the whole crop to 8 character slots.)
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -41,22 +51,30 @@ use crate::{Error, Result};
 pub const HEIGHT: u32 = 32;
 /// Width of a prepared crop, pixels.
 pub const WIDTH: u32 = 96;
-/// Character slots read per plate.
-pub const SLOTS: usize = 8;
-/// The characters, by class; class [`PAD`] is "no character".
+/// Columns read per plate: one every 4 pixels of the prepared crop.
+pub const COLUMNS: usize = 24;
+/// The characters, by class; class [`BLANK`] is CTC's blank.
 pub const ALPHABET: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-/// Classes per slot: the alphabet and the pad.
+/// Classes per column: the alphabet and the blank.
 pub const CLASSES: usize = 37;
-/// The "no character" class.
-pub const PAD: usize = 36;
-/// Output channels of the four convolutions.
-pub const CHANNELS: [u32; 4] = [16, 32, 64, 64];
-/// Values after the last pooling: 64 channels of 2 x 6.
-pub const FEATURES: usize = 64 * 2 * 6;
+/// The blank class: no new character in this column.
+pub const BLANK: usize = 36;
+/// Each convolution's output channels and the pooling after it.
+pub const LAYERS: [(u32, Pool); 5] = [
+    (16, Pool::Square),
+    (32, Pool::Square),
+    (64, Pool::Rows),
+    (64, Pool::Rows),
+    (64, Pool::None),
+];
+/// Rows left after the last layer.
+pub const ROWS: usize = 2;
+/// Values per column after the last layer: its channels times [`ROWS`].
+pub const FEATURES: usize = 64 * ROWS;
 /// Value of the `format` metadata key.
 pub const FORMAT: &str = "alpr-ocr";
 /// Value of the `version` metadata key this build reads and writes.
-pub const VERSION: &str = "1";
+pub const VERSION: &str = "2";
 /// The weights file's name inside a model folder.
 pub const FILE_NAME: &str = "ocr.safetensors";
 
@@ -64,26 +82,37 @@ pub const FILE_NAME: &str = "ocr.safetensors";
 /// crop after the first convolution).
 pub const CHUNK: usize = 256;
 
+/// The pooling after a convolution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pool {
+    /// 2x2 max, stride 2: halves width and height.
+    Square,
+    /// 2x1 max over pairs of rows: halves the height, keeps the width.
+    Rows,
+    /// None.
+    None,
+}
+
 /// The network's weights, batch norm folded in, laid out as the kernels
 /// take them.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Model {
     /// Per convolution: `[cout][cin][3][3]` then the biases.
     pub convs: Vec<Vec<f32>>,
-    /// `[FEATURES][SLOTS * CLASSES]` then the biases.
+    /// `[FEATURES][CLASSES]` then the biases.
     pub dense: Vec<f32>,
 }
 
 /// `(cin, cout)` of convolution `k` (0-based).
 pub fn conv_channels(k: usize) -> (u32, u32) {
-    let cin = if k == 0 { 1 } else { CHANNELS[k - 1] };
-    (cin, CHANNELS[k])
+    let cin = if k == 0 { 1 } else { LAYERS[k - 1].0 };
+    (cin, LAYERS[k].0)
 }
 
 /// Every tensor's name and shape, in file order.
 pub fn tensor_shapes() -> Vec<(String, Vec<usize>)> {
     let mut out = Vec::new();
-    for k in 0..CHANNELS.len() {
+    for k in 0..LAYERS.len() {
         let (cin, cout) = conv_channels(k);
         out.push((
             format!("conv{}.weight", k + 1),
@@ -91,8 +120,8 @@ pub fn tensor_shapes() -> Vec<(String, Vec<usize>)> {
         ));
         out.push((format!("conv{}.bias", k + 1), vec![cout as usize]));
     }
-    out.push(("dense.weight".into(), vec![FEATURES, SLOTS * CLASSES]));
-    out.push(("dense.bias".into(), vec![SLOTS * CLASSES]));
+    out.push(("dense.weight".into(), vec![FEATURES, CLASSES]));
+    out.push(("dense.bias".into(), vec![CLASSES]));
     out
 }
 
@@ -104,16 +133,25 @@ pub fn parameter_count() -> usize {
         .sum()
 }
 
+/// The `(width, height)` after `pool` of a `(w, h)` plane.
+pub fn pooled(pool: Pool, (w, h): (u32, u32)) -> (u32, u32) {
+    match pool {
+        Pool::Square => (w / 2, h / 2),
+        Pool::Rows => (w, h / 2),
+        Pool::None => (w, h),
+    }
+}
+
 /// Multiply-adds per crop.
 pub fn multiply_adds() -> usize {
-    let (mut w, mut h) = (WIDTH as usize, HEIGHT as usize);
+    let mut size = (WIDTH, HEIGHT);
     let mut total = 0;
-    for k in 0..CHANNELS.len() {
+    for (k, &(_, pool)) in LAYERS.iter().enumerate() {
         let (cin, cout) = conv_channels(k);
-        total += w * h * cin as usize * cout as usize * 9;
-        (w, h) = (w / 2, h / 2);
+        total += (size.0 * size.1 * cin * cout * 9) as usize;
+        size = pooled(pool, size);
     }
-    total + FEATURES * SLOTS * CLASSES
+    total + COLUMNS * FEATURES * CLASSES
 }
 
 /// The metadata written into (and expected from) a weights file.
@@ -123,12 +161,27 @@ pub fn metadata() -> HashMap<String, String> {
         ("version".to_string(), VERSION.to_string()),
         ("height".to_string(), HEIGHT.to_string()),
         ("width".to_string(), WIDTH.to_string()),
-        ("slots".to_string(), SLOTS.to_string()),
+        ("columns".to_string(), COLUMNS.to_string()),
         (
             "alphabet".to_string(),
             String::from_utf8_lossy(ALPHABET).into_owned(),
         ),
     ])
+}
+
+/// `[crops][channels][ROWS][COLUMNS]` -> `[crops][COLUMNS][channels * ROWS]`:
+/// each column's values together, as the dense layer reads a row.
+pub fn to_columns(x: &[f32]) -> Vec<f32> {
+    let per_crop = FEATURES * COLUMNS;
+    let mut out = vec![0.0; x.len()];
+    for (src, dst) in x.chunks(per_crop).zip(out.chunks_mut(per_crop)) {
+        for (f, plane) in src.chunks(COLUMNS).enumerate() {
+            for (col, &v) in plane.iter().enumerate() {
+                dst[col * FEATURES + f] = v;
+            }
+        }
+    }
+    out
 }
 
 impl Model {
@@ -185,7 +238,7 @@ impl Model {
         };
         let shapes = tensor_shapes();
         let mut convs = Vec::new();
-        for pair in shapes[..2 * CHANNELS.len()].chunks(2) {
+        for pair in shapes[..2 * LAYERS.len()].chunks(2) {
             let mut w = read(&pair[0].0, &pair[0].1)?;
             w.extend(read(&pair[1].0, &pair[1].1)?);
             convs.push(w);
@@ -222,7 +275,7 @@ impl Model {
             push(&shapes[2 * k], &w[..split]);
             push(&shapes[2 * k + 1], &w[split..]);
         }
-        let split = FEATURES * SLOTS * CLASSES;
+        let split = FEATURES * CLASSES;
         let n = shapes.len();
         push(&shapes[n - 2], &self.dense[..split]);
         push(&shapes[n - 1], &self.dense[split..]);
@@ -245,9 +298,9 @@ impl Model {
         std::fs::write(&path, self.to_bytes()?).map_err(|e| Error::io(&path, e))
     }
 
-    /// Per-slot probabilities `[crops][SLOTS][CLASSES]` for prepared crops
-    /// (`[crops][HEIGHT][WIDTH]`), on the GPU kernels where `gpu` is given,
-    /// else on their CPU twins.
+    /// Per-column probabilities `[crops][COLUMNS][CLASSES]` for prepared
+    /// crops (`[crops][HEIGHT][WIDTH]`), on the GPU kernels where `gpu` is
+    /// given, else on their CPU twins.
     pub fn forward(&self, gpu: Option<&Gpu>, input: &[f32]) -> Result<Vec<f32>> {
         let per_crop = (HEIGHT * WIDTH) as usize;
         if !input.len().is_multiple_of(per_crop) {
@@ -256,7 +309,7 @@ impl Model {
                 input.len()
             )));
         }
-        let mut out = Vec::with_capacity(input.len() / per_crop * SLOTS * CLASSES);
+        let mut out = Vec::with_capacity(input.len() / per_crop * COLUMNS * CLASSES);
         for chunk in input.chunks(CHUNK * per_crop) {
             out.extend(self.forward_chunk(gpu, chunk, (chunk.len() / per_crop) as u32)?);
         }
@@ -264,28 +317,37 @@ impl Model {
     }
 
     fn forward_chunk(&self, gpu: Option<&Gpu>, input: &[f32], crops: u32) -> Result<Vec<f32>> {
-        let (mut w, mut h) = (WIDTH, HEIGHT);
+        let mut size = (WIDTH, HEIGHT);
         let mut x = input.to_vec();
         for (k, weights) in self.convs.iter().enumerate() {
             let (cin, cout) = conv_channels(k);
-            let conv = conv2d::Params::new(w, h, cin, cout, crops, true);
+            let conv = conv2d::Params::new(size.0, size.1, cin, cout, crops, true);
             x = match gpu {
                 Some(gpu) => conv2d::dispatch(gpu, &conv, &x, weights)?,
                 None => conv2d::cpu(&conv, &x, weights)?,
             };
-            let pool = maxpool::Params::new(w, h, crops * cout);
+            let pool = match LAYERS[k].1 {
+                Pool::Square => maxpool::Params::new(size.0, size.1, crops * cout),
+                Pool::Rows => maxpool::Params::rows(size.0, size.1, crops * cout),
+                Pool::None => continue,
+            };
             x = match gpu {
                 Some(gpu) => maxpool::dispatch(gpu, &pool, &x)?,
                 None => maxpool::cpu(&pool, &x)?,
             };
-            (w, h) = pool.out_size();
+            size = pool.out_size();
         }
-        let fc = dense::Params::new(FEATURES as u32, (SLOTS * CLASSES) as u32, crops, false);
+        debug_assert_eq!(size, (COLUMNS as u32, ROWS as u32));
+        // The activations come back from each kernel anyway; regrouping them
+        // by column is a copy, not arithmetic.
+        let columns = to_columns(&x);
+        let rows = crops * COLUMNS as u32;
+        let fc = dense::Params::new(FEATURES as u32, CLASSES as u32, rows, false);
         let logits = match gpu {
-            Some(gpu) => dense::dispatch(gpu, &fc, &x, &self.dense)?,
-            None => dense::cpu(&fc, &x, &self.dense)?,
+            Some(gpu) => dense::dispatch(gpu, &fc, &columns, &self.dense)?,
+            None => dense::cpu(&fc, &columns, &self.dense)?,
         };
-        let soft = softmax_slots::Params::new(SLOTS as u32, CLASSES as u32, crops);
+        let soft = softmax_slots::Params::new(COLUMNS as u32, CLASSES as u32, crops);
         match gpu {
             Some(gpu) => softmax_slots::dispatch(gpu, &soft, &logits),
             None => softmax_slots::cpu(&soft, &logits),
@@ -306,21 +368,22 @@ mod tests {
                 .collect()
         };
         let mut convs = Vec::new();
-        for k in 0..CHANNELS.len() {
+        for k in 0..LAYERS.len() {
             let n = shapes[2 * k].1.iter().product::<usize>() + shapes[2 * k + 1].1[0];
             convs.push(fill(n, k));
         }
-        let dense = fill((FEATURES + 1) * SLOTS * CLASSES, 9);
+        let dense = fill((FEATURES + 1) * CLASSES, 9);
         Model { convs, dense }
     }
 
     #[test]
     fn the_network_is_small() {
         assert!(parameter_count() < 1_000_000, "{}", parameter_count());
-        assert_eq!(
-            FEATURES,
-            CHANNELS[3] as usize * (HEIGHT as usize >> 4) * (WIDTH as usize >> 4)
-        );
+        let size = LAYERS
+            .iter()
+            .fold((WIDTH, HEIGHT), |size, &(_, pool)| pooled(pool, size));
+        assert_eq!(size, (COLUMNS as u32, ROWS as u32));
+        assert_eq!(FEATURES, LAYERS[LAYERS.len() - 1].0 as usize * ROWS);
         assert_eq!(ALPHABET.len() + 1, CLASSES);
     }
 
@@ -333,15 +396,15 @@ mod tests {
     }
 
     #[test]
-    fn forward_gives_a_distribution_per_slot() {
+    fn forward_gives_a_distribution_per_column() {
         let model = toy();
         let input: Vec<f32> = (0..2 * HEIGHT * WIDTH)
             .map(|i| ((i % 17) as f32 - 8.0) / 8.0)
             .collect();
         let probs = model.forward(None, &input).unwrap();
-        assert_eq!(probs.len(), 2 * SLOTS * CLASSES);
-        for slot in probs.chunks(CLASSES) {
-            assert!((slot.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+        assert_eq!(probs.len(), 2 * COLUMNS * CLASSES);
+        for column in probs.chunks(CLASSES) {
+            assert!((column.iter().sum::<f32>() - 1.0).abs() < 1e-4);
         }
     }
 }

@@ -1,15 +1,15 @@
 //! Training the reader (feature `train`): candle on the CPU, on plates
 //! generated on the fly by [`PlateSynth`] (deterministic by seed), never on
-//! real photographs. Cross-entropy per slot, AdamW, linear warm-up then a
-//! cosine decay; every `eval_every` steps the batch norm is folded into the
+//! real photographs. CTC loss over the columns ([`crate::ocr::ctc`]), AdamW,
+//! linear warm-up then a cosine decay; every `eval_every` steps the batch norm is folded into the
 //! convolutions, the weights are written (so a stopped run leaves a usable
 //! model) and scored on a held-out synthetic set with the inference code
 //! itself (the CPU twins), which checks the export at the same time.
 //!
 //! ```text
 //! PlateSynth::sample(seed, i) --rayon--> jitter crop -> prep::prepare -> [B][1][32][96]
-//!   --conv (im2col of 9 shifted views, matmul) -> BN -> ReLU -> pool, x4
-//!   --dense--> [B][8][37] --log-softmax, NLL per slot--> AdamW step
+//!   --conv (im2col of 9 shifted views, matmul) -> BN -> ReLU -> pool, x5
+//!   --dense per column--> [B][24][37] --log-softmax, CTC--> AdamW step
 //!   every eval_every: fold BN -> Model -> ocr.safetensors -> score held-out set
 //! ```
 
@@ -23,8 +23,10 @@ use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 
 use crate::ocr::decode::{self, class_of};
-use crate::ocr::model::{self, CHANNELS, CLASSES, FEATURES, HEIGHT, Model, PAD, SLOTS, WIDTH};
-use crate::ocr::prep;
+use crate::ocr::model::{
+    self, BLANK, CLASSES, COLUMNS, FEATURES, HEIGHT, LAYERS, Model, Pool, WIDTH,
+};
+use crate::ocr::{ctc, prep};
 use crate::synth_plates::PlateSynth;
 use crate::{Error, Result};
 
@@ -63,6 +65,7 @@ fn candle_err(e: candle_core::Error) -> Error {
 struct ConvBn {
     cin: usize,
     cout: usize,
+    pool: Pool,
     /// `[cout][cin * 9]`.
     w: Var,
     gamma: Var,
@@ -73,7 +76,7 @@ struct ConvBn {
 
 struct Net {
     convs: Vec<ConvBn>,
-    /// `[FEATURES][SLOTS * CLASSES]`.
+    /// `[FEATURES][CLASSES]`.
     dense_w: Var,
     dense_b: Var,
 }
@@ -98,13 +101,14 @@ impl Net {
             Var::from_tensor(&Tensor::from_vec(values, shape, dev)?)
         };
         let mut convs = Vec::new();
-        for k in 0..CHANNELS.len() {
+        for (k, &(_, pool)) in LAYERS.iter().enumerate() {
             let (cin, cout) = model::conv_channels(k);
             let (cin, cout) = (cin as usize, cout as usize);
             let std = (2.0 / (cin * 9) as f64).sqrt();
             convs.push(ConvBn {
                 cin,
                 cout,
+                pool,
                 w: randn((cout, cin * 9), std)?,
                 gamma: Var::ones(cout, DType::F32, dev)?,
                 beta: Var::zeros(cout, DType::F32, dev)?,
@@ -115,8 +119,8 @@ impl Net {
         let std = (1.0 / FEATURES as f64).sqrt();
         Ok(Net {
             convs,
-            dense_w: randn((FEATURES, SLOTS * CLASSES), std)?,
-            dense_b: Var::zeros(SLOTS * CLASSES, DType::F32, dev)?,
+            dense_w: randn((FEATURES, CLASSES), std)?,
+            dense_b: Var::zeros(CLASSES, DType::F32, dev)?,
         })
     }
 
@@ -145,13 +149,15 @@ impl Net {
                 .mean_keepdim(2)?
                 .mean_keepdim(1)?;
             let (mean, var) = (mean.flatten_all()?, var.flatten_all()?);
-            x = y
-                .broadcast_add(&bias.reshape((cout, 1, 1, 1))?)?
-                .relu()?
-                .max_pool2d(2)?;
+            let pool = LAYERS[k].1;
+            x = pool_train(
+                &y.broadcast_add(&bias.reshape((cout, 1, 1, 1))?)?.relu()?,
+                pool,
+            )?;
             convs.push(ConvBn {
                 cin,
                 cout,
+                pool,
                 w: Var::from_tensor(&wf)?,
                 gamma: Var::from_tensor(&(&var + BN_EPS)?.sqrt()?)?,
                 beta: Var::from_tensor(&(&mean + &bias)?)?,
@@ -159,16 +165,12 @@ impl Net {
                 var,
             });
         }
-        let dense_w = &model.dense[..FEATURES * SLOTS * CLASSES];
-        let dense_b = &model.dense[FEATURES * SLOTS * CLASSES..];
+        let dense_w = &model.dense[..FEATURES * CLASSES];
+        let dense_b = &model.dense[FEATURES * CLASSES..];
         Ok(Net {
             convs,
-            dense_w: Var::from_tensor(&Tensor::from_slice(
-                dense_w,
-                (FEATURES, SLOTS * CLASSES),
-                dev,
-            )?)?,
-            dense_b: Var::from_tensor(&Tensor::from_slice(dense_b, SLOTS * CLASSES, dev)?)?,
+            dense_w: Var::from_tensor(&Tensor::from_slice(dense_w, (FEATURES, CLASSES), dev)?)?,
+            dense_b: Var::from_tensor(&Tensor::from_slice(dense_b, CLASSES, dev)?)?,
         })
     }
 
@@ -181,7 +183,7 @@ impl Net {
         v
     }
 
-    /// Training forward pass: logits `[B][SLOTS][CLASSES]`; updates the
+    /// Training forward pass: logits `[B][COLUMNS][CLASSES]`; updates the
     /// batch norms' running statistics. Activations are kept channel-first
     /// (`[C][B][H][W]`) so each convolution is one large matrix product.
     fn forward_train(&mut self, x: &Tensor) -> CResult<Tensor> {
@@ -200,21 +202,21 @@ impl Net {
             let g = c.gamma.as_tensor().reshape((c.cout, 1, 1, 1))?;
             let beta = c.beta.as_tensor().reshape((c.cout, 1, 1, 1))?;
             let y = norm.broadcast_mul(&g)?.broadcast_add(&beta)?.relu()?;
-            x = y.max_pool2d(2)?;
+            x = pool_train(&y, c.pool)?;
             let m = mean.flatten_all()?.detach();
             let v = var.flatten_all()?.detach();
             c.mean = ((&c.mean * (1.0 - BN_MOMENTUM))? + (m * BN_MOMENTUM)?)?;
             c.var = ((&c.var * (1.0 - BN_MOMENTUM))? + (v * BN_MOMENTUM)?)?;
         }
-        // [C][B][2][6] -> [B][C * 2 * 6], the inference code's feature order.
-        // No dropout: every step sees new plates, and candle's dropout
-        // masks could not be seeded.
-        x.transpose(0, 1)?
+        // [C][B][ROWS][COLUMNS] -> [B][COLUMNS][C * ROWS], the inference
+        // code's column order (`model::to_columns`). No dropout: every step
+        // sees new plates, and candle's dropout masks could not be seeded.
+        x.permute((1, 3, 0, 2))?
             .contiguous()?
-            .reshape((b, FEATURES))?
+            .reshape((b * COLUMNS, FEATURES))?
             .matmul(self.dense_w.as_tensor())?
             .broadcast_add(self.dense_b.as_tensor())?
-            .reshape((b, SLOTS, CLASSES))
+            .reshape((b, COLUMNS, CLASSES))
     }
 
     /// The inference weights: batch norm folded into each convolution.
@@ -237,6 +239,15 @@ impl Net {
     }
 }
 
+/// The pooling after a convolution, on `[C][B][H][W]`.
+fn pool_train(x: &Tensor, pool: Pool) -> CResult<Tensor> {
+    match pool {
+        Pool::Square => x.max_pool2d(2),
+        Pool::Rows => x.max_pool2d((2, 1)),
+        Pool::None => Ok(x.clone()),
+    }
+}
+
 /// 3x3 convolution, padding 1, no bias, on channel-first `[C][B][H][W]`:
 /// the nine shifted views of the padded input stacked into `[C * 9][B * H *
 /// W]` columns, then one matrix product. Row `ci * 9 + ky * 3 + kx` matches
@@ -254,13 +265,9 @@ fn conv3x3(x: &Tensor, w: &Tensor, cout: usize) -> CResult<Tensor> {
     w.matmul(&cols)?.reshape((cout, b, h, wd))
 }
 
-/// The slot targets of a plate text: its characters' classes, then pads.
-pub fn targets(text: &str) -> [u32; SLOTS] {
-    let mut t = [PAD as u32; SLOTS];
-    for (slot, class) in text.chars().filter_map(class_of).take(SLOTS).enumerate() {
-        t[slot] = class as u32;
-    }
-    t
+/// The CTC target of a plate text: its characters' classes.
+pub fn targets(text: &str) -> Vec<usize> {
+    text.chars().filter_map(class_of).collect()
 }
 
 /// A sample's crop with each edge moved in by 0-4% (deterministic by
@@ -277,15 +284,15 @@ fn jitter(image: &RgbImage, key: u64) -> RgbImage {
     image::imageops::crop_imm(image, l, t, w - l - r, h - t - b).to_image()
 }
 
-/// Prepared inputs and slot targets of samples `first..first + n`.
+/// Prepared inputs, CTC targets and texts of samples `first..first + n`.
 fn batch(
     synth: &PlateSynth,
     seed: u64,
     first: u64,
     n: usize,
     jittered: bool,
-) -> (Vec<f32>, Vec<u32>, Vec<String>) {
-    let samples: Vec<(Vec<f32>, [u32; SLOTS], String)> = (first..first + n as u64)
+) -> (Vec<f32>, Vec<Vec<usize>>, Vec<String>) {
+    let samples: Vec<(Vec<f32>, Vec<usize>, String)> = (first..first + n as u64)
         .into_par_iter()
         .map(|i| {
             let s = synth.sample(seed, i);
@@ -298,14 +305,43 @@ fn batch(
         })
         .collect();
     let mut x = Vec::with_capacity(n * (HEIGHT * WIDTH) as usize);
-    let mut y = Vec::with_capacity(n * SLOTS);
+    let mut y = Vec::with_capacity(n);
     let mut texts = Vec::with_capacity(n);
     for (xi, yi, t) in samples {
         x.extend(xi);
-        y.extend(yi);
+        y.push(yi);
         texts.push(t);
     }
     (x, y, texts)
+}
+
+/// The batch's mean CTC loss, its gradient with respect to the logits
+/// (already divided by the batch size), and the share of plates whose
+/// greedy read (best class per column, repeats merged, blanks dropped) is
+/// the text. A text that cannot fit the columns adds nothing.
+fn ctc_batch(log_probs: &[f32], targets: &[Vec<usize>]) -> (f32, Vec<f32>, f32) {
+    let per = COLUMNS * CLASSES;
+    let n = targets.len().max(1) as f64;
+    let results: Vec<(f64, Vec<f32>, bool)> = log_probs
+        .par_chunks(per)
+        .zip(targets)
+        .map(|(lp, label)| {
+            let greedy = decode::greedy(lp);
+            let hit = greedy == *label;
+            match ctc::loss_and_grad(lp, CLASSES, label, BLANK) {
+                Some((loss, grad)) => (loss, grad, hit),
+                None => (0.0, vec![0.0; per], hit),
+            }
+        })
+        .collect();
+    let mut grad = Vec::with_capacity(log_probs.len());
+    let (mut loss, mut hits) = (0.0, 0usize);
+    for (l, g, h) in results {
+        loss += l;
+        hits += usize::from(h);
+        grad.extend(g.into_iter().map(|v| (f64::from(v) / n) as f32));
+    }
+    ((loss / n) as f32, grad, (hits as f64 / n) as f32)
 }
 
 /// Held-out scores of exported weights.
@@ -321,7 +357,7 @@ pub struct Scores {
 pub fn score(model: &Model, x: &[f32], texts: &[String]) -> Result<Scores> {
     let probs = model.forward(None, x)?;
     let mut s = Scores::default();
-    for (p, t) in probs.chunks(SLOTS * CLASSES).zip(texts) {
+    for (p, t) in probs.chunks(COLUMNS * CLASSES).zip(texts) {
         let read = decode::decode(p, 1);
         let t = t.to_ascii_uppercase();
         s.plate_acc += f64::from(u8::from(read.text == t));
@@ -390,7 +426,7 @@ pub fn train(cfg: &TrainConfig) -> Result<Scores> {
     let mut data_s = 0.0;
     // Plates are made on the rayon pool by a producer thread, a batch
     // ahead, while candle trains on the previous one.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<f32>, Vec<u32>)>(2);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<f32>, Vec<Vec<usize>>)>(2);
     let producer = {
         let (seed, size, steps) = (cfg.seed, cfg.batch, cfg.steps);
         let synth = PlateSynth::new()?;
@@ -413,18 +449,17 @@ pub fn train(cfg: &TrainConfig) -> Result<Scores> {
         data_s += t.elapsed().as_secs_f64();
         let (loss, acc) = (|| -> CResult<(f32, f32)> {
             let x = Tensor::from_vec(x, (cfg.batch, 1, HEIGHT as usize, WIDTH as usize), &dev)?;
-            let y = Tensor::from_vec(y, cfg.batch * SLOTS, &dev)?;
             let logits = net.forward_train(&x)?;
-            let flat = logits.reshape((cfg.batch * SLOTS, CLASSES))?;
-            let logp = candle_nn::ops::log_softmax(&flat, D::Minus1)?;
-            let loss = candle_nn::loss::nll(&logp, &y)?;
-            opt.backward_step(&loss)?;
-            let hits = flat
-                .argmax(D::Minus1)?
-                .eq(&y)?
-                .to_dtype(DType::F32)?
-                .mean_all()?;
-            Ok((loss.to_scalar::<f32>()?, hits.to_scalar::<f32>()?))
+            let logp = candle_nn::ops::log_softmax(&logits, D::Minus1)?
+                .flatten_all()?
+                .to_vec1::<f32>()?;
+            let (loss, grad, hits) = ctc_batch(&logp, &y);
+            // The CTC gradient with respect to the logits is computed
+            // outside candle; `sum(logits * grad)` has that gradient.
+            let grad = Tensor::from_vec(grad, (cfg.batch, COLUMNS, CLASSES), &dev)?;
+            let surrogate = (logits * grad)?.sum_all()?;
+            opt.backward_step(&surrogate)?;
+            Ok((loss, hits))
         })()
         .map_err(candle_err)?;
         if !loss.is_finite() {
@@ -441,7 +476,7 @@ pub fn train(cfg: &TrainConfig) -> Result<Scores> {
             model.save(&cfg.out)?;
             last = score(&model, &val_x, &val_texts)?;
             eprintln!(
-                "step {:>6}  lr {lr:.2e}  loss {:.4}  slot acc {:.3}  held-out plate {:.3} char {:.3}  {:.0} s ({:.0} s waiting for plates)",
+                "step {:>6}  lr {lr:.2e}  loss {:.4}  greedy plate acc {:.3}  held-out plate {:.3} char {:.3}  {:.0} s ({:.0} s waiting for plates)",
                 step + 1,
                 loss_sum / seen as f64,
                 acc_sum / seen as f64,
@@ -463,10 +498,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn targets_pad_the_tail() {
-        let t = targets("ab-1");
-        assert_eq!(&t[..3], &[10, 11, 1]);
-        assert!(t[3..].iter().all(|&c| c == PAD as u32));
+    fn targets_are_the_characters_classes() {
+        assert_eq!(targets("ab-1"), vec![10, 11, 1]);
     }
 
     #[test]

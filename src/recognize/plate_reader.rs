@@ -8,7 +8,8 @@
 //!   boxes --crop + margin, gray-->
 //!   --ocr::Reader::read_batch (all crops of all frames)--> text, top-10, per-char,
 //!     likely US state
-//!   --rank: box score x read confidence--> plates best first
+//!   --rank: box score x read confidence x format odds (0 for an empty read)-->
+//!     plates best first
 //! ```
 
 use image::GrayImage;
@@ -37,7 +38,7 @@ const DESKEW_MIN: f32 = 3.0 * std::f32::consts::PI / 180.0;
 pub struct BoxRead {
     pub bbox: PlateBox,
     pub read: PlateRead,
-    /// Box score times read confidence: the ranking key.
+    /// The ranking key: see [`plate_score`].
     pub score: f32,
 }
 
@@ -80,15 +81,33 @@ impl PlateReader {
                     .into_iter()
                     .filter_map(|bbox| {
                         let read = reads.next()?;
-                        let score = bbox.confidence.max(0.05) * read.confidence;
+                        let score = plate_score(&bbox, &read);
                         Some(BoxRead { bbox, read, score })
                     })
                     .collect();
+                // Stable: equal scores keep the localiser's order.
                 out.sort_by(|a, b| b.score.total_cmp(&a.score));
                 out
             })
             .collect())
     }
+}
+
+/// How likely a box is the plate its read says: the box's score times the
+/// read's confidence, times the decoder's format odds (`e^FORMAT_BONUS`, 4)
+/// when the text fits a known serial format, as the decoder ranks a crop's
+/// alternates. A read of no characters scores 0: the reader says there is
+/// no plate text there, however sure it is of that.
+pub fn plate_score(bbox: &PlateBox, read: &PlateRead) -> f32 {
+    if read.text.is_empty() {
+        return 0.0;
+    }
+    let odds = if crate::plate::formats::matches_known_format(&read.text) {
+        ocr::decode::FORMAT_BONUS.exp()
+    } else {
+        1.0
+    };
+    bbox.confidence.max(0.05) * read.confidence * odds
 }
 
 impl FrameReader for PlateReader {
@@ -184,6 +203,32 @@ fn gray_crop(frame: &Planes, b: &PlateBox) -> GrayImage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn empty_reads_rank_last_and_known_formats_gain_their_odds() {
+        let bbox = PlateBox {
+            x: 0,
+            y: 0,
+            w: 100,
+            h: 40,
+            confidence: 0.5,
+            tilt: 0.0,
+        };
+        let read = |text: &str, confidence: f32| PlateRead {
+            text: text.to_string(),
+            confidence,
+            char_confidences: vec![confidence; text.len()],
+            candidates: Vec::new(),
+            region: None,
+        };
+        assert_eq!(plate_score(&bbox, &read("", 0.99)), 0.0);
+        assert!(crate::plate::formats::matches_known_format("7ABC123"));
+        assert!(!crate::plate::formats::matches_known_format("7ABCI23"));
+        let fits = plate_score(&bbox, &read("7ABC123", 0.1));
+        let other = plate_score(&bbox, &read("7ABCI23", 0.1));
+        assert!((fits / other - 4.0).abs() < 1e-4, "{fits} / {other}");
+        assert!((other - 0.05).abs() < 1e-6);
+    }
 
     /// A frame with a dark line through (100, 50) at `degrees`, and the
     /// row of the darkest pixel in each middle column of its crop.

@@ -1,7 +1,8 @@
-//! 2x2 max pooling, stride 2: each plane of `width x height` becomes
-//! `width / 2 x height / 2` (an odd last row or column is dropped). Tensors
-//! are `f32` planes one after another. Exact: the GPU and the CPU agree bit
-//! for bit. Shader: `shaders/maxpool.wgsl`.
+//! Max pooling over 2x2 blocks (stride 2: each plane of `width x height`
+//! becomes `width / 2 x height / 2`) or over pairs of rows (2x1: it becomes
+//! `width x height / 2`); an odd last row or column is dropped. Tensors are
+//! `f32` planes one after another. Exact: the GPU and the CPU agree bit for
+//! bit. Shader: `shaders/maxpool.wgsl`.
 
 use rayon::prelude::*;
 
@@ -18,23 +19,32 @@ pub struct Params {
     pub height: u32,
     /// Planes in all: crops times channels.
     pub planes: u32,
-    pub _pad: u32,
+    /// Columns per block: 2 (2x2 blocks) or 1 (pairs of rows).
+    pub block_width: u32,
 }
 
 impl Params {
-    /// Pooling `planes` planes of `width x height`.
+    /// 2x2 pooling of `planes` planes of `width x height`.
     pub fn new(width: u32, height: u32, planes: u32) -> Params {
         Params {
             width,
             height,
             planes,
-            _pad: 0,
+            block_width: 2,
+        }
+    }
+
+    /// Pooling pairs of rows (2x1 blocks): the width stays.
+    pub fn rows(width: u32, height: u32, planes: u32) -> Params {
+        Params {
+            block_width: 1,
+            ..Params::new(width, height, planes)
         }
     }
 
     /// The output plane's width and height.
     pub fn out_size(&self) -> (u32, u32) {
-        (self.width / 2, self.height / 2)
+        (self.width / self.block_width.max(1), self.height / 2)
     }
 
     fn in_plane(&self) -> usize {
@@ -50,6 +60,12 @@ impl Params {
 impl Params {
     /// Checks `input`'s length against the shape.
     fn check(&self, input: &[f32]) -> Result<()> {
+        if !matches!(self.block_width, 1 | 2) {
+            return Err(crate::Error::bad_input(format!(
+                "maxpool: blocks {} wide, only 1 or 2 are supported",
+                self.block_width
+            )));
+        }
         let want = self.in_plane() * self.planes as usize;
         check_len("maxpool", "input", input.len(), want)
     }
@@ -93,6 +109,7 @@ pub fn cpu(params: &Params, input: &[f32]) -> Result<Vec<f32>> {
         return Ok(output);
     }
     let w = params.width as usize;
+    let bw = params.block_width as usize;
     let (ow, _) = params.out_size();
     let ow = ow as usize;
     output
@@ -101,11 +118,12 @@ pub fn cpu(params: &Params, input: &[f32]) -> Result<Vec<f32>> {
         .for_each(|(out, inp)| {
             for (i, o) in out.iter_mut().enumerate() {
                 let (y, x) = (i / ow, i % ow);
-                let base = 2 * y * w + 2 * x;
-                let mut m = inp[base];
-                m = m.max(inp[base + 1]);
-                m = m.max(inp[base + w]);
-                m = m.max(inp[base + w + 1]);
+                let base = 2 * y * w + bw * x;
+                let mut m = inp[base].max(inp[base + w]);
+                if bw == 2 {
+                    m = m.max(inp[base + 1]);
+                    m = m.max(inp[base + w + 1]);
+                }
                 *o = m;
             }
         });
@@ -126,5 +144,14 @@ mod tests {
         ];
         let p = Params::new(5, 3, 1);
         assert_eq!(cpu(&p, &input).unwrap(), vec![2.0, 9.0]);
+        // Pairs of rows: every column stays, the odd last row goes.
+        let p = Params::rows(5, 3, 1);
+        assert_eq!(p.out_size(), (5, 1));
+        assert_eq!(cpu(&p, &input).unwrap(), vec![1.0, 2.0, 3.0, 9.0, 7.0]);
+        let p = Params {
+            block_width: 3,
+            ..p
+        };
+        assert!(cpu(&p, &input).is_err());
     }
 }

@@ -22,8 +22,9 @@
 //! The OCR network's layers compute in floats ([`nn`] says how they agree):
 //!
 //! ```text
-//! crops [n][1][32][96] --(conv2d + ReLU -> maxpool) x 4--> [n][64][2][6]
-//!                      --dense--> logits [n][8][37] --softmax_slots--> probabilities
+//! crops [n][1][32][96] --(conv2d + ReLU -> maxpool 2x2 or 2x1) x 5--> [n][64][2][24]
+//!   --regrouped by column--> [n * 24][128] --dense--> logits [n][24][37]
+//!   --softmax_slots (one slot per column)--> probabilities
 //! ```
 
 pub mod conv2d;

@@ -1,7 +1,6 @@
-//! Softmax per character slot: logits `[crop][slot][class]` become
-//! probabilities, each slot's classes summing to 1 (the OCR network reads a
-//! fixed number of slots, each a distribution over the characters and "no
-//! character"). Shader: `shaders/softmax_slots.wgsl`; the GPU's `exp` may
+//! Softmax per slot: logits `[crop][slot][class]` become probabilities,
+//! each slot's classes summing to 1 (the OCR network's slots are its
+//! columns, each a distribution over the characters and the blank). Shader: `shaders/softmax_slots.wgsl`; the GPU's `exp` may
 //! differ from Rust's in the last bits (see [`super::nn`]).
 
 use rayon::prelude::*;

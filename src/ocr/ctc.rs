@@ -7,7 +7,7 @@
 //! characters.
 
 /// `ln(e^a + e^b)`, exact for infinite arguments.
-pub(crate) fn log_add(a: f64, b: f64) -> f64 {
+fn log_add(a: f64, b: f64) -> f64 {
     if a == f64::NEG_INFINITY {
         return b;
     }

@@ -34,7 +34,9 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::ocr::ctc::{self, log_add};
+use foldhash::fast::FixedState;
+
+use crate::ocr::ctc;
 use crate::ocr::model::{ALPHABET, BLANK, CLASSES, COLUMNS};
 use crate::plate::formats;
 
@@ -141,9 +143,10 @@ impl Seq {
     }
 }
 
-/// A prefix's log-probabilities over the columns so far: of the paths
-/// reading it that end in a blank, and of those ending in its last
-/// character.
+/// A prefix's probabilities over the columns so far: of the paths reading
+/// it that end in a blank, and of those ending in its last character.
+/// Plain `f64` products suffice: the best prefix keeps at least its
+/// columns' best classes, `(1/37)^24` or more, far from underflow.
 #[derive(Clone, Copy, Debug)]
 struct Ends {
     blank: f64,
@@ -152,62 +155,68 @@ struct Ends {
 
 impl Ends {
     const NONE: Ends = Ends {
-        blank: f64::NEG_INFINITY,
-        char: f64::NEG_INFINITY,
+        blank: 0.0,
+        char: 0.0,
     };
 
     fn total(&self) -> f64 {
-        log_add(self.blank, self.char)
+        self.blank + self.char
     }
 }
 
-/// The `width` likeliest texts with their log-probabilities, best first
-/// (ties in class order).
-fn beam_search(lp: &[f32], width: usize) -> Vec<(f32, Seq)> {
-    let min_lp = MIN_PROB.ln();
+/// The `width` likeliest texts of one crop's probabilities with their
+/// log-probabilities, best first (ties in class order).
+fn beam_search(probs: &[f32], width: usize) -> Vec<(f32, Seq)> {
     let mut beam: Vec<(Seq, Ends)> = vec![(
         Seq::EMPTY,
         Ends {
-            blank: 0.0,
-            char: f64::NEG_INFINITY,
+            blank: 1.0,
+            char: 0.0,
         },
     )];
-    for column in lp.chunks(CLASSES) {
+    let mut next: HashMap<Seq, Ends, FixedState> = HashMap::default();
+    let mut classes: Vec<(u8, f64)> = Vec::with_capacity(CLASSES);
+    for column in probs.chunks(CLASSES) {
         let best = (0..BLANK)
             .max_by(|&a, &b| column[a].total_cmp(&column[b]))
             .unwrap_or(0);
-        let classes: Vec<u8> = (0..BLANK)
-            .filter(|&c| c == best || column[c] >= min_lp)
-            .map(|c| c as u8)
-            .collect();
-        let mut next: HashMap<Seq, Ends> = HashMap::with_capacity(beam.len() * 4);
+        classes.clear();
+        classes.extend(
+            (0..BLANK)
+                .filter(|&c| c == best || column[c] >= MIN_PROB)
+                .map(|c| (c as u8, f64::from(column[c]))),
+        );
+        let blank = f64::from(column[BLANK]);
+        next.clear();
         for &(seq, ends) in &beam {
             let total = ends.total();
-            let e = next.entry(seq).or_insert(Ends::NONE);
-            e.blank = log_add(e.blank, total + f64::from(column[BLANK]));
-            for &c in &classes {
-                let p = f64::from(column[c as usize]);
+            next.entry(seq).or_insert(Ends::NONE).blank += total * blank;
+            for &(c, p) in &classes {
                 if seq.last() == Some(c) {
                     // The same character again: merged into the last one,
                     // unless a blank came between.
-                    let e = next.entry(seq).or_insert(Ends::NONE);
-                    e.char = log_add(e.char, ends.char + p);
+                    next.entry(seq).or_insert(Ends::NONE).char += ends.char * p;
                     if (seq.len as usize) < MAX_CHARS {
-                        let e = next.entry(seq.push(c)).or_insert(Ends::NONE);
-                        e.char = log_add(e.char, ends.blank + p);
+                        next.entry(seq.push(c)).or_insert(Ends::NONE).char += ends.blank * p;
                     }
                 } else if (seq.len as usize) < MAX_CHARS {
-                    let e = next.entry(seq.push(c)).or_insert(Ends::NONE);
-                    e.char = log_add(e.char, total + p);
+                    next.entry(seq.push(c)).or_insert(Ends::NONE).char += total * p;
                 }
             }
         }
-        beam = next.into_iter().collect();
-        beam.sort_by(|a, b| b.1.total().total_cmp(&a.1.total()).then(a.0.cmp(&b.0)));
-        beam.truncate(width);
+        beam.clear();
+        beam.extend(next.drain());
+        let order = |a: &(Seq, Ends), b: &(Seq, Ends)| {
+            b.1.total().total_cmp(&a.1.total()).then(a.0.cmp(&b.0))
+        };
+        if beam.len() > width {
+            beam.select_nth_unstable_by(width, order);
+            beam.truncate(width);
+        }
+        beam.sort_unstable_by(order);
     }
     beam.into_iter()
-        .map(|(seq, e)| (e.total() as f32, seq))
+        .map(|(seq, e)| (e.total().ln() as f32, seq))
         .collect()
 }
 
@@ -234,9 +243,8 @@ pub fn greedy(scores: &[f32]) -> Vec<usize> {
 pub fn decode(probs: &[f32], k: usize) -> PlateRead {
     assert_eq!(probs.len(), COLUMNS * CLASSES, "one crop's probabilities");
     let k = k.clamp(1, BEAM);
-    let lp: Vec<f32> = probs.iter().map(|p| p.max(1e-30).ln()).collect();
     // (adjusted score, reader's score, sequence)
-    let mut pool: Vec<(f32, f32, Seq)> = beam_search(&lp, BEAM)
+    let mut pool: Vec<(f32, f32, Seq)> = beam_search(probs, BEAM)
         .into_iter()
         .map(|(score, seq)| {
             let bonus = if formats::matches_known_format(&seq.text()) {
@@ -258,7 +266,7 @@ pub fn decode(probs: &[f32], k: usize) -> PlateRead {
         })
         .collect();
     let (text, confidence, char_confidences) = match pool.first() {
-        Some((_, score, seq)) => (seq.text(), score.exp(), char_confidences(probs, &lp, seq)),
+        Some((_, score, seq)) => (seq.text(), score.exp(), char_confidences(probs, seq)),
         None => (String::new(), 0.0, Vec::new()),
     };
     // A state from a text that is more likely wrong than right is noise.
@@ -277,9 +285,10 @@ pub fn decode(probs: &[f32], k: usize) -> PlateRead {
 
 /// Each character's confidence: the most its class gets in the columns
 /// that the text's most probable alignment spends on it.
-fn char_confidences(probs: &[f32], lp: &[f32], seq: &Seq) -> Vec<f32> {
+fn char_confidences(probs: &[f32], seq: &Seq) -> Vec<f32> {
+    let lp: Vec<f32> = probs.iter().map(|p| p.max(1e-30).ln()).collect();
     let label: Vec<usize> = seq.classes().iter().map(|&c| c as usize).collect();
-    match ctc::align(lp, CLASSES, &label, BLANK) {
+    match ctc::align(&lp, CLASSES, &label, BLANK) {
         Some(columns) => columns
             .iter()
             .zip(&label)
@@ -429,7 +438,8 @@ mod tests {
                     column[c] = (w / sum).ln();
                 }
             }
-            let all = beam_search(&lp, 100_000);
+            let probs: Vec<f32> = lp.iter().map(|v| v.exp()).collect();
+            let all = beam_search(&probs, 100_000);
             let total: f32 = all.iter().map(|(s, _)| s.exp()).sum();
             assert!((total - 1.0).abs() < 1e-4, "{total}");
             for (score, seq) in all.iter().take(20) {

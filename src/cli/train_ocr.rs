@@ -16,10 +16,10 @@ pub struct TrainOcrArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Optimiser steps.
-    #[arg(long, default_value_t = 6000)]
+    #[arg(long, default_value_t = 12000)]
     pub steps: usize,
     /// Plates per step.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 32)]
     pub batch: usize,
     /// Peak learning rate (AdamW).
     #[arg(long, default_value_t = 2e-3)]
@@ -28,7 +28,7 @@ pub struct TrainOcrArgs {
     #[arg(long, default_value_t = 300)]
     pub warmup: usize,
     /// Steps between evaluations (and weight exports).
-    #[arg(long, default_value_t = 250)]
+    #[arg(long, default_value_t = 500)]
     pub eval_every: usize,
     /// Held-out synthetic plates scored at each evaluation.
     #[arg(long, default_value_t = 1000)]
@@ -74,5 +74,7 @@ pub fn run(args: &TrainOcrArgs) -> anyhow::Result<ExitCode> {
         100.0 * scores.plate_acc,
         100.0 * scores.char_acc
     );
+    let model = crate::ocr::Model::load(&args.out.join(crate::ocr::model::FILE_NAME))?;
+    println!("weights SHA-256 {} (Model::digest)", model.digest());
     Ok(ExitCode::SUCCESS)
 }

@@ -13,9 +13,9 @@
 //! The network reads the whole crop without segmenting characters: each of
 //! its 24 columns is a distribution over `0-9A-Z` and a blank, and a text's
 //! probability sums every way of laying it over the columns (CTC, as in
-//! CRNN text readers; [`ctc`]). The weights live in
-//! `models/ocr-v2/` (see its `MODEL_CARD.md`) and are embedded in the
-//! binary; `train` (feature `train`) rebuilds them.
+//! CRNN text readers; [`ctc`]). The weights live in `models/ocr-v2/` (see
+//! its `MODEL_CARD.md`) and are embedded in the binary; `train` (feature
+//! `train`) rebuilds them.
 
 pub mod ctc;
 pub mod decode;

@@ -1,10 +1,11 @@
 //! Training the reader (feature `train`): candle on the CPU, on plates
 //! generated on the fly by [`PlateSynth`] (deterministic by seed), never on
 //! real photographs. CTC loss over the columns ([`crate::ocr::ctc`]), AdamW,
-//! linear warm-up then a cosine decay; every `eval_every` steps the batch norm is folded into the
-//! convolutions, the weights are written (so a stopped run leaves a usable
-//! model) and scored on a held-out synthetic set with the inference code
-//! itself (the CPU twins), which checks the export at the same time.
+//! linear warm-up then a cosine decay; every `eval_every` steps the batch
+//! norm is folded into the convolutions, the weights are written (so a
+//! stopped run leaves a usable model) and scored on a held-out synthetic set
+//! with the inference code itself (the CPU twins), which checks the export
+//! at the same time.
 //!
 //! ```text
 //! PlateSynth::sample(seed, i) --rayon--> jitter crop -> prep::prepare -> [B][1][32][96]

@@ -27,8 +27,8 @@ pub(crate) fn apply(mut c: Canvas, rng: &mut Pcg64Mcg) -> RgbImage {
     // blurring it as much as a large one would make it unreadable.
     let size = (c.w as f32 / 250.0).clamp(0.4, 1.0);
     match rng.random_range(0..10) {
-        0..4 => {}
-        4..8 => blur(&mut c, rng.random_range(0.3..1.4) * size),
+        0..6 => {}
+        6..9 => blur(&mut c, rng.random_range(0.3..1.4) * size),
         _ => {
             let len = (rng.random_range(2.0..6.0) * size).round() as usize;
             motion_blur(&mut c, len.max(2), rng.random_range(-0.3..0.3));

@@ -142,7 +142,7 @@ pub(crate) fn crop(plate: &Canvas, rng: &mut Pcg64Mcg, out_w: usize) -> Canvas {
     }
     let (bw, bh) = (x1 - x0, y1 - y0);
     // Localiser margins: mostly a little loose, sometimes cutting the edge.
-    let mut margin = || rng.random_range(-0.05f32..0.25) * rng.random_range(0.3f32..1.0);
+    let mut margin = || rng.random_range(-0.04f32..0.12) * rng.random_range(0.3f32..1.0);
     let (ml, mr, mt, mb) = (margin() * bw, margin() * bw, margin() * bh, margin() * bh);
     let (x0, y0, x1, y1) = (x0 - ml, y0 - mt, x1 + mr, y1 + mb);
     let out_h = ((out_w as f32 * (y1 - y0) / (x1 - x0)).round() as usize).max(4);

@@ -217,7 +217,7 @@ fn draw_serial(
         )
     } else {
         (
-            hf * rng.random_range(0.38..0.5),
+            hf * rng.random_range(0.44..0.54),
             hf * rng.random_range(0.5..0.56),
         )
     };
@@ -226,9 +226,8 @@ fn draw_serial(
         stretch: rng.random_range(0.8..1.15),
         spacing: rng.random_range(-0.02..0.14),
         bold: match rng.random_range(0..10) {
-            0..6 => 0,
-            6..9 => 1,
-            _ => 2,
+            0..8 => 0,
+            _ => 1,
         } * (c.h / 90).max(1),
     };
     let bx = [xs[0], cy - cap / 2.0, xs[1], cy + cap / 2.0];

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! plate corners -> tilt, shear, perspective (random quad in image space)
-//!   -> bounding box + margins (-5%..+25% a side) -> output size
+//!   -> bounding box + margins (-4%..+12% a side) -> output size
 //!   -> per output pixel: inverse homography -> plate pixel, or the car around it
 //! ```
 //!

@@ -177,9 +177,7 @@ fn beam_search(probs: &[f32], width: usize) -> Vec<(f32, Seq)> {
     let mut next: HashMap<Seq, Ends, FixedState> = HashMap::default();
     let mut classes: Vec<(u8, f64)> = Vec::with_capacity(CLASSES);
     for column in probs.chunks(CLASSES) {
-        let best = (0..BLANK)
-            .max_by(|&a, &b| column[a].total_cmp(&column[b]))
-            .unwrap_or(0);
+        let best = argmax(&column[..BLANK]);
         classes.clear();
         classes.extend(
             (0..BLANK)
@@ -220,6 +218,13 @@ fn beam_search(probs: &[f32], width: usize) -> Vec<(f32, Seq)> {
         .collect()
 }
 
+/// The index of the largest value (the last of equals; 0 when empty).
+fn argmax(values: &[f32]) -> usize {
+    (0..values.len())
+        .max_by(|&a, &b| values[a].total_cmp(&values[b]))
+        .unwrap_or(0)
+}
+
 /// The greedy read of one crop's `COLUMNS * CLASSES` scores (probabilities
 /// or their logarithms): each column's likeliest class, repeats merged,
 /// blanks dropped.
@@ -227,9 +232,7 @@ pub fn greedy(scores: &[f32]) -> Vec<usize> {
     let mut out = Vec::new();
     let mut prev = BLANK;
     for column in scores.chunks(CLASSES) {
-        let best = (0..CLASSES)
-            .max_by(|&a, &b| column[a].total_cmp(&column[b]))
-            .unwrap_or(BLANK);
+        let best = argmax(column);
         if best != BLANK && best != prev {
             out.push(best);
         }

@@ -1,12 +1,51 @@
 //! Lays a line of text (serial tokens or plain words) into a box and draws
 //! its glyph coverage into a [`Mask`]: centred, condensed or shrunk to fit,
-//! with per-call width, spacing and weight.
+//! with per-call width, spacing and weight, in an embedded font or the
+//! stroke-drawn plate lettering.
 
 use ab_glyph::{Font, ScaleFont, point};
 
 use super::canvas::Mask;
 use super::fonts::{Face, scale_for};
+use super::strokes::StrokeFont;
 use super::text::Token;
+
+/// What draws characters: a font or the stroke lettering.
+pub(crate) trait Glyphs {
+    /// Advance of `c` in pixels (without the lettering's extra spacing).
+    fn advance(&self, c: char, l: &Lettering) -> f32;
+    /// Draws `c` with its advance starting at `x` and its baseline at `base`.
+    fn draw(&self, c: char, x: f32, base: f32, l: &Lettering, mask: &mut Mask);
+}
+
+impl Glyphs for Face {
+    fn advance(&self, c: char, l: &Lettering) -> f32 {
+        let scaled = self.font.as_scaled(scale_for(self, l.cap, l.stretch));
+        scaled.h_advance(self.font.glyph_id(c))
+    }
+
+    fn draw(&self, c: char, x: f32, base: f32, l: &Lettering, mask: &mut Mask) {
+        let g = self
+            .font
+            .glyph_id(c)
+            .with_scale_and_position(scale_for(self, l.cap, l.stretch), point(x, base));
+        if let Some(o) = self.font.outline_glyph(g) {
+            let b = o.px_bounds();
+            let (ox, oy) = (b.min.x as i64, b.min.y as i64);
+            o.draw(|gx, gy, cov| mask.put(ox + gx as i64, oy + gy as i64, cov));
+        }
+    }
+}
+
+impl Glyphs for StrokeFont {
+    fn advance(&self, c: char, l: &Lettering) -> f32 {
+        StrokeFont::advance(self, c, l.cap, l.stretch)
+    }
+
+    fn draw(&self, c: char, x: f32, base: f32, l: &Lettering, mask: &mut Mask) {
+        StrokeFont::draw(self, c, x, base, l.cap, l.stretch, mask);
+    }
+}
 
 /// How a line is lettered.
 #[derive(Debug, Clone, Copy)]
@@ -31,13 +70,12 @@ pub(crate) fn words(s: &str) -> Vec<Token> {
         .collect()
 }
 
-fn widths(face: &Face, tokens: &[Token], l: &Lettering) -> (Vec<f32>, f32) {
-    let scaled = face.font.as_scaled(scale_for(face, l.cap, l.stretch));
+fn widths(face: &impl Glyphs, tokens: &[Token], l: &Lettering) -> (Vec<f32>, f32) {
     let gap = l.spacing * l.cap;
     let ws: Vec<f32> = tokens
         .iter()
         .map(|t| match *t {
-            Token::Char(c) => scaled.h_advance(face.font.glyph_id(c)) + gap,
+            Token::Char(c) => face.advance(c, l) + gap,
             Token::Gap => 0.4 * l.cap * l.stretch,
             Token::Dash => 0.5 * l.cap * l.stretch,
             Token::Dot => 0.35 * l.cap * l.stretch,
@@ -50,7 +88,12 @@ fn widths(face: &Face, tokens: &[Token], l: &Lettering) -> (Vec<f32>, f32) {
 
 /// Draws `tokens` centred in `bx`, condensing (then shrinking) to fit its
 /// width. Returns the mask and the centre of each logo token.
-pub(crate) fn draw(face: &Face, tokens: &[Token], bx: Rect, l: Lettering) -> (Mask, Vec<[f32; 2]>) {
+pub(crate) fn draw(
+    face: &impl Glyphs,
+    tokens: &[Token],
+    bx: Rect,
+    l: Lettering,
+) -> (Mask, Vec<[f32; 2]>) {
     let mut l = l;
     let avail = (bx[2] - bx[0]).max(1.0);
     let (_, total) = widths(face, tokens, &l);
@@ -64,7 +107,6 @@ pub(crate) fn draw(face: &Face, tokens: &[Token], bx: Rect, l: Lettering) -> (Ma
         }
     }
     let (ws, total) = widths(face, tokens, &l);
-    let scale = scale_for(face, l.cap, l.stretch);
     let cy = (bx[1] + bx[3]) / 2.0;
     let base = cy + l.cap / 2.0;
     let pad = (l.cap * 0.4) as i64 + l.bold as i64 + 2;
@@ -76,17 +118,7 @@ pub(crate) fn draw(face: &Face, tokens: &[Token], bx: Rect, l: Lettering) -> (Ma
     let mut x = bx[0] + (avail - total) / 2.0;
     for (t, w) in tokens.iter().zip(ws) {
         match *t {
-            Token::Char(c) => {
-                let g = face
-                    .font
-                    .glyph_id(c)
-                    .with_scale_and_position(scale, point(x, base));
-                if let Some(o) = face.font.outline_glyph(g) {
-                    let b = o.px_bounds();
-                    let (ox, oy) = (b.min.x as i64, b.min.y as i64);
-                    o.draw(|gx, gy, cov| mask.put(ox + gx as i64, oy + gy as i64, cov));
-                }
-            }
+            Token::Char(c) => face.draw(c, x, base, &l, &mut mask),
             Token::Dash => {
                 let half = (l.cap * 0.05).max(0.8);
                 for y in (cy - half) as i64..=(cy + half) as i64 {

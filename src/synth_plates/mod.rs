@@ -1,6 +1,7 @@
 //! Synthetic licence-plate crops for training the plate reader: US state
-//! styles and a European style, drawn with embedded fonts, put into a
-//! camera's view and cut as a localiser would, then degraded as cameras do.
+//! styles and a European style, drawn with embedded fonts (US serials also
+//! in a stroke-drawn plate lettering, `strokes`), put into a camera's view
+//! and cut as a localiser would, then degraded as cameras do.
 //!
 //! ```text
 //! (seed, index) -> random stream -> style -> serial (text)
@@ -19,6 +20,7 @@ mod geometry;
 mod layout;
 mod render;
 mod scene;
+mod strokes;
 pub(crate) mod styles;
 mod text;
 

@@ -14,8 +14,12 @@ use super::canvas::{Canvas, Rgb, hex, lerp, luma, scale};
 use super::decor;
 use super::fonts::{FontId, Fonts};
 use super::layout::{self, Lettering, Rect};
+use super::strokes::StrokeFont;
 use super::styles::{NameFont, Style};
 use super::text::{Serial, Token};
+
+/// Share of US serials in the stroke-drawn plate lettering.
+const STROKE_SERIALS: f64 = 0.4;
 
 const DEALERS: [&str; 12] = [
     "HONDA OF DOWNTOWN",
@@ -231,7 +235,12 @@ fn draw_serial(
         } * (c.h / 90).max(1),
     };
     let bx = [xs[0], cy - cap / 2.0, xs[1], cy + cap / 2.0];
-    let (mask, logos) = layout::draw(fonts.get(font), &serial.tokens, bx, l);
+    // Most US issuers stamp a narrow gothic none of the fonts matches well.
+    let (mask, logos) = if !style.is_eu() && rng.random_bool(STROKE_SERIALS) {
+        layout::draw(&StrokeFont::random(rng), &serial.tokens, bx, l)
+    } else {
+        layout::draw(fonts.get(font), &serial.tokens, bx, l)
+    };
     let ink = lerp(style.ink, hex(0x000000), rng.random_range(0.0..0.3));
     if rng.random_bool(0.6) {
         // Embossed characters: a shadow below right, a highlight above left.

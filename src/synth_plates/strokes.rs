@@ -1,0 +1,397 @@
+//! A stroke-drawn plate lettering in the manner of the narrow, even-stroked
+//! "penitentiary gothic" faces most US issuers stamp, which none of the
+//! embedded fonts resembles closely: each character is a few polylines
+//! (straight strokes and superellipse arcs) drawn with a round pen.
+//!
+//! Its shapes vary per plate where issuers' faces differ and where readers
+//! confuse them: an `I` with or without serifs, a `1` with or without a
+//! base, how deep the middle of `M` and `W` reaches, round or squarish
+//! bowls, a narrow `0` beside a wider `O`, a flat- or pointed-topped `A`.
+//! Laying glyphs out and painting them stay in `layout` and `render`.
+
+use rand::Rng;
+use rand_pcg::Pcg64Mcg;
+
+use super::canvas::Mask;
+
+/// A point in a glyph's box: `x` from its left (0) to right (1) stroke
+/// centre, `y` from the cap line (0) to the baseline (1).
+type Pt = [f32; 2];
+
+/// Arc samples per quarter turn.
+const ARC_STEPS: usize = 8;
+
+/// One plate's variant of the lettering.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StrokeFont {
+    /// A regular glyph's width over the cap height.
+    width: f32,
+    /// Pen width over the cap height.
+    pen: f32,
+    /// Superellipse exponent of bowls: 2 is an ellipse, 4 nearly a box.
+    round: f32,
+    /// `I` drawn with top and bottom bars (as many issuers do to tell it
+    /// from `1`).
+    serif_i: bool,
+    /// `1` standing on a base bar.
+    base_one: bool,
+    /// How far down the middle of `M` reaches, over the cap height.
+    m_depth: f32,
+    /// How far up the middle of `W` reaches, over the cap height.
+    w_depth: f32,
+    /// `A` with a flat top.
+    flat_a: bool,
+    /// `O`'s width over a regular glyph's (the digit `0` is regular).
+    o_width: f32,
+}
+
+impl StrokeFont {
+    /// A random variant.
+    pub(crate) fn random(rng: &mut Pcg64Mcg) -> StrokeFont {
+        StrokeFont {
+            width: rng.random_range(0.42..0.6),
+            pen: rng.random_range(0.1..0.17),
+            round: rng.random_range(2.0..4.5),
+            serif_i: rng.random_bool(0.6),
+            base_one: rng.random_bool(0.4),
+            m_depth: rng.random_range(0.35..1.0),
+            w_depth: rng.random_range(0.35..1.0),
+            flat_a: rng.random_bool(0.3),
+            o_width: rng.random_range(1.0..1.25),
+        }
+    }
+
+    /// Width of `c`'s box over a regular glyph's.
+    fn factor(&self, c: char) -> f32 {
+        match c {
+            'I' if !self.serif_i => 0.0,
+            'I' => 0.6,
+            '1' => 0.6,
+            'M' => 1.2,
+            'W' => 1.35,
+            'O' | 'Q' => self.o_width,
+            _ => 1.0,
+        }
+    }
+
+    /// Advance of `c` in pixels at cap height `cap` and width `stretch`.
+    pub(crate) fn advance(&self, c: char, cap: f32, stretch: f32) -> f32 {
+        let pen = self.pen * cap;
+        self.factor(c) * self.width * cap * stretch + pen + 0.12 * cap
+    }
+
+    /// Draws `c` with its advance starting at `x` and its baseline at `base`.
+    pub(crate) fn draw(&self, c: char, x: f32, base: f32, cap: f32, stretch: f32, mask: &mut Mask) {
+        let pen = self.pen * cap;
+        let half = pen / 2.0;
+        let w = self.factor(c) * self.width * cap * stretch;
+        // Stroke centres run inside the box so that the ink fills it.
+        let (x0, y0) = (x + 0.06 * cap + half, base - cap + half);
+        let (bw, bh) = (w, cap - pen);
+        let lines: Vec<Vec<Pt>> = self
+            .glyph(c)
+            .into_iter()
+            .map(|l| {
+                l.into_iter()
+                    .map(|[u, v]| [x0 + u * bw, y0 + v * bh])
+                    .collect()
+            })
+            .collect();
+        stroke(mask, &lines, half);
+    }
+
+    /// `c`'s polylines in its unit box.
+    fn glyph(&self, c: char) -> Vec<Vec<Pt>> {
+        let n = self.round;
+        let bowl = |cx, cy, rx, ry, a0, a1| arc([cx, cy], [rx, ry], a0, a1, n);
+        let join = |mut a: Vec<Pt>, b: Vec<Pt>| {
+            a.extend(b);
+            a
+        };
+        match c {
+            '0' | 'O' => vec![bowl(0.5, 0.5, 0.5, 0.5, 0.0, 360.0)],
+            'Q' => {
+                let mut v = self.glyph('O');
+                v.push(vec![[0.62, 0.72], [1.0, 1.05]]);
+                v
+            }
+            '1' => {
+                let mut v = vec![vec![[0.1, 0.22], [0.55, 0.0], [0.55, 1.0]]];
+                if self.base_one {
+                    v.push(vec![[0.05, 1.0], [1.0, 1.0]]);
+                }
+                v
+            }
+            '2' => vec![join(
+                bowl(0.5, 0.28, 0.5, 0.28, 165.0, -30.0),
+                vec![[0.0, 1.0], [1.0, 1.0]],
+            )],
+            '3' => vec![join(
+                bowl(0.5, 0.25, 0.46, 0.25, 160.0, -90.0),
+                bowl(0.5, 0.73, 0.5, 0.27, 90.0, -160.0),
+            )],
+            '4' => vec![vec![[0.75, 1.0], [0.75, 0.0], [0.0, 0.7], [1.0, 0.7]]],
+            '5' => vec![join(
+                vec![[0.95, 0.0], [0.08, 0.0], [0.03, 0.45]],
+                bowl(0.5, 0.68, 0.5, 0.32, 130.0, -160.0),
+            )],
+            '6' => vec![
+                bowl(0.5, 0.68, 0.5, 0.32, 0.0, 360.0),
+                join(
+                    vec![[0.0, 0.68], [0.0, 0.35]],
+                    bowl(0.5, 0.35, 0.5, 0.35, 180.0, 35.0),
+                ),
+            ],
+            '7' => vec![vec![[0.0, 0.0], [1.0, 0.0], [0.35, 1.0]]],
+            '8' => vec![
+                bowl(0.5, 0.25, 0.43, 0.25, 0.0, 360.0),
+                bowl(0.5, 0.73, 0.5, 0.27, 0.0, 360.0),
+            ],
+            '9' => vec![
+                bowl(0.5, 0.32, 0.5, 0.32, 0.0, 360.0),
+                join(
+                    vec![[1.0, 0.32], [1.0, 0.65]],
+                    bowl(0.5, 0.65, 0.5, 0.35, 0.0, -145.0),
+                ),
+            ],
+            'A' => {
+                let apex = if self.flat_a {
+                    vec![[0.0, 1.0], [0.38, 0.0], [0.62, 0.0], [1.0, 1.0]]
+                } else {
+                    vec![[0.0, 1.0], [0.5, 0.0], [1.0, 1.0]]
+                };
+                vec![apex, vec![[0.2, 0.64], [0.8, 0.64]]]
+            }
+            'B' => vec![join(
+                join(
+                    vec![[0.0, 0.48], [0.0, 0.0], [0.62, 0.0]],
+                    bowl(0.62, 0.24, 0.34, 0.24, 90.0, -90.0),
+                ),
+                join(
+                    vec![[0.0, 0.48], [0.66, 0.48]],
+                    join(
+                        bowl(0.66, 0.74, 0.34, 0.26, 90.0, -90.0),
+                        vec![[0.0, 1.0], [0.0, 0.48]],
+                    ),
+                ),
+            )],
+            'C' => vec![bowl(0.5, 0.5, 0.5, 0.5, 40.0, 320.0)],
+            'D' => vec![join(
+                vec![[0.45, 1.0], [0.0, 1.0], [0.0, 0.0], [0.45, 0.0]],
+                bowl(0.45, 0.5, 0.55, 0.5, 90.0, -90.0),
+            )],
+            'E' => vec![
+                vec![[1.0, 0.0], [0.0, 0.0], [0.0, 1.0], [1.0, 1.0]],
+                vec![[0.0, 0.5], [0.8, 0.5]],
+            ],
+            'F' => vec![
+                vec![[1.0, 0.0], [0.0, 0.0], [0.0, 1.0]],
+                vec![[0.0, 0.5], [0.8, 0.5]],
+            ],
+            'G' => vec![join(
+                bowl(0.5, 0.5, 0.5, 0.5, 40.0, 330.0),
+                vec![[1.0, 0.56], [0.55, 0.56]],
+            )],
+            'H' => vec![
+                vec![[0.0, 0.0], [0.0, 1.0]],
+                vec![[1.0, 0.0], [1.0, 1.0]],
+                vec![[0.0, 0.5], [1.0, 0.5]],
+            ],
+            'I' => {
+                let mut v = vec![vec![[0.5, 0.0], [0.5, 1.0]]];
+                if self.serif_i {
+                    v.push(vec![[0.0, 0.0], [1.0, 0.0]]);
+                    v.push(vec![[0.0, 1.0], [1.0, 1.0]]);
+                }
+                v
+            }
+            'J' => vec![join(
+                vec![[1.0, 0.0], [1.0, 0.68]],
+                bowl(0.5, 0.68, 0.5, 0.32, 0.0, -170.0),
+            )],
+            'K' => vec![
+                vec![[0.0, 0.0], [0.0, 1.0]],
+                vec![[1.0, 0.0], [0.0, 0.62]],
+                vec![[0.32, 0.42], [1.0, 1.0]],
+            ],
+            'L' => vec![vec![[0.0, 0.0], [0.0, 1.0], [1.0, 1.0]]],
+            'M' => vec![vec![
+                [0.0, 1.0],
+                [0.0, 0.0],
+                [0.5, self.m_depth],
+                [1.0, 0.0],
+                [1.0, 1.0],
+            ]],
+            'N' => vec![vec![[0.0, 1.0], [0.0, 0.0], [1.0, 1.0], [1.0, 0.0]]],
+            'P' => vec![join(
+                vec![[0.0, 1.0], [0.0, 0.0], [0.64, 0.0]],
+                join(bowl(0.64, 0.27, 0.36, 0.27, 90.0, -90.0), vec![[0.0, 0.54]]),
+            )],
+            'R' => {
+                let mut v = self.glyph('P');
+                v.push(vec![[0.5, 0.54], [1.0, 1.0]]);
+                v
+            }
+            'S' => vec![join(
+                bowl(0.5, 0.26, 0.48, 0.26, 25.0, 270.0),
+                bowl(0.5, 0.76, 0.5, 0.24, 90.0, -155.0),
+            )],
+            'T' => vec![vec![[0.0, 0.0], [1.0, 0.0]], vec![[0.5, 0.0], [0.5, 1.0]]],
+            'U' => vec![join(
+                join(vec![[0.0, 0.0]], bowl(0.5, 0.62, 0.5, 0.38, 180.0, 360.0)),
+                vec![[1.0, 0.0]],
+            )],
+            'V' => vec![vec![[0.0, 0.0], [0.5, 1.0], [1.0, 0.0]]],
+            'W' => vec![vec![
+                [0.0, 0.0],
+                [0.22, 1.0],
+                [0.5, 1.0 - self.w_depth],
+                [0.78, 1.0],
+                [1.0, 0.0],
+            ]],
+            'X' => vec![vec![[0.0, 0.0], [1.0, 1.0]], vec![[1.0, 0.0], [0.0, 1.0]]],
+            'Y' => vec![
+                vec![[0.0, 0.0], [0.5, 0.5], [1.0, 0.0]],
+                vec![[0.5, 0.5], [0.5, 1.0]],
+            ],
+            'Z' => vec![vec![[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// A superellipse arc (`|x/rx|^n + |y/ry|^n = 1`) about `c` from angle `a0`
+/// to `a1` in degrees, counter-clockwise as on paper (y points down here).
+fn arc(c: Pt, r: Pt, a0: f32, a1: f32, n: f32) -> Vec<Pt> {
+    let steps = (((a1 - a0).abs() / 90.0) * ARC_STEPS as f32)
+        .ceil()
+        .max(1.0) as usize;
+    let e = 2.0 / n;
+    (0..=steps)
+        .map(|i| {
+            let t = (a0 + (a1 - a0) * i as f32 / steps as f32).to_radians();
+            let (s, k) = t.sin_cos();
+            [
+                c[0] + r[0] * k.signum() * k.abs().powf(e),
+                c[1] - r[1] * s.signum() * s.abs().powf(e),
+            ]
+        })
+        .collect()
+}
+
+/// Draws polylines (pixel coordinates) with a round pen of radius `half`,
+/// anti-aliased by distance.
+fn stroke(mask: &mut Mask, lines: &[Vec<Pt>], half: f32) {
+    let segments: Vec<(Pt, Pt)> = lines
+        .iter()
+        .flat_map(|l| {
+            if l.len() == 1 {
+                vec![(l[0], l[0])]
+            } else {
+                l.windows(2).map(|p| (p[0], p[1])).collect()
+            }
+        })
+        .collect();
+    let Some(bounds) = segments
+        .iter()
+        .map(|&(a, b)| {
+            [
+                a[0].min(b[0]),
+                a[1].min(b[1]),
+                a[0].max(b[0]),
+                a[1].max(b[1]),
+            ]
+        })
+        .reduce(|m, b| {
+            [
+                m[0].min(b[0]),
+                m[1].min(b[1]),
+                m[2].max(b[2]),
+                m[3].max(b[3]),
+            ]
+        })
+    else {
+        return;
+    };
+    let pad = half + 1.0;
+    for y in (bounds[1] - pad).floor() as i64..=(bounds[3] + pad).ceil() as i64 {
+        for x in (bounds[0] - pad).floor() as i64..=(bounds[2] + pad).ceil() as i64 {
+            let p = [x as f32 + 0.5, y as f32 + 0.5];
+            let d = segments
+                .iter()
+                .map(|&(a, b)| distance(p, a, b))
+                .fold(f32::INFINITY, f32::min);
+            let cover = (half + 0.5 - d).clamp(0.0, 1.0);
+            if cover > 0.0 {
+                mask.put(x, y, cover);
+            }
+        }
+    }
+}
+
+/// Distance from `p` to the segment `a`-`b`.
+fn distance(p: Pt, a: Pt, b: Pt) -> f32 {
+    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 > 0.0 {
+        (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let (ex, ey) = (p[0] - a[0] - t * dx, p[1] - a[1] - t * dy);
+    (ex * ex + ey * ey).sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+
+    use super::*;
+    use crate::synth_plates::fonts::ALPHABET;
+
+    /// Ink of `c` drawn 40 pixels high, as a 0/1 grid.
+    fn ink(font: &StrokeFont, c: char) -> Vec<bool> {
+        let mut mask = Mask::new(0, 0, 60, 50);
+        font.draw(c, 2.0, 45.0, 40.0, 1.0, &mut mask);
+        mask.a.iter().map(|&a| a > 0.5).collect()
+    }
+
+    #[test]
+    fn every_character_draws_distinct_ink_inside_its_advance() {
+        let mut rng = Pcg64Mcg::seed_from_u64(5);
+        for _ in 0..4 {
+            let font = StrokeFont::random(&mut rng);
+            let mut seen: Vec<(char, Vec<bool>)> = Vec::new();
+            for c in ALPHABET.chars() {
+                let grid = ink(&font, c);
+                let count = grid.iter().filter(|&&b| b).count();
+                assert!(count > 40, "{c} draws only {count} pixels");
+                let right = (0..60)
+                    .rev()
+                    .find(|&x| (0..50).any(|y| grid[y * 60 + x]))
+                    .unwrap();
+                let advance = 2.0 + font.advance(c, 40.0, 1.0);
+                assert!((right as f32) < advance, "{c} inks past its advance");
+                let top = (0..50)
+                    .find(|&y| (0..60).any(|x| grid[y * 60 + x]))
+                    .unwrap();
+                assert!((4..=7).contains(&top), "{c}'s top at row {top}");
+                // 0 and O share a shape and may share a width.
+                if let Some((d, _)) = seen.iter().find(|(d, g)| *g == grid && *d != '0') {
+                    panic!("{c} and {d} draw the same pixels");
+                }
+                seen.push((c, grid));
+            }
+        }
+    }
+
+    #[test]
+    fn serifs_tell_i_from_one_and_from_t() {
+        let mut rng = Pcg64Mcg::seed_from_u64(1);
+        let mut font = StrokeFont::random(&mut rng);
+        font.serif_i = true;
+        let bottom_row = |g: &[bool]| (0..60).filter(|&x| g[44 * 60 + x]).count();
+        let (i, t) = (ink(&font, 'I'), ink(&font, 'T'));
+        assert!(bottom_row(&i) > 2 * bottom_row(&t));
+    }
+}

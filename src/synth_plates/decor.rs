@@ -143,16 +143,32 @@ pub(crate) fn eu_band(c: &mut Canvas) -> f32 {
     bw
 }
 
+const MONTHS: [&str; 12] = [
+    "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+];
+const STICKER_COLOURS: [Rgb; 7] = [
+    hex(0xe03030),
+    hex(0xf0d020),
+    hex(0x3070d0),
+    hex(0x30a050),
+    hex(0xf08020),
+    hex(0xf0f0f0),
+    hex(0xd050a0),
+];
+
+/// Dark ink on light stickers, light on dark ones.
+fn sticker_ink(bg: Rgb) -> Rgb {
+    if bg[0] + bg[1] + bg[2] > 1.6 {
+        hex(0x101010)
+    } else {
+        hex(0xf8f8f8)
+    }
+}
+
 /// Registration stickers in the top (sometimes bottom) corners; returns the
 /// month/year texts and boxes for the caller to letter.
 pub(crate) fn stickers(c: &mut Canvas, rng: &mut Pcg64Mcg) -> Vec<(String, [f32; 4], Rgb)> {
-    const MONTHS: [&str; 12] = [
-        "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
-    ];
-    let palette = [
-        0xe03030, 0xf0d020, 0x3070d0, 0x30a050, 0xf08020, 0xf0f0f0, 0xd050a0,
-    ]
-    .map(hex);
+    let palette = STICKER_COLOURS;
     let (w, h) = (c.w as f32, c.h as f32);
     let mut out = Vec::new();
     let corners = [(0.03, 0.05), (0.81, 0.05), (0.03, 0.74), (0.81, 0.74)];
@@ -173,12 +189,37 @@ pub(crate) fn stickers(c: &mut Canvas, rng: &mut Pcg64Mcg) -> Vec<(String, [f32;
         } else {
             format!("{:02}", rng.random_range(0..30))
         };
-        let ink = if bg[0] + bg[1] + bg[2] > 1.6 {
-            hex(0x101010)
-        } else {
-            hex(0xf8f8f8)
+        out.push((text, [x0, y0, x0 + sw, y0 + sh], sticker_ink(bg)));
+    }
+    out
+}
+
+/// Two or three stickers stacked from the top of a column `w` wide at `x`
+/// (month, year, sometimes a county or a number); returns their texts and
+/// boxes for the caller to letter.
+pub(crate) fn sticker_stack(
+    c: &mut Canvas,
+    rng: &mut Pcg64Mcg,
+    x: f32,
+    w: f32,
+) -> Vec<(String, [f32; 4], Rgb)> {
+    let h = c.h as f32;
+    let mut y = h * rng.random_range(0.06..0.2);
+    let mut out = Vec::new();
+    for _ in 0..rng.random_range(2..4) {
+        let sh = h * rng.random_range(0.18..0.26);
+        if y + sh > h * 0.95 {
+            break;
+        }
+        let bg = STICKER_COLOURS[rng.random_range(0..STICKER_COLOURS.len())];
+        c.fill_rect(x, y, x + w, y + sh, bg, 1.0);
+        let text = match rng.random_range(0..4) {
+            0 => MONTHS[rng.random_range(0..12)].to_string(),
+            1 => format!("{}", rng.random_range(1..13)),
+            _ => format!("{:02}", rng.random_range(0..40)),
         };
-        out.push((text, [x0, y0, x0 + sw, y0 + sh], ink));
+        out.push((text, [x, y, x + w, y + sh], sticker_ink(bg)));
+        y += sh + h * rng.random_range(0.0..0.04);
     }
     out
 }

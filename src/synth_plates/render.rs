@@ -20,6 +20,8 @@ use super::text::{Serial, Token};
 
 /// Share of US serials in the stroke-drawn plate lettering.
 const STROKE_SERIALS: f64 = 0.4;
+/// Share of US plates with stacked stickers beside the serial.
+const SIDE_STICKERS: f64 = 0.2;
 
 const DEALERS: [&str; 12] = [
     "HONDA OF DOWNTOWN",
@@ -101,7 +103,7 @@ pub(crate) fn plate(
     decor::art(&mut c, style.decor, rng);
 
     let mut x0 = wf * 0.05;
-    let x1 = wf * 0.95;
+    let mut x1 = wf * 0.95;
     let eu = style.is_eu();
     if eu {
         let bw = decor::eu_band(&mut c);
@@ -170,6 +172,24 @@ pub(crate) fn plate(
 
     for (text, bx, ink) in decor::stickers(&mut c, rng) {
         small(&mut c, fonts, FontId::RobotoCondensedBold, &text, bx, ink);
+    }
+    // Month and year stickers stacked beside the serial, as many issuers
+    // place them: bold digits the reader must leave out.
+    if !eu && rng.random_bool(SIDE_STICKERS) {
+        let sw = wf * rng.random_range(0.08..0.12);
+        let left = rng.random_bool(0.4);
+        let sx = if left { x0 } else { x1 - sw };
+        let stickers = decor::sticker_stack(&mut c, rng, sx, sw);
+        for (text, bx, ink) in stickers {
+            let font =
+                [FontId::RobotoCondensedBold, FontId::DejaVuCondensedBold][rng.random_range(0..2)];
+            small(&mut c, fonts, font, &text, bx, ink);
+        }
+        if left {
+            x0 += sw + wf * 0.01;
+        } else {
+            x1 -= sw + wf * 0.01;
+        }
     }
 
     // Stacked small characters beside the serial (not part of the label).

@@ -168,7 +168,6 @@ fn sticker_ink(bg: Rgb) -> Rgb {
 /// Registration stickers in the top (sometimes bottom) corners; returns the
 /// month/year texts and boxes for the caller to letter.
 pub(crate) fn stickers(c: &mut Canvas, rng: &mut Pcg64Mcg) -> Vec<(String, [f32; 4], Rgb)> {
-    let palette = STICKER_COLOURS;
     let (w, h) = (c.w as f32, c.h as f32);
     let mut out = Vec::new();
     let corners = [(0.03, 0.05), (0.81, 0.05), (0.03, 0.74), (0.81, 0.74)];
@@ -182,7 +181,7 @@ pub(crate) fn stickers(c: &mut Canvas, rng: &mut Pcg64Mcg) -> Vec<(String, [f32;
             h * rng.random_range(0.13..0.2),
         );
         let (x0, y0) = (w * fx + rng.random_range(0.0..0.03) * w, h * fy);
-        let bg = palette[rng.random_range(0..palette.len())];
+        let bg = STICKER_COLOURS[rng.random_range(0..STICKER_COLOURS.len())];
         c.fill_rect(x0, y0, x0 + sw, y0 + sh, bg, 1.0);
         let text = if rng.random_bool(0.5) {
             MONTHS[rng.random_range(0..12)].to_string()
@@ -195,8 +194,8 @@ pub(crate) fn stickers(c: &mut Canvas, rng: &mut Pcg64Mcg) -> Vec<(String, [f32;
 }
 
 /// Two or three stickers stacked from the top of a column `w` wide at `x`
-/// (month, year, sometimes a county or a number); returns their texts and
-/// boxes for the caller to letter.
+/// (a month, a year or another number each); returns their texts and boxes
+/// for the caller to letter.
 pub(crate) fn sticker_stack(
     c: &mut Canvas,
     rng: &mut Pcg64Mcg,

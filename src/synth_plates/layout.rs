@@ -1,13 +1,12 @@
 //! Lays a line of text (serial tokens or plain words) into a box and draws
 //! its glyph coverage into a [`Mask`]: centred, condensed or shrunk to fit,
 //! with per-call width, spacing and weight, in an embedded font or the
-//! stroke-drawn plate lettering.
+//! stroke-drawn plate lettering (`strokes`), both [`Glyphs`].
 
 use ab_glyph::{Font, ScaleFont, point};
 
 use super::canvas::Mask;
 use super::fonts::{Face, scale_for};
-use super::strokes::StrokeFont;
 use super::text::Token;
 
 /// What draws characters: a font or the stroke lettering.
@@ -34,16 +33,6 @@ impl Glyphs for Face {
             let (ox, oy) = (b.min.x as i64, b.min.y as i64);
             o.draw(|gx, gy, cov| mask.put(ox + gx as i64, oy + gy as i64, cov));
         }
-    }
-}
-
-impl Glyphs for StrokeFont {
-    fn advance(&self, c: char, l: &Lettering) -> f32 {
-        StrokeFont::advance(self, c, l.cap, l.stretch)
-    }
-
-    fn draw(&self, c: char, x: f32, base: f32, l: &Lettering, mask: &mut Mask) {
-        StrokeFont::draw(self, c, x, base, l.cap, l.stretch, mask);
     }
 }
 

@@ -13,6 +13,7 @@ use rand::Rng;
 use rand_pcg::Pcg64Mcg;
 
 use super::canvas::Mask;
+use super::layout::{Glyphs, Lettering};
 
 /// A point in a glyph's box: `x` from its left (0) to right (1) stroke
 /// centre, `y` from the cap line (0) to the baseline (1).
@@ -72,32 +73,6 @@ impl StrokeFont {
             'O' | 'Q' => self.o_width,
             _ => 1.0,
         }
-    }
-
-    /// Advance of `c` in pixels at cap height `cap` and width `stretch`.
-    pub(crate) fn advance(&self, c: char, cap: f32, stretch: f32) -> f32 {
-        let pen = self.pen * cap;
-        self.factor(c) * self.width * cap * stretch + pen + 0.12 * cap
-    }
-
-    /// Draws `c` with its advance starting at `x` and its baseline at `base`.
-    pub(crate) fn draw(&self, c: char, x: f32, base: f32, cap: f32, stretch: f32, mask: &mut Mask) {
-        let pen = self.pen * cap;
-        let half = pen / 2.0;
-        let w = self.factor(c) * self.width * cap * stretch;
-        // Stroke centres run inside the box so that the ink fills it.
-        let (x0, y0) = (x + 0.06 * cap + half, base - cap + half);
-        let (bw, bh) = (w, cap - pen);
-        let lines: Vec<Vec<Pt>> = self
-            .glyph(c)
-            .into_iter()
-            .map(|l| {
-                l.into_iter()
-                    .map(|[u, v]| [x0 + u * bw, y0 + v * bh])
-                    .collect()
-            })
-            .collect();
-        stroke(mask, &lines, half);
     }
 
     /// `c`'s polylines in its unit box.
@@ -260,6 +235,31 @@ impl StrokeFont {
     }
 }
 
+impl Glyphs for StrokeFont {
+    fn advance(&self, c: char, l: &Lettering) -> f32 {
+        let pen = self.pen * l.cap;
+        self.factor(c) * self.width * l.cap * l.stretch + pen + 0.12 * l.cap
+    }
+
+    fn draw(&self, c: char, x: f32, base: f32, l: &Lettering, mask: &mut Mask) {
+        let pen = self.pen * l.cap;
+        let half = pen / 2.0;
+        // Stroke centres run inside the box so that the ink fills it.
+        let (x0, y0) = (x + 0.06 * l.cap + half, base - l.cap + half);
+        let (bw, bh) = (self.factor(c) * self.width * l.cap * l.stretch, l.cap - pen);
+        let lines: Vec<Vec<Pt>> = self
+            .glyph(c)
+            .into_iter()
+            .map(|l| {
+                l.into_iter()
+                    .map(|[u, v]| [x0 + u * bw, y0 + v * bh])
+                    .collect()
+            })
+            .collect();
+        stroke(mask, &lines, half);
+    }
+}
+
 /// A superellipse arc (`|x/rx|^n + |y/ry|^n = 1`) about `c` from angle `a0`
 /// to `a1` in degrees, counter-clockwise as on paper (y points down here).
 fn arc(c: Pt, r: Pt, a0: f32, a1: f32, n: f32) -> Vec<Pt> {
@@ -349,10 +349,17 @@ mod tests {
     use super::*;
     use crate::synth_plates::fonts::ALPHABET;
 
+    const CAP_40: Lettering = Lettering {
+        cap: 40.0,
+        stretch: 1.0,
+        spacing: 0.0,
+        bold: 0,
+    };
+
     /// Ink of `c` drawn 40 pixels high, as a 0/1 grid.
     fn ink(font: &StrokeFont, c: char) -> Vec<bool> {
         let mut mask = Mask::new(0, 0, 60, 50);
-        font.draw(c, 2.0, 45.0, 40.0, 1.0, &mut mask);
+        font.draw(c, 2.0, 45.0, &CAP_40, &mut mask);
         mask.a.iter().map(|&a| a > 0.5).collect()
     }
 
@@ -370,7 +377,7 @@ mod tests {
                     .rev()
                     .find(|&x| (0..50).any(|y| grid[y * 60 + x]))
                     .unwrap();
-                let advance = 2.0 + font.advance(c, 40.0, 1.0);
+                let advance = 2.0 + font.advance(c, &CAP_40);
                 assert!((right as f32) < advance, "{c} inks past its advance");
                 let top = (0..50)
                     .find(|&y| (0..60).any(|x| grid[y * 60 + x]))

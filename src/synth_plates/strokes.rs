@@ -250,8 +250,8 @@ impl Glyphs for StrokeFont {
         let lines: Vec<Vec<Pt>> = self
             .glyph(c)
             .into_iter()
-            .map(|l| {
-                l.into_iter()
+            .map(|line| {
+                line.into_iter()
                     .map(|[u, v]| [x0 + u * bw, y0 + v * bh])
                     .collect()
             })
@@ -284,35 +284,27 @@ fn arc(c: Pt, r: Pt, a0: f32, a1: f32, n: f32) -> Vec<Pt> {
 fn stroke(mask: &mut Mask, lines: &[Vec<Pt>], half: f32) {
     let segments: Vec<(Pt, Pt)> = lines
         .iter()
-        .flat_map(|l| {
-            if l.len() == 1 {
-                vec![(l[0], l[0])]
-            } else {
-                l.windows(2).map(|p| (p[0], p[1])).collect()
-            }
-        })
+        .flat_map(|l| l.windows(2).map(|p| (p[0], p[1])))
         .collect();
-    let Some(bounds) = segments
-        .iter()
-        .map(|&(a, b)| {
-            [
-                a[0].min(b[0]),
-                a[1].min(b[1]),
-                a[0].max(b[0]),
-                a[1].max(b[1]),
-            ]
-        })
-        .reduce(|m, b| {
-            [
-                m[0].min(b[0]),
-                m[1].min(b[1]),
-                m[2].max(b[2]),
-                m[3].max(b[3]),
-            ]
-        })
-    else {
+    if segments.is_empty() {
         return;
-    };
+    }
+    let bounds = lines.iter().flatten().fold(
+        [
+            f32::INFINITY,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NEG_INFINITY,
+        ],
+        |m, p| {
+            [
+                m[0].min(p[0]),
+                m[1].min(p[1]),
+                m[2].max(p[0]),
+                m[3].max(p[1]),
+            ]
+        },
+    );
     let pad = half + 1.0;
     for y in (bounds[1] - pad).floor() as i64..=(bounds[3] + pad).ceil() as i64 {
         for x in (bounds[0] - pad).floor() as i64..=(bounds[2] + pad).ceil() as i64 {

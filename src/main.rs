@@ -5,6 +5,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// Training allocates and frees tensors of several megabytes every step;
+/// glibc's malloc returns them to the kernel each time, mimalloc keeps them
+/// (`alpr train-ocr` runs twice as fast).
+#[cfg(feature = "train")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = alpr::cli::Cli::parse();
     match alpr::cli::run(cli) {

@@ -65,7 +65,7 @@ impl PlateSynth {
             text::vanity(&mut rng)
         } else {
             let f = style.formats[rng.random_range(0..style.formats.len())];
-            text::from_format(&mut rng, f)
+            text::from_format(&mut rng, f, style.letters)
         };
         // Crop width: mostly 100..330 px like real localiser crops, some
         // smaller and larger.

@@ -10,6 +10,7 @@ use rand_pcg::Pcg64Mcg;
 
 use super::canvas::{Rgb, hex};
 use super::fonts::FontId::{self, *};
+use super::text::{LETTERS, SERIAL_LETTERS};
 
 /// How the state name is lettered.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -46,6 +47,9 @@ pub(crate) struct Style {
     pub name_below: bool,
     pub slogans: &'static [&'static str],
     pub formats: &'static [&'static str],
+    /// The letters the issuer puts in serials (`@` in a format): most US
+    /// issuers skip I, O and Q; European countries have their own sets.
+    pub letters: &'static [u8],
     pub top: Rgb,
     pub bottom: Rgb,
     pub ink: Rgb,
@@ -103,6 +107,7 @@ const BASE: Style = Style {
     name_below: false,
     slogans: &[],
     formats: &["@@@-####"],
+    letters: SERIAL_LETTERS,
     top: WHITE,
     bottom: WHITE,
     ink: NAVY,
@@ -113,6 +118,17 @@ const BASE: Style = Style {
     aspect: 2.0,
     weight: 10,
 };
+
+/// Serial letters of European issuers (public rules; the generic mix of
+/// [`SERIAL_LETTERS`] where we know none): Germany uses the whole alphabet
+/// (its lettering tells O from 0), France skips I, O and U, Italy I, O, Q
+/// and U, Spain uses consonants but Q, the Netherlands consonants but C,
+/// M, Q, W and Y, Britain skips I and Q.
+const FR_LETTERS: &[u8] = b"ABCDEFGHJKLMNPQRSTVWXYZ";
+const IT_LETTERS: &[u8] = b"ABCDEFGHJKLMNPRSTVWXYZ";
+const NL_LETTERS: &[u8] = b"BDFGHJKLNPRSTVXZ";
+const ES_LETTERS: &[u8] = b"BCDFGHJKLMNPRSTVWXYZ";
+const GB_LETTERS: &[u8] = b"ABCDEFGHJKLMNOPRSTUVWXYZ";
 
 /// Every style. US states weigh 10 (a few common ones more); the
 /// European styles together about a seventh of all samples.
@@ -749,6 +765,7 @@ pub(crate) const STYLES: &[Style] = &[
         name: "D",
         slogans: &[],
         formats: &["@ @@ ####", "@@ @@ ###", "@@ @ ###"],
+        letters: LETTERS,
         fonts: EU_FONTS,
         ink: BLACK,
         decor: Decor::EuBand,
@@ -761,6 +778,7 @@ pub(crate) const STYLES: &[Style] = &[
         name: "F",
         slogans: &[],
         formats: &["@@-###-@@"],
+        letters: FR_LETTERS,
         fonts: EU_FONTS,
         ink: BLACK,
         decor: Decor::EuBand,
@@ -773,6 +791,7 @@ pub(crate) const STYLES: &[Style] = &[
         name: "NL",
         slogans: &[],
         formats: &["##-@@@-#", "@@-###-@", "#-@@@-##"],
+        letters: NL_LETTERS,
         top: hex(0xf2c618),
         bottom: hex(0xf2c618),
         fonts: EU_FONTS,
@@ -787,6 +806,7 @@ pub(crate) const STYLES: &[Style] = &[
         name: "GB",
         slogans: &[],
         formats: &["@@## @@@"],
+        letters: GB_LETTERS,
         fonts: EU_FONTS,
         ink: BLACK,
         decor: Decor::EuBand,
@@ -799,6 +819,7 @@ pub(crate) const STYLES: &[Style] = &[
         name: "GB",
         slogans: &[],
         formats: &["@@## @@@"],
+        letters: GB_LETTERS,
         top: hex(0xf2c618),
         bottom: hex(0xf2c618),
         fonts: EU_FONTS,
@@ -813,6 +834,7 @@ pub(crate) const STYLES: &[Style] = &[
         name: "I",
         slogans: &[],
         formats: &["@@ ###@@", "@@###@@"],
+        letters: IT_LETTERS,
         fonts: EU_FONTS,
         ink: BLACK,
         decor: Decor::EuBand,
@@ -825,6 +847,7 @@ pub(crate) const STYLES: &[Style] = &[
         name: "E",
         slogans: &[],
         formats: &["#### @@@"],
+        letters: ES_LETTERS,
         fonts: EU_FONTS,
         ink: BLACK,
         decor: Decor::EuBand,
@@ -885,9 +908,16 @@ mod tests {
         for s in STYLES {
             assert!(!s.formats.is_empty(), "{}", s.id);
             for f in s.formats {
-                let serial = text::from_format(&mut rng, f);
+                let serial = text::from_format(&mut rng, f, s.letters);
                 assert!(text::is_valid_label(&serial.label), "{} {f}", s.id);
             }
+        }
+        for s in STYLES {
+            let mut letters = s.letters.to_vec();
+            letters.sort_unstable();
+            letters.dedup();
+            assert_eq!(letters, s.letters, "{}: sorted, distinct", s.id);
+            assert!(letters.len() >= 10 && letters.iter().all(u8::is_ascii_uppercase));
         }
         let mut ids: Vec<_> = STYLES.iter().map(|s| s.id).collect();
         ids.dedup();

@@ -2,8 +2,9 @@
 //! tokens drawn (characters plus the separators plates print but readers
 //! drop: gaps, dashes, dots, a logo between groups).
 //!
-//! A format is a string: `#` a digit, `@` a letter (mostly without I, O
-//! and Q, which many issuers skip), `A` any letter, `?` a letter or digit;
+//! A format is a string: `#` a digit, `@` a letter of the issuer's serial
+//! letters (the style's `letters`; most US issuers skip I, O and Q), `A`
+//! any letter, `?` a letter or digit;
 //! ` ` a gap, `-` a dash, `.` a middle dot, `|` a gap holding a logo.
 //! The sequential US formats mirror those the read generator uses
 //! (`crate::synth`'s plates, which are private to it): CA `#@@@###`,
@@ -12,9 +13,9 @@
 use rand::Rng;
 use rand_pcg::Pcg64Mcg;
 
-const LETTERS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+pub(crate) const LETTERS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 /// Letters most US issuers use in sequential plates.
-const SERIAL_LETTERS: &[u8] = b"ABCDEFGHJKLMNPRSTUVWXYZ";
+pub(crate) const SERIAL_LETTERS: &[u8] = b"ABCDEFGHJKLMNPRSTUVWXYZ";
 const DIGITS: &[u8] = b"0123456789";
 
 /// Made-up personalised plates (the reader must not learn a dictionary, so
@@ -46,15 +47,16 @@ fn pick(rng: &mut Pcg64Mcg, set: &[u8]) -> char {
     set[rng.random_range(0..set.len())] as char
 }
 
-/// Fills a format with random characters.
-pub(crate) fn from_format(rng: &mut Pcg64Mcg, format: &str) -> Serial {
+/// Fills a format with random characters, its `@` from the issuer's
+/// `letters`.
+pub(crate) fn from_format(rng: &mut Pcg64Mcg, format: &str, letters: &[u8]) -> Serial {
     let mut tokens = Vec::with_capacity(format.len());
     let mut label = String::with_capacity(8);
-    // A minority of plates use the full alphabet, so I, O and Q are seen.
+    // A minority of plates use the full alphabet, so every letter is seen.
     let letters = if rng.random_bool(0.25) {
         LETTERS
     } else {
-        SERIAL_LETTERS
+        letters
     };
     for f in format.chars() {
         let t = match f {
@@ -140,13 +142,28 @@ mod tests {
         let mut rng = Pcg64Mcg::seed_from_u64(3);
         for format in ["#@@@###", "@@@-####", "###|@@@", "@ @@ ####", "?#.@@#"] {
             for _ in 0..200 {
-                let s = from_format(&mut rng, format);
+                let s = from_format(&mut rng, format, SERIAL_LETTERS);
                 assert!(fits(format, &s.label), "{format} {}", s.label);
                 assert!(is_valid_label(&s.label));
             }
         }
         assert!(!fits("###", "12A"));
         assert!(!fits("###", "1234"));
+    }
+
+    #[test]
+    fn serial_letters_are_the_issuers_but_for_a_minority() {
+        let mut rng = Pcg64Mcg::seed_from_u64(5);
+        let issuer = b"BDFGHJKLNPRSTVXZ";
+        let outside = (0..2000)
+            .filter(|_| {
+                let s = from_format(&mut rng, "@@@-@@@", issuer);
+                s.label.bytes().any(|c| !issuer.contains(&c))
+            })
+            .count();
+        // A quarter draw from the whole alphabet; 6 letters from it fall
+        // outside these 16 with probability 1 - (16/26)^6 = 0.95.
+        assert!((380..=560).contains(&outside), "{outside} of 2000");
     }
 
     #[test]

@@ -14,8 +14,9 @@
 //! [`crate::ocr::ctc`]).
 //!
 //! The network cannot know that plates follow serial formats. Decoding adds
-//! that knowledge as a prior: a text whose shape is a known format
-//! ([`crate::plate::formats`]) gains [`FORMAT_BONUS`] in log-probability,
+//! that knowledge as a prior ([`format_prior`]): a text whose shape is a
+//! known format ([`crate::plate::formats`]) gains [`FORMAT_BONUS`] in
+//! log-probability,
 //! and alternates are ranked by that adjusted score. It never forces a read
 //! into a format: a text that fits none keeps its own score, and one the
 //! reader finds more than `e^FORMAT_BONUS` (4) times likelier than every
@@ -74,6 +75,16 @@ const MIN_PROB: f32 = 1e-4;
 /// close calls, which is what a prior should do.
 pub const FORMAT_BONUS: f32 = 2.0 * std::f32::consts::LN_2;
 
+/// The format prior of `text` in log-probability: [`FORMAT_BONUS`] when
+/// its shape is a known serial format, else 0.
+pub fn format_prior(text: &str) -> f32 {
+    if formats::matches_known_format(text) {
+        FORMAT_BONUS
+    } else {
+        0.0
+    }
+}
+
 /// The least confidence of a read whose format names a state: below it the
 /// read is more likely wrong than right, and so is a state taken from its
 /// shape. Fixed a priori, not fitted to an evaluation set.
@@ -98,7 +109,7 @@ pub struct PlateRead {
     /// columns the text's most probable alignment spends on it.
     pub char_confidences: Vec<f32>,
     /// The best texts, best first by adjusted score (the reader's
-    /// log-probability plus [`FORMAT_BONUS`] for a known format), so their
+    /// log-probability plus [`format_prior`]), so their
     /// confidences need not be descending. The first is `text`.
     pub candidates: Vec<Candidate>,
     /// The plate's likely US state (`"CA"`) when `text` fits the formats of
@@ -249,14 +260,7 @@ pub fn decode(probs: &[f32], k: usize) -> PlateRead {
     // (adjusted score, reader's score, sequence)
     let mut pool: Vec<(f32, f32, Seq)> = beam_search(probs, BEAM)
         .into_iter()
-        .map(|(score, seq)| {
-            let bonus = if formats::matches_known_format(&seq.text()) {
-                FORMAT_BONUS
-            } else {
-                0.0
-            };
-            (score + bonus, score, seq)
-        })
+        .map(|(score, seq)| (score + format_prior(&seq.text()), score, seq))
         .collect();
     pool.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.2.cmp(&b.2)));
     pool.truncate(k);
@@ -395,14 +399,7 @@ mod tests {
     fn candidates_are_sorted_distinct_and_at_most_k() {
         let r = decode(&probs_for("7XYZ12", 0.6, 2), TOP_K);
         assert_eq!(r.candidates.len(), TOP_K);
-        let adjusted = |c: &Candidate| {
-            c.confidence.ln()
-                + if formats::matches_known_format(&c.text) {
-                    FORMAT_BONUS
-                } else {
-                    0.0
-                }
-        };
+        let adjusted = |c: &Candidate| c.confidence.ln() + format_prior(&c.text);
         for pair in r.candidates.windows(2) {
             assert!(adjusted(&pair[0]) >= adjusted(&pair[1]) - 1e-5);
         }

@@ -122,14 +122,8 @@ fn the_reader_reads_every_crop_with_ranked_candidates() {
         assert_eq!(r.candidates[0].text, r.text);
         // Ranked by adjusted score: the reader's log-probability plus the
         // format prior's bonus, so confidences alone need not descend.
-        let adjusted = |c: &alpr::ocr::Candidate| {
-            let bonus = if alpr::plate::formats::matches_known_format(&c.text) {
-                alpr::ocr::decode::FORMAT_BONUS
-            } else {
-                0.0
-            };
-            c.confidence.ln() + bonus
-        };
+        let adjusted =
+            |c: &alpr::ocr::Candidate| c.confidence.ln() + alpr::ocr::decode::format_prior(&c.text);
         assert!(
             r.candidates
                 .windows(2)

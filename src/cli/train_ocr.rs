@@ -16,7 +16,7 @@ pub struct TrainOcrArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Optimiser steps.
-    #[arg(long, default_value_t = 12000)]
+    #[arg(long, default_value_t = 18000)]
     pub steps: usize,
     /// Plates per step.
     #[arg(long, default_value_t = 32)]

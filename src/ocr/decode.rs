@@ -16,11 +16,10 @@
 //! The network cannot know that plates follow serial formats. Decoding adds
 //! that knowledge as a prior ([`format_prior`]): a text whose shape is a
 //! known format ([`crate::plate::formats`]) gains [`FORMAT_BONUS`] in
-//! log-probability,
-//! and alternates are ranked by that adjusted score. It never forces a read
-//! into a format: a text that fits none keeps its own score, and one the
-//! reader finds more than `e^FORMAT_BONUS` (4) times likelier than every
-//! fitting text stays first. Each candidate's `confidence` stays the
+//! log-probability, and alternates are ranked by that adjusted score. It
+//! never forces a read into a format: a text that fits none keeps its own
+//! score, and one the reader finds more than `e^FORMAT_BONUS` (4) times
+//! likelier than every fitting text stays first. Each candidate's `confidence` stays the
 //! reader's own probability. The prior re-ranks the [`BEAM`] texts the
 //! search keeps, four times the alternates a read reports, so a fitting
 //! text can overtake from well behind.

@@ -95,9 +95,9 @@ impl PlateReader {
 
 /// How likely a box is the plate its read says: the box's score times the
 /// read's confidence, times the decoder's format odds (`e^format_prior`: 4
-/// when the text fits a known serial format, else 1), as the decoder ranks a crop's
-/// alternates. A read of no characters scores 0: the reader says there is
-/// no plate text there, however sure it is of that.
+/// when the text fits a known serial format, else 1), as the decoder ranks
+/// a crop's alternates. A read of no characters scores 0: the reader says
+/// there is no plate text there, however sure it is of that.
 pub fn plate_score(bbox: &PlateBox, read: &PlateRead) -> f32 {
     if read.text.is_empty() {
         return 0.0;

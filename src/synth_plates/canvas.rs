@@ -82,6 +82,55 @@ impl Canvas {
         }
     }
 
+    /// Fills the points within `r` of the segment `a`-`b` (a thick line with
+    /// round ends), antialiased at its edge.
+    pub(crate) fn fill_capsule(&mut self, a: [f32; 2], b: [f32; 2], r: f32, c: Rgb, alpha: f32) {
+        let (x0, x1) = (a[0].min(b[0]) - r - 1.0, a[0].max(b[0]) + r + 1.0);
+        let (y0, y1) = (a[1].min(b[1]) - r - 1.0, a[1].max(b[1]) + r + 1.0);
+        let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+        let len2 = (dx * dx + dy * dy).max(1e-6);
+        for y in y0.floor() as i64..=y1.ceil() as i64 {
+            for x in x0.floor() as i64..=x1.ceil() as i64 {
+                let (px, py) = (x as f32 + 0.5 - a[0], y as f32 + 0.5 - a[1]);
+                let t = ((px * dx + py * dy) / len2).clamp(0.0, 1.0);
+                let d = ((px - t * dx).powi(2) + (py - t * dy).powi(2)).sqrt();
+                self.blend(x, y, c, alpha * (r - d + 0.5).clamp(0.0, 1.0));
+            }
+        }
+    }
+
+    /// Fills a closed polygon (even-odd rule), 2x2 samples a pixel.
+    pub(crate) fn fill_polygon(&mut self, pts: &[[f32; 2]], c: Rgb, alpha: f32) {
+        if pts.len() < 3 {
+            return;
+        }
+        let fold =
+            |f: fn(f32, f32) -> f32, i: usize, init: f32| pts.iter().map(|p| p[i]).fold(init, f);
+        let (x0, x1) = (fold(f32::min, 0, f32::MAX), fold(f32::max, 0, f32::MIN));
+        let (y0, y1) = (fold(f32::min, 1, f32::MAX), fold(f32::max, 1, f32::MIN));
+        let inside = |x: f32, y: f32| {
+            let mut odd = false;
+            let mut j = pts.len() - 1;
+            for i in 0..pts.len() {
+                let ([xi, yi], [xj, yj]) = (pts[i], pts[j]);
+                if (yi > y) != (yj > y) && x < xi + (y - yi) * (xj - xi) / (yj - yi) {
+                    odd = !odd;
+                }
+                j = i;
+            }
+            odd
+        };
+        for y in y0.floor().max(0.0) as i64..=(y1.ceil() as i64).min(self.h as i64 - 1) {
+            for x in x0.floor().max(0.0) as i64..=(x1.ceil() as i64).min(self.w as i64 - 1) {
+                let hits = [(0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75)]
+                    .iter()
+                    .filter(|(sx, sy)| inside(x as f32 + sx, y as f32 + sy))
+                    .count();
+                self.blend(x, y, c, alpha * hits as f32 / 4.0);
+            }
+        }
+    }
+
     /// Bilinear sample at continuous coordinates (pixel centres at +0.5),
     /// clamped to the edge.
     #[inline]

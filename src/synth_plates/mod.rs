@@ -15,6 +15,7 @@
 mod augment;
 mod canvas;
 mod decor;
+mod emblem;
 mod fonts;
 mod geometry;
 mod layout;

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! background gradient -> artwork -> state name -> serial (embossed) -> slogan
-//!   -> stickers, stacked small characters, bolts -> dealer frame
+//!   -> stickers, emblem, stacked small characters, bolts -> dealer frame
 //! ```
 //!
 //! Geometry, lighting and camera effects are left to `geometry` and `augment`.
@@ -12,6 +12,7 @@ use rand_pcg::Pcg64Mcg;
 
 use super::canvas::{Canvas, Rgb, hex, lerp, luma, scale};
 use super::decor;
+use super::emblem;
 use super::fonts::{FontId, Fonts};
 use super::layout::{self, Lettering, Rect};
 use super::strokes::StrokeFont;
@@ -22,6 +23,8 @@ use super::text::{Serial, Token};
 const STROKE_SERIALS: f64 = 0.4;
 /// Share of US plates with stacked stickers beside the serial.
 const SIDE_STICKERS: f64 = 0.2;
+/// Share of US plates with a specialty emblem beside the serial.
+const EMBLEMS: f64 = 0.25;
 
 const DEALERS: [&str; 12] = [
     "HONDA OF DOWNTOWN",
@@ -192,15 +195,36 @@ pub(crate) fn plate(
         }
     }
 
-    // Stacked small characters beside the serial (not part of the label).
-    if !eu && rng.random_bool(0.08) {
+    // A specialty plate's picture beside the serial, mostly on the left.
+    if !eu && rng.random_bool(EMBLEMS) {
+        let ew = wf * rng.random_range(0.13..0.28);
+        let ey = [
+            hf * rng.random_range(0.1..0.3),
+            hf * rng.random_range(0.72..0.95),
+        ];
+        let left = rng.random_bool(0.8);
+        let ex = if left { x0 } else { x1 - ew };
+        let bg = lerp(top, bottom, (ey[0] + ey[1]) / 2.0 / hf);
+        emblem::emblem(&mut c, rng, [ex, ey[0], ex + ew, ey[1]], bg);
+        if left {
+            x0 += ew + wf * 0.02;
+        } else {
+            x1 -= ew + wf * 0.02;
+        }
+    }
+
+    // Stacked small characters beside the serial (not part of the label),
+    // on either side.
+    if !eu && rng.random_bool(0.1) {
         let pair: String = (0..2)
             .map(|_| (b'A' + rng.random_range(0..26u8)) as char)
             .collect();
         let cw = hf * 0.12;
+        let right = rng.random_bool(0.5);
+        let sx = if right { x1 - cw * 1.2 } else { x0 };
         for (i, ch) in pair.chars().enumerate() {
             let y = hf * (0.32 + 0.2 * i as f32);
-            let bx = [x0, y, x0 + cw * 1.2, y + hf * 0.17];
+            let bx = [sx, y, sx + cw * 1.2, y + hf * 0.17];
             small(
                 &mut c,
                 fonts,
@@ -210,7 +234,11 @@ pub(crate) fn plate(
                 style.ink,
             );
         }
-        x0 += cw * 1.5;
+        if right {
+            x1 -= cw * 1.5;
+        } else {
+            x0 += cw * 1.5;
+        }
     }
 
     draw_serial(&mut c, fonts, style, serial, rng, [x0, x1]);

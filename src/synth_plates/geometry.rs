@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! plate corners -> tilt, shear, perspective (random quad in image space)
-//!   -> bounding box + margins (-4%..+12% a side) -> output size
+//!   -> bounding box + margins (-4%..+12% a side; 0..35% in 15 crops of 100) -> output size
 //!   -> per output pixel: inverse homography -> plate pixel, or the car around it
 //! ```
 //!
@@ -119,6 +119,9 @@ impl Surround {
     }
 }
 
+/// Share of crops with margins up to 35% a side.
+const LOOSE_CROPS: f64 = 0.15;
+
 /// The localiser's crop of `plate`, `out_w` pixels wide.
 pub(crate) fn crop(plate: &Canvas, rng: &mut Pcg64Mcg, out_w: usize) -> Canvas {
     let (w, h) = (plate.w as f32, plate.h as f32);
@@ -141,8 +144,16 @@ pub(crate) fn crop(plate: &Canvas, rng: &mut Pcg64Mcg, out_w: usize) -> Canvas {
         (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
     }
     let (bw, bh) = (x1 - x0, y1 - y0);
-    // Localiser margins: mostly a little loose, sometimes cutting the edge.
-    let mut margin = || rng.random_range(-0.04f32..0.12) * rng.random_range(0.3f32..1.0);
+    // Localiser margins: mostly a little loose, sometimes cutting the edge;
+    // some as loose as a localiser's box that took in the car around.
+    let loose = rng.random_bool(LOOSE_CROPS);
+    let mut margin = || {
+        if loose {
+            rng.random_range(0.0f32..0.35)
+        } else {
+            rng.random_range(-0.04f32..0.12) * rng.random_range(0.3f32..1.0)
+        }
+    };
     let (ml, mr, mt, mb) = (margin() * bw, margin() * bw, margin() * bh, margin() * bh);
     let (x0, y0, x1, y1) = (x0 - ml, y0 - mt, x1 + mr, y1 + mb);
     let out_h = ((out_w as f32 * (y1 - y0) / (x1 - x0)).round() as usize).max(4);

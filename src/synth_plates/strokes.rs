@@ -36,6 +36,9 @@ pub(crate) struct StrokeFont {
     serif_i: bool,
     /// `1` standing on a base bar.
     base_one: bool,
+    /// Length of `1`'s flag over the longest drawn (0: a plain bar, as
+    /// some issuers stamp it, the same as an `I` without serifs).
+    one_flag: f32,
     /// How far down the middle of `M` reaches, over the cap height.
     m_depth: f32,
     /// How far up the middle of `W` reaches, over the cap height.
@@ -55,6 +58,11 @@ impl StrokeFont {
             round: rng.random_range(2.0..4.5),
             serif_i: rng.random_bool(0.6),
             base_one: rng.random_bool(0.4),
+            one_flag: if rng.random_bool(0.25) {
+                0.0
+            } else {
+                rng.random_range(0.5..1.0)
+            },
             m_depth: rng.random_range(0.35..1.0),
             w_depth: rng.random_range(0.35..1.0),
             flat_a: rng.random_bool(0.3),
@@ -91,7 +99,8 @@ impl StrokeFont {
                 v
             }
             '1' => {
-                let mut v = vec![vec![[0.1, 0.22], [0.55, 0.0], [0.55, 1.0]]];
+                let f = self.one_flag;
+                let mut v = vec![vec![[0.55 - 0.45 * f, 0.22 * f], [0.55, 0.0], [0.55, 1.0]]];
                 if self.base_one {
                     v.push(vec![[0.05, 1.0], [1.0, 1.0]]);
                 }

@@ -402,4 +402,23 @@ mod tests {
         let (i, t) = (ink(&font, 'I'), ink(&font, 'T'));
         assert!(bottom_row(&i) > 2 * bottom_row(&t));
     }
+
+    #[test]
+    fn a_one_without_flag_or_base_is_a_plain_bar() {
+        let mut rng = Pcg64Mcg::seed_from_u64(2);
+        let mut font = StrokeFont::random(&mut rng);
+        font.base_one = false;
+        let columns = |font: &StrokeFont| {
+            let g = ink(font, '1');
+            (0..60).filter(|&x| (0..50).any(|y| g[y * 60 + x])).count()
+        };
+        font.one_flag = 0.0;
+        let bar = columns(&font);
+        font.one_flag = 1.0;
+        let flagged = columns(&font);
+        // A pen 4-7 pixels wide at a 40-pixel cap; the flag reaches 0.45
+        // of the glyph's box further left.
+        assert!(bar <= 8, "plain bar {bar} columns wide");
+        assert!(flagged >= bar + 5, "flagged {flagged} vs plain {bar}");
+    }
 }

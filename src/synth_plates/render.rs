@@ -1,8 +1,8 @@
 //! Draws one plate flat and face-on, at a given width:
 //!
 //! ```text
-//! background gradient -> artwork -> state name -> serial (embossed) -> slogan
-//!   -> stickers, emblem, stacked small characters, bolts -> dealer frame
+//! background gradient -> artwork -> state name, slogan -> stickers, emblem,
+//!   stacked small characters -> serial (embossed) -> bolts -> dealer frame
 //! ```
 //!
 //! Geometry, lighting and camera effects are left to `geometry` and `augment`.

@@ -90,6 +90,22 @@ impl PlateBox {
         self.w as f32 * self.h as f32
     }
 
+    /// True when `self` is a longer reading of `other`'s text line: at
+    /// least [`EXTEND_MIN`] times as wide, over nearly all of `other`'s
+    /// columns, its middle within `other`'s middle half. A serial split by a
+    /// seal, crest or emblem (`RK <crest> 101AO`) gives a box for a piece
+    /// and one for the whole; which is the plate is for the reader to say.
+    fn extends(&self, other: &PlateBox) -> bool {
+        let iw = (self.x + self.w).min(other.x + other.w) as f32 - self.x.max(other.x) as f32;
+        let (cy, other_cy) = (
+            self.y as f32 + self.h as f32 / 2.0,
+            other.y as f32 + other.h as f32 / 2.0,
+        );
+        self.w as f32 >= EXTEND_MIN * other.w as f32
+            && iw >= 0.8 * other.w as f32
+            && (cy - other_cy).abs() <= 0.25 * other.h as f32
+    }
+
     fn intersection(&self, other: &PlateBox) -> f32 {
         let iw = (self.x + self.w).min(other.x + other.w) as f32 - self.x.max(other.x) as f32;
         let ih = (self.y + self.h).min(other.y + other.h) as f32 - self.y.max(other.y) as f32;
@@ -686,9 +702,13 @@ fn clip_box(
 
 /// Boxes overlapping a better one by more than this are duplicates.
 const NMS_IOU: f32 = 0.35;
+/// How much wider than a kept box a box on its line must be to stand as
+/// its own candidate ([`PlateBox::extends`]).
+const EXTEND_MIN: f32 = 1.2;
 
 /// Non-maximum suppression: best first, dropping boxes that overlap a kept
-/// one by IoU over `NMS_IOU`; at most `max`.
+/// one by IoU over `NMS_IOU`, unless they extend it along its text line
+/// (the whole of a split serial beside a piece of it); at most `max`.
 pub fn suppress(mut boxes: Vec<PlateBox>, max: usize) -> Vec<PlateBox> {
     boxes.sort_by(|a, b| {
         b.confidence
@@ -701,7 +721,7 @@ pub fn suppress(mut boxes: Vec<PlateBox>, max: usize) -> Vec<PlateBox> {
             break;
         }
         // IoU only: a large wrong box must not hide a small plate inside it.
-        let overlaps = kept.iter().any(|k| k.iou(&b) > NMS_IOU);
+        let overlaps = kept.iter().any(|k| k.iou(&b) > NMS_IOU && !b.extends(k));
         if !overlaps {
             kept.push(b);
         }
@@ -860,6 +880,22 @@ mod tests {
             ]
         );
         assert_eq!(suppress(kept, 1).len(), 1);
+    }
+
+    #[test]
+    fn suppression_keeps_the_whole_of_a_split_serial_beside_its_piece() {
+        // A piece (`025BD` boxed 2:1) and the whole line (`LM <crest> 025BD`,
+        // 4.7:1) overlap by IoU 0.46, but the whole is a reading of its own.
+        let piece = pb(194, 229, 64, 32, 0.69);
+        let whole = pb(151, 233, 105, 22, 0.56);
+        assert!(piece.iou(&whole) > NMS_IOU);
+        assert_eq!(suppress(vec![piece, whole], 10), vec![piece, whole]);
+        // A box barely wider, or off the line, is still a duplicate.
+        let wider = pb(190, 229, 72, 32, 0.6);
+        assert_eq!(suppress(vec![piece, wider], 10), vec![piece]);
+        let lower = pb(160, 236, 100, 36, 0.56);
+        assert!(piece.iou(&lower) > NMS_IOU);
+        assert_eq!(suppress(vec![piece, lower], 10), vec![piece]);
     }
 
     #[test]

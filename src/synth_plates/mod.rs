@@ -21,6 +21,7 @@ mod geometry;
 mod layout;
 mod render;
 mod scene;
+mod seal;
 mod strokes;
 pub(crate) mod styles;
 mod text;

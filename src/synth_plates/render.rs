@@ -15,6 +15,7 @@ use super::decor;
 use super::emblem;
 use super::fonts::{FontId, Fonts};
 use super::layout::{self, Lettering, Rect};
+use super::seal;
 use super::strokes::StrokeFont;
 use super::styles::{NameFont, Style};
 use super::text::{Serial, Token};
@@ -302,14 +303,8 @@ fn draw_serial(
         mask.paint(c, hex(0xffffff), 0.35, -d, -d);
     }
     mask.paint(c, ink, 1.0, 0, 0);
-    for [x, y] in logos {
-        let orange = if style.id == "us-fl" {
-            hex(0xf08a20)
-        } else {
-            style.ink
-        };
-        c.fill_disc(x, y, cap * 0.28, orange, 1.0);
-        c.fill_disc(x + cap * 0.1, y - cap * 0.3, cap * 0.1, hex(0x2a7a3a), 1.0);
+    for centre in logos {
+        seal::draw(c, rng, style.logo, centre, cap);
     }
 }
 

@@ -10,6 +10,7 @@ use rand_pcg::Pcg64Mcg;
 
 use super::canvas::{Rgb, hex};
 use super::fonts::FontId::{self, *};
+use super::seal::Logo;
 use super::text::{LETTERS, SERIAL_LETTERS};
 
 /// How the state name is lettered.
@@ -59,6 +60,8 @@ pub(crate) struct Style {
     pub fonts: &'static [FontId],
     /// Width over height of the plate.
     pub aspect: f32,
+    /// What `|` in a format draws between the serial's groups.
+    pub logo: Logo,
     /// Relative frequency.
     pub weight: u32,
 }
@@ -116,6 +119,7 @@ const BASE: Style = Style {
     decor: Decor::Plain,
     fonts: US_FONTS,
     aspect: 2.0,
+    logo: Logo::Fruit(NAVY),
     weight: 10,
 };
 
@@ -189,6 +193,7 @@ pub(crate) const STYLES: &[Style] = &[
         name: "MYFLORIDA.COM",
         slogans: &["SUNSHINE STATE", "Sunshine State"],
         formats: &["@@@|@##", "###|@@@", "@##|@@@", "@@@|###"],
+        logo: Logo::Fruit(hex(0xf08a20)),
         ink: hex(0x16603a),
         name_ink: hex(0x16603a),
         slogan_ink: hex(0x16603a),
@@ -372,6 +377,7 @@ pub(crate) const STYLES: &[Style] = &[
         top: hex(0xe8eef4),
         bottom: hex(0xf0e0c8),
         ink: hex(0x1a1a3a),
+        logo: Logo::Fruit(hex(0x1a1a3a)),
         name_ink: hex(0x8a1a1a),
         decor: Decor::Mountains(hex(0x7080a0)),
         ..BASE
@@ -764,7 +770,8 @@ pub(crate) const STYLES: &[Style] = &[
         id: "eu",
         name: "D",
         slogans: &[],
-        formats: &["@ @@ ####", "@@ @@ ###", "@@ @ ###"],
+        formats: &["@|@@ ####", "@@|@@ ###", "@@|@ ###", "@@@|@ ###"],
+        logo: Logo::Seals,
         letters: LETTERS,
         fonts: EU_FONTS,
         ink: BLACK,
@@ -864,6 +871,31 @@ pub(crate) const STYLES: &[Style] = &[
         bottom: WHITE,
         ink: hex(0xa01818),
         fonts: EU_FONTS,
+        decor: Decor::EuBand,
+        aspect: 4.4,
+        weight: 10,
+        ..BASE
+    },
+    Style {
+        id: "eu",
+        name: "SK",
+        slogans: &[],
+        formats: &["@@|###@@", "@@-###@@"],
+        fonts: EU_FONTS,
+        ink: BLACK,
+        decor: Decor::EuBand,
+        aspect: 4.4,
+        logo: Logo::Crest,
+        weight: 15,
+        ..BASE
+    },
+    Style {
+        id: "eu",
+        name: "CZ",
+        slogans: &[],
+        formats: &["#@# ####", "#@@ ####"],
+        fonts: EU_FONTS,
+        ink: BLACK,
         decor: Decor::EuBand,
         aspect: 4.4,
         weight: 10,

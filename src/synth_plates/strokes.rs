@@ -5,7 +5,8 @@
 //!
 //! Its shapes vary per plate where issuers' faces differ and where readers
 //! confuse them: an `I` with or without serifs, a `1` with or without a
-//! base, how deep the middle of `M` and `W` reaches, round or squarish
+//! base, how deep the middle of `M` and `W` reaches, a splayed or an
+//! upright narrow `W`, round or squarish
 //! bowls, a narrow `0` beside a wider `O`, a flat- or pointed-topped `A`.
 //! Laying glyphs out and painting them stay in `layout` and `render`.
 
@@ -43,6 +44,12 @@ pub(crate) struct StrokeFont {
     m_depth: f32,
     /// How far up the middle of `W` reaches, over the cap height.
     w_depth: f32,
+    /// How far in the feet of `W`'s outer strokes stand, over its width:
+    /// 0.22 splayed, near 0 upright (the narrow `W` of Texas and
+    /// Washington, which readers take for `H` or `N`).
+    w_splay: f32,
+    /// `W`'s width over a regular glyph's.
+    w_width: f32,
     /// `A` with a flat top.
     flat_a: bool,
     /// `O`'s width over a regular glyph's (the digit `0` is regular).
@@ -65,6 +72,8 @@ impl StrokeFont {
             },
             m_depth: rng.random_range(0.35..1.0),
             w_depth: rng.random_range(0.35..1.0),
+            w_splay: rng.random_range(0.04..0.22),
+            w_width: rng.random_range(1.0..1.35),
             flat_a: rng.random_bool(0.3),
             o_width: rng.random_range(1.0..1.25),
         }
@@ -77,7 +86,7 @@ impl StrokeFont {
             'I' => 0.6,
             '1' => 0.6,
             'M' => 1.2,
-            'W' => 1.35,
+            'W' => self.w_width,
             'O' | 'Q' => self.o_width,
             _ => 1.0,
         }
@@ -228,9 +237,9 @@ impl StrokeFont {
             'V' => vec![vec![[0.0, 0.0], [0.5, 1.0], [1.0, 0.0]]],
             'W' => vec![vec![
                 [0.0, 0.0],
-                [0.22, 1.0],
+                [self.w_splay, 1.0],
                 [0.5, 1.0 - self.w_depth],
-                [0.78, 1.0],
+                [1.0 - self.w_splay, 1.0],
                 [1.0, 0.0],
             ]],
             'X' => vec![vec![[0.0, 0.0], [1.0, 1.0]], vec![[1.0, 0.0], [0.0, 1.0]]],
@@ -420,5 +429,28 @@ mod tests {
         // of the glyph's box further left.
         assert!(bar <= 8, "plain bar {bar} columns wide");
         assert!(flagged >= bar + 5, "flagged {flagged} vs plain {bar}");
+    }
+
+    #[test]
+    fn an_upright_w_stands_on_its_corners_and_a_splayed_one_does_not() {
+        let mut rng = Pcg64Mcg::seed_from_u64(3);
+        let mut font = StrokeFont::random(&mut rng);
+        // Ink in the bottom-left corner: the first columns of the glyph's
+        // box (from x = 2) just above the baseline (y = 45).
+        let corner = |font: &StrokeFont| {
+            let g = ink(font, 'W');
+            (2..6)
+                .flat_map(|x| (38..44).map(move |y| (x, y)))
+                .filter(|&(x, y)| g[y * 60 + x])
+                .count()
+        };
+        font.w_splay = 0.04;
+        font.w_width = 1.0;
+        let upright = corner(&font);
+        font.w_splay = 0.22;
+        font.w_width = 1.35;
+        let splayed = corner(&font);
+        assert!(upright >= 3, "upright W: {upright} corner pixels");
+        assert_eq!(splayed, 0, "splayed W: {splayed} corner pixels");
     }
 }

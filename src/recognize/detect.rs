@@ -96,20 +96,23 @@ impl PlateBox {
     /// seal, crest or emblem (`RK <crest> 101AO`) gives a box for a piece
     /// and one for the whole; which is the plate is for the reader to say.
     fn extends(&self, other: &PlateBox) -> bool {
-        let iw = (self.x + self.w).min(other.x + other.w) as f32 - self.x.max(other.x) as f32;
         let (cy, other_cy) = (
             self.y as f32 + self.h as f32 / 2.0,
             other.y as f32 + other.h as f32 / 2.0,
         );
         self.w as f32 >= EXTEND_MIN * other.w as f32
-            && iw >= 0.8 * other.w as f32
+            && self.shared_columns(other) >= 0.8 * other.w as f32
             && (cy - other_cy).abs() <= 0.25 * other.h as f32
     }
 
+    /// Columns both boxes cover (negative when apart).
+    fn shared_columns(&self, other: &PlateBox) -> f32 {
+        (self.x + self.w).min(other.x + other.w) as f32 - self.x.max(other.x) as f32
+    }
+
     fn intersection(&self, other: &PlateBox) -> f32 {
-        let iw = (self.x + self.w).min(other.x + other.w) as f32 - self.x.max(other.x) as f32;
         let ih = (self.y + self.h).min(other.y + other.h) as f32 - self.y.max(other.y) as f32;
-        iw.max(0.0) * ih.max(0.0)
+        self.shared_columns(other).max(0.0) * ih.max(0.0)
     }
 }
 

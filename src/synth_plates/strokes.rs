@@ -5,9 +5,9 @@
 //!
 //! Its shapes vary per plate where issuers' faces differ and where readers
 //! confuse them: an `I` with or without serifs, a `1` with or without a
-//! base, how deep the middle of `M` and `W` reaches, a splayed or an
-//! upright narrow `W`, round or squarish
-//! bowls, a narrow `0` beside a wider `O`, a flat- or pointed-topped `A`.
+//! base, how deep the middle of `M` and `W` reaches, a splayed or an upright
+//! narrow `W`, round or squarish bowls, a narrow `0` beside a wider `O`, a
+//! flat- or pointed-topped `A`.
 //! Laying glyphs out and painting them stay in `layout` and `render`.
 
 use rand::Rng;

@@ -18,8 +18,8 @@ use super::canvas::{Canvas, Rgb, hex};
 /// What a style draws for `|`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Logo {
-    /// A disc of this colour with a leaf (Florida's orange; Wyoming's
-    /// horse stands in for it in the serial's ink).
+    /// A disc of this colour with a leaf: Florida's orange, and in the
+    /// serial's ink a stand-in for Wyoming's bucking horse.
     Fruit(Rgb),
     /// German seals: one or two discs stacked in the gap.
     Seals,

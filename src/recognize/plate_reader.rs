@@ -21,8 +21,12 @@ use crate::Result;
 use crate::gpu::{Gpu, Planes};
 use crate::ocr::{self, PlateRead};
 
-/// Boxes read per frame.
+/// Boxes reported per frame.
 pub const BOXES_PER_FRAME: usize = 8;
+/// Boxes read for each one reported: the localiser's order is not the
+/// final one (a whole line and its pieces are all kept for the reads to
+/// decide), so a plate's only box may rank past `max` before it is read.
+const READ_FACTOR: usize = 2;
 /// Reads below this confidence are not stored as reads by ingest (they
 /// still appear, ranked low, in `alpr recognize`).
 pub const MIN_READ_CONFIDENCE: f32 = 0.2;
@@ -65,9 +69,10 @@ impl PlateReader {
     }
 
     /// Up to `max` candidate boxes of every frame with their readings,
-    /// best first.
+    /// best first: the localiser's best `READ_FACTOR * max` are read, and
+    /// the best `max` reads kept.
     pub fn read_all(&self, frames: &[&Planes], max: usize) -> Result<Vec<Vec<BoxRead>>> {
-        let boxes = detect_batch(frames, self.gpu.as_ref(), max)?;
+        let boxes = detect_batch(frames, self.gpu.as_ref(), max.saturating_mul(READ_FACTOR))?;
         let crops: Vec<GrayImage> = frames
             .par_iter()
             .zip(boxes.par_iter())
@@ -87,6 +92,7 @@ impl PlateReader {
                     .collect();
                 // Stable: equal scores keep the localiser's order.
                 out.sort_by(|a, b| b.score.total_cmp(&a.score));
+                out.truncate(max);
                 out
             })
             .collect())

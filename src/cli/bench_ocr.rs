@@ -1,7 +1,7 @@
 //! `alpr bench ocr`: the reader's speed per plate, after decode, on one core
 //! and on every core, at several batch sizes.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -14,11 +14,11 @@ use crate::recognize;
 /// paths, 256 generated gradient crops).
 pub fn run(
     paths: &[PathBuf],
-    model: Option<&Path>,
+    reader: &super::reader_args::ReaderArgs,
     runs: usize,
     mode: GpuMode,
 ) -> anyhow::Result<ExitCode> {
-    let reader = super::read_crops::reader(model)?;
+    let reader = reader.reader()?;
     let (files, errors) = recognize::discover(paths);
     for e in &errors {
         eprintln!("alpr: skipped: {e}");

@@ -18,19 +18,15 @@ pub struct EvalArgs {
     pub labelled: PathBuf,
     #[arg(long, value_enum, default_value_t = GpuMode::Auto)]
     pub gpu: GpuMode,
-    /// OCR weights folder instead of the built-in ones.
-    #[arg(long)]
-    pub model: Option<PathBuf>,
+    #[command(flatten)]
+    pub reader: super::reader_args::ReaderArgs,
     /// Print the figures as one JSON object.
     #[arg(long)]
     pub json: bool,
 }
 
 pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
-    let ocr = match &args.model {
-        Some(dir) => crate::ocr::Reader::load(dir)?,
-        None => crate::ocr::Reader::embedded()?,
-    };
+    let ocr = args.reader.reader()?;
     let gpu = Gpu::new(args.gpu)?;
     let mut preds: BTreeMap<String, Prediction> = BTreeMap::new();
     let name = |p: &std::path::Path| {

@@ -68,9 +68,8 @@ pub struct IngestArgs {
     /// Where the image kernels run.
     #[arg(long, value_enum, default_value_t = GpuMode::Auto)]
     pub gpu: GpuMode,
-    /// OCR weights folder instead of the built-in ones.
-    #[arg(long)]
-    pub model: Option<PathBuf>,
+    #[command(flatten)]
+    pub reader: super::reader_args::ReaderArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -131,11 +130,7 @@ pub fn run(args: &IngestArgs) -> anyhow::Result<ExitCode> {
         reprocess: args.reprocess,
     };
     let gpu = Gpu::new(args.gpu)?;
-    let ocr = match &args.model {
-        Some(dir) => crate::ocr::Reader::load(dir)?,
-        None => crate::ocr::Reader::embedded()?,
-    };
-    let reader = PlateReader::new(gpu, ocr)?;
+    let reader = PlateReader::new(gpu, args.reader.reader()?)?;
     // indicatif draws only on a terminal: pipes and CI stay quiet.
     let bar = ProgressBar::new_spinner().with_style(
         ProgressStyle::with_template("{elapsed_precise} {spinner} {msg}").expect("valid template"),

@@ -13,6 +13,7 @@ mod ingest;
 pub mod login;
 mod query;
 mod read_crops;
+mod reader_args;
 mod recognize;
 mod release;
 mod retention;
@@ -196,9 +197,8 @@ pub enum BenchWhat {
     Ocr {
         /// Crop images or folders (none: 256 generated crops).
         paths: Vec<PathBuf>,
-        /// Model folder (default: the embedded model).
-        #[arg(long)]
-        model: Option<PathBuf>,
+        #[command(flatten)]
+        reader: reader_args::ReaderArgs,
         /// Passes over the crops; the median is reported.
         #[arg(long, default_value_t = 3)]
         runs: usize,
@@ -303,11 +303,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             what:
                 BenchWhat::Ocr {
                     paths,
-                    model,
+                    reader,
                     runs,
                     gpu,
                 },
-        }) => bench_ocr::run(&paths, model.as_deref(), runs, gpu),
+        }) => bench_ocr::run(&paths, &reader, runs, gpu),
         Command::SynthPlates(args) => synth_plates::run(&args).map(|_| ExitCode::SUCCESS),
         Command::SynthFrames(args) => synth_frames::run(&args).map(|_| ExitCode::SUCCESS),
     }

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::gpu::{Gpu, GpuMode};
-use crate::ocr::{Candidate, Reader};
+use crate::ocr::Candidate;
 use crate::recognize;
 use crate::{Error, Result};
 
@@ -42,9 +42,8 @@ pub struct ReadCropsArgs {
     /// Crop images (JPEG, PNG) or folders of them (searched recursively).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
-    /// Model folder holding ocr.safetensors (default: the embedded model).
-    #[arg(long)]
-    pub model: Option<PathBuf>,
+    #[command(flatten)]
+    pub reader: super::reader_args::ReaderArgs,
     /// Where the network's kernels run.
     #[arg(long, value_enum, default_value_t = GpuMode::Auto)]
     pub gpu: GpuMode,
@@ -85,23 +84,9 @@ pub fn load_crop(path: &Path) -> Result<GrayImage> {
         .to_luma8())
 }
 
-/// The reader `model` names, or the embedded one.
-pub fn reader(model: Option<&Path>) -> Result<Reader> {
-    match model {
-        Some(dir) => Reader::load(dir).map_err(|e| match e {
-            Error::Io { path, source } => Error::bad_input(format!("{}: {source}", path.display())),
-            Error::BadData { path, message } => {
-                Error::bad_input(format!("{}: {message}", path.display()))
-            }
-            other => other,
-        }),
-        None => Reader::embedded(),
-    }
-}
-
 /// Runs `alpr read-crops`.
 pub fn run(args: &ReadCropsArgs) -> anyhow::Result<ExitCode> {
-    let reader = reader(args.model.as_deref())?;
+    let reader = args.reader.reader()?;
     let gpu = Gpu::new(args.gpu).map_err(|e| match e {
         Error::GpuUnavailable(m) => Error::bad_input(format!("GPU unavailable: {m}")),
         other => other,

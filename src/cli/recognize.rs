@@ -21,7 +21,7 @@ Output: one JSON line per image on stdout,
 Exit codes:
   0  every input was processed
   1  failure while running (GPU failure, stdout closed)
-  2  bad command line (or --gpu on without a usable GPU)
+  2  bad command line, a bad model folder, or --gpu on without a usable GPU
   3  some inputs were skipped (unreadable, not an image, too large);
      each is named on stderr, the others were processed";
 
@@ -38,9 +38,8 @@ pub struct RecognizeArgs {
     /// Most plate candidates reported per image.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub max_candidates: u32,
-    /// Read with the OCR weights in this folder instead of the built-in ones.
-    #[arg(long)]
-    pub model: Option<PathBuf>,
+    #[command(flatten)]
+    pub reader: super::reader_args::ReaderArgs,
 }
 
 /// Runs `alpr recognize`.
@@ -49,11 +48,7 @@ pub fn run(args: &RecognizeArgs) -> anyhow::Result<ExitCode> {
         crate::Error::GpuUnavailable(m) => crate::Error::bad_input(format!("GPU unavailable: {m}")),
         other => other,
     })?;
-    let ocr = match &args.model {
-        Some(dir) => crate::ocr::Reader::load(dir)?,
-        None => crate::ocr::Reader::embedded()?,
-    };
-    let reader = recognize::PlateReader::new(gpu, ocr)?;
+    let reader = recognize::PlateReader::new(gpu, args.reader.reader()?)?;
     let (files, errors) = recognize::discover(&args.paths);
     let mut skipped = 0usize;
     for e in &errors {

@@ -24,6 +24,10 @@
 //! search keeps, four times the alternates a read reports, so a fitting
 //! text can overtake from well behind.
 //!
+//! A crop read in several views ([`crate::ocr::prep::VIEWS`]) is decoded
+//! as one ([`decode_views`]): each view's beam, then each text's mean
+//! probability over the views.
+//!
 //! ```text
 //! probs [24][37] --prefix beam search, BEAM wide, classes above MIN_PROB-->
 //!   BEAM texts with their probabilities --+ FORMAT_BONUS if the shape is
@@ -254,10 +258,27 @@ pub fn greedy(scores: &[f32]) -> Vec<usize> {
 /// Decodes one crop's `COLUMNS * CLASSES` probabilities, keeping the `k`
 /// best texts by adjusted score (see the module doc).
 pub fn decode(probs: &[f32], k: usize) -> PlateRead {
-    assert_eq!(probs.len(), COLUMNS * CLASSES, "one crop's probabilities");
+    decode_views(&[probs], k)
+}
+
+/// Decodes several views of one crop (each `COLUMNS * CLASSES`
+/// probabilities; see [`crate::ocr::prep::VIEWS`]) as one read: a text's
+/// probability is its mean over the views (none in a view whose beam lost
+/// it), the [`BEAM`] likeliest texts are re-ranked by the format prior as in
+/// [`decode`], and a character's confidence is its mean over the views. One
+/// view decodes exactly as [`decode`].
+pub fn decode_views(views: &[&[f32]], k: usize) -> PlateRead {
+    assert!(!views.is_empty(), "at least one view");
+    for probs in views {
+        assert_eq!(probs.len(), COLUMNS * CLASSES, "one crop's probabilities");
+    }
     let k = k.clamp(1, BEAM);
+    let texts = match views {
+        [probs] => beam_search(probs, BEAM),
+        _ => pool_views(views),
+    };
     // (adjusted score, reader's score, sequence)
-    let mut pool: Vec<(f32, f32, Seq)> = beam_search(probs, BEAM)
+    let mut pool: Vec<(f32, f32, Seq)> = texts
         .into_iter()
         .map(|(score, seq)| (score + format_prior(&seq.text()), score, seq))
         .collect();
@@ -272,7 +293,7 @@ pub fn decode(probs: &[f32], k: usize) -> PlateRead {
         })
         .collect();
     let (text, confidence, char_confidences) = match pool.first() {
-        Some((_, score, seq)) => (seq.text(), score.exp(), char_confidences(probs, seq)),
+        Some((_, score, seq)) => (seq.text(), score.exp(), mean_char_confidences(views, seq)),
         None => (String::new(), 0.0, Vec::new()),
     };
     // A state from a text that is more likely wrong than right is noise.
@@ -287,6 +308,39 @@ pub fn decode(probs: &[f32], k: usize) -> PlateRead {
         candidates,
         region,
     }
+}
+
+/// The [`BEAM`] likeliest texts over several views, each with the
+/// logarithm of its mean probability, best first (ties in class order).
+fn pool_views(views: &[&[f32]]) -> Vec<(f32, Seq)> {
+    let mut sum: HashMap<Seq, f64, FixedState> = HashMap::default();
+    for probs in views {
+        for (score, seq) in beam_search(probs, BEAM) {
+            *sum.entry(seq).or_insert(0.0) += f64::from(score).exp();
+        }
+    }
+    let n = views.len() as f64;
+    let mut texts: Vec<(f32, Seq)> = sum
+        .into_iter()
+        .map(|(seq, p)| ((p / n).ln() as f32, seq))
+        .collect();
+    texts.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    texts.truncate(BEAM);
+    texts
+}
+
+/// Each character's confidence averaged over the views.
+fn mean_char_confidences(views: &[&[f32]], seq: &Seq) -> Vec<f32> {
+    if let [probs] = views {
+        return char_confidences(probs, seq);
+    }
+    let mut mean = vec![0.0f32; seq.len as usize];
+    for probs in views {
+        for (m, c) in mean.iter_mut().zip(char_confidences(probs, seq)) {
+            *m += c / views.len() as f32;
+        }
+    }
+    mean
 }
 
 /// Each character's confidence: the most its class gets in the columns
@@ -406,6 +460,34 @@ mod tests {
         texts.sort();
         texts.dedup();
         assert_eq!(texts.len(), TOP_K);
+    }
+
+    #[test]
+    fn views_pool_their_probabilities() {
+        // One view reads "AB12" a little more surely than "ABI2"; the other
+        // reads "ABI2" surely: their mean reads "ABI2".
+        let mut a = probs_for("AB12", 0.95, 1);
+        set_column(&mut a, 2, &[('1', 0.55), ('I', 0.4)]);
+        let mut b = probs_for("AB12", 0.95, 1);
+        set_column(&mut b, 2, &[('1', 0.05), ('I', 0.9)]);
+        let pooled = decode_views(&[&a, &b], TOP_K);
+        assert_eq!(pooled.text, "ABI2");
+        let one = |probs: &[f32], text: &str| {
+            let r = decode(probs, BEAM);
+            r.candidates.into_iter().find(|c| c.text == text).unwrap()
+        };
+        let mean = (one(&a, "ABI2").confidence + one(&b, "ABI2").confidence) / 2.0;
+        assert!((pooled.confidence - mean).abs() < 1e-5 * mean);
+        assert!((pooled.char_confidences[2] - (0.4 + 0.9) / 2.0).abs() < 1e-6);
+        // Two copies of one view read as that view alone.
+        let single = decode(&a, TOP_K);
+        let twice = decode_views(&[&a, &a], TOP_K);
+        assert_eq!(twice.text, single.text);
+        assert_eq!(twice.candidates.len(), single.candidates.len());
+        for (t, s) in twice.candidates.iter().zip(&single.candidates) {
+            assert_eq!(t.text, s.text);
+            assert!((t.confidence - s.confidence).abs() <= 1e-6 * s.confidence);
+        }
     }
 
     #[test]

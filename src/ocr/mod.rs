@@ -5,9 +5,11 @@
 //! [`crate::gpu`]'s.
 //!
 //! ```text
-//! crops (any size, gray) --prep: resize 96x32, standardise--> [n][32][96]
-//!   --model::forward (GPU kernels or CPU twins)--> [n][24 columns][37 classes]
-//!   --decode: CTC prefix beam search, format prior, top-10--> PlateRead per crop
+//! crops (any size, gray) --prep: each of `views` cuts (prep::VIEWS), resize
+//!   96x32, standardise--> [n * views][32][96]
+//!   --model::forward (GPU kernels or CPU twins)--> [n * views][24 columns][37 classes]
+//!   --decode: CTC prefix beam search per view, probabilities pooled over a
+//!   crop's views, format prior, top-10--> PlateRead per crop
 //! ```
 //!
 //! The network reads the whole crop without segmenting characters: each of
@@ -42,26 +44,47 @@ const EMBEDDED: &[u8] = include_bytes!("../../models/ocr-v2/ocr.safetensors");
 #[derive(Clone, Debug)]
 pub struct Reader {
     model: Model,
+    /// How many of [`prep::VIEWS`] each crop is read in.
+    views: usize,
 }
 
 impl Reader {
     /// The reader whose weights are in `dir` (`dir/ocr.safetensors`).
     pub fn load(dir: &Path) -> Result<Reader> {
-        Ok(Reader {
-            model: Model::load(&dir.join(model::FILE_NAME))?,
-        })
+        Ok(Reader::from_model(Model::load(
+            &dir.join(model::FILE_NAME),
+        )?))
     }
 
     /// The reader shipped with this build (`models/ocr-v2`).
     pub fn embedded() -> Result<Reader> {
-        Ok(Reader {
-            model: Model::from_bytes(EMBEDDED, Path::new("models/ocr-v2/ocr.safetensors"))?,
-        })
+        Ok(Reader::from_model(Model::from_bytes(
+            EMBEDDED,
+            Path::new("models/ocr-v2/ocr.safetensors"),
+        )?))
     }
 
-    /// A reader around weights already in memory.
+    /// A reader around weights already in memory, reading one view.
     pub fn from_model(model: Model) -> Reader {
-        Reader { model }
+        Reader { model, views: 1 }
+    }
+
+    /// The same reader reading each crop in the first `views` of
+    /// [`prep::VIEWS`] and pooling them ([`decode::decode_views`]): more
+    /// views read more plates right, and cost a network pass each.
+    pub fn with_views(self, views: usize) -> Result<Reader> {
+        if !(1..=prep::VIEWS.len()).contains(&views) {
+            return Err(crate::Error::bad_input(format!(
+                "views must be 1 to {}, not {views}",
+                prep::VIEWS.len()
+            )));
+        }
+        Ok(Reader { views, ..self })
+    }
+
+    /// How many views of each crop are read.
+    pub fn views(&self) -> usize {
+        self.views
     }
 
     /// The network.
@@ -72,11 +95,16 @@ impl Reader {
     /// Reads every crop: one [`PlateRead`] each, in order, with up to
     /// [`TOP_K`] candidates. Runs on the GPU kernels where `gpu` is given.
     pub fn read_batch(&self, gpu: Option<&Gpu>, crops: &[GrayImage]) -> Result<Vec<PlateRead>> {
-        let input: Vec<f32> = crops.par_iter().flat_map_iter(prep::prepare).collect();
+        let views = &prep::VIEWS[..self.views];
+        let input: Vec<f32> = crops
+            .par_iter()
+            .flat_map_iter(|crop| views.iter().flat_map(|v| prep::prepare_view(crop, v)))
+            .collect();
         let probs = self.model.forward(gpu, &input)?;
+        let one = model::COLUMNS * model::CLASSES;
         Ok(probs
-            .par_chunks(model::COLUMNS * model::CLASSES)
-            .map(|p| decode::decode(p, TOP_K))
+            .par_chunks(one * views.len())
+            .map(|p| decode::decode_views(&p.chunks(one).collect::<Vec<_>>(), TOP_K))
             .collect())
     }
 }

@@ -55,13 +55,14 @@ pub struct PlateReader {
 
 impl PlateReader {
     /// A reader using `gpu` (or the CPU twins) and the OCR weights `ocr`.
+    /// Its version names the weights and, past one, the views read.
     pub fn new(gpu: Option<Gpu>, ocr: ocr::Reader) -> Result<PlateReader> {
         let digest = ocr.model().digest();
-        Ok(PlateReader {
-            gpu,
-            ocr,
-            version: format!("alpr-{}/ocr-{}", env!("CARGO_PKG_VERSION"), &digest[..12]),
-        })
+        let mut version = format!("alpr-{}/ocr-{}", env!("CARGO_PKG_VERSION"), &digest[..12]);
+        if ocr.views() > 1 {
+            version.push_str(&format!("/views-{}", ocr.views()));
+        }
+        Ok(PlateReader { gpu, ocr, version })
     }
 
     pub fn gpu(&self) -> Option<&Gpu> {
@@ -291,5 +292,13 @@ mod tests {
             "{}",
             a.model_version()
         );
+        // Reads pooled over views differ: a new version, so `--reprocess`
+        // re-reads them.
+        let c = PlateReader::new(
+            None,
+            ocr::Reader::embedded().unwrap().with_views(5).unwrap(),
+        );
+        let c = c.unwrap().model_version();
+        assert_eq!(c, format!("{}/views-5", a.model_version()));
     }
 }

@@ -331,9 +331,7 @@ fn pool_views(views: &[&[f32]]) -> Vec<(f32, Seq)> {
 
 /// Each character's confidence averaged over the views.
 fn mean_char_confidences(views: &[&[f32]], seq: &Seq) -> Vec<f32> {
-    if let [probs] = views {
-        return char_confidences(probs, seq);
-    }
+    // One view: 0 + c / 1 is c, exactly.
     let mut mean = vec![0.0f32; seq.len as usize];
     for probs in views {
         for (m, c) in mean.iter_mut().zip(char_confidences(probs, seq)) {

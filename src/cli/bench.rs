@@ -146,7 +146,10 @@ pub fn ingest(count: usize, mode: GpuMode) -> anyhow::Result<ExitCode> {
     } else {
         "CPU kernels"
     };
-    let reader = recognize::PlateReader::new(gpu, crate::ocr::Reader::embedded()?)?;
+    let reader = recognize::PlateReader::new(
+        gpu,
+        crate::ocr::Reader::embedded()?.with_views(crate::ocr::DEFAULT_VIEWS)?,
+    )?;
     let mut rows = Vec::new();
     for threads in [1, rayon::current_num_threads()] {
         let store = Store::create(dir.join(format!("store-{threads}")))?;

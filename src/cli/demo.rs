@@ -287,7 +287,7 @@ fn ingest_samples(store: &Store, admin: &Credentials, samples: &Path) -> anyhow:
     };
     let reader = crate::recognize::PlateReader::new(
         crate::gpu::Gpu::new(crate::gpu::GpuMode::Auto)?,
-        crate::ocr::Reader::embedded()?,
+        crate::ocr::Reader::embedded()?.with_views(crate::ocr::DEFAULT_VIEWS)?,
     )?;
     let ingester = Access::login(store, admin, Action::Ingest)?;
     let s = crate::ingest::run(&ingester, store, &config, &reader, &|_| {})?;

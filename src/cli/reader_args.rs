@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::ocr::{Reader, prep};
+use crate::ocr::{DEFAULT_VIEWS, Reader, prep};
 use crate::{Error, Result};
 
 /// Which weights read plates, and in how many views.
@@ -14,8 +14,10 @@ pub struct ReaderArgs {
     pub model: Option<PathBuf>,
     /// Views of each plate crop read and pooled: the whole crop, then the
     /// crop cut by a few percent on some sides. More views read more plates
-    /// right; each costs one more pass of the network.
-    #[arg(long, default_value_t = 1,
+    /// right; each costs one more pass of the network. In photos, every box
+    /// is read in one view to rank them, and the best few of each photo again
+    /// in all the views.
+    #[arg(long, default_value_t = DEFAULT_VIEWS as u8,
           value_parser = clap::value_parser!(u8).range(1..=prep::VIEWS.len() as i64))]
     pub views: u8,
 }

@@ -37,6 +37,12 @@ use crate::gpu::Gpu;
 pub use decode::{Candidate, PlateRead, TOP_K};
 pub use model::Model;
 
+/// Views the commands read a plate in unless told otherwise: pooling five
+/// reads 7 points more us-dev photos right than one (README), and
+/// [`crate::recognize::PlateReader`] spends them on each frame's best
+/// boxes only.
+pub const DEFAULT_VIEWS: usize = 5;
+
 /// The weights shipped with this build.
 const EMBEDDED: &[u8] = include_bytes!("../../models/ocr-v2/ocr.safetensors");
 
@@ -92,10 +98,22 @@ impl Reader {
         &self.model
     }
 
-    /// Reads every crop: one [`PlateRead`] each, in order, with up to
-    /// [`TOP_K`] candidates. Runs on the GPU kernels where `gpu` is given.
+    /// Reads every crop in [`Reader::views`] views: one [`PlateRead`] each,
+    /// in order, with up to [`TOP_K`] candidates. Runs on the GPU kernels
+    /// where `gpu` is given.
     pub fn read_batch(&self, gpu: Option<&Gpu>, crops: &[GrayImage]) -> Result<Vec<PlateRead>> {
-        let views = &prep::VIEWS[..self.views];
+        self.read_batch_in(gpu, crops, self.views)
+    }
+
+    /// [`Reader::read_batch`] in the first `views` views, at least one and
+    /// at most [`Reader::views`] (a cheaper first look).
+    pub fn read_batch_in(
+        &self,
+        gpu: Option<&Gpu>,
+        crops: &[GrayImage],
+        views: usize,
+    ) -> Result<Vec<PlateRead>> {
+        let views = &prep::VIEWS[..views.clamp(1, self.views)];
         let input: Vec<f32> = crops
             .par_iter()
             .flat_map_iter(|crop| views.iter().flat_map(|v| prep::prepare_view(crop, v)))

@@ -6,10 +6,12 @@
 //! ```text
 //! frames --detect_batch (GPU: one batch a frame size; CPU: a frame a task)-->
 //!   boxes --crop + margin, gray-->
-//!   --ocr::Reader::read_batch (all crops of all frames)--> text, top-10, per-char,
-//!     likely US state
-//!   --rank: box score x read confidence x format odds (0 for an empty read)-->
-//!     plates best first
+//!   --ocr::Reader::read_batch_in one view (all crops of all frames)--> text,
+//!     top-10, per-char, likely US state
+//!   --rank: box score x read confidence x format odds (0 for a read under
+//!     2 characters)--> plates best first
+//!   [--views N > 1: the first POOLED_BOXES of each frame read again in N
+//!     views, pooled, ranked again among themselves]
 //! ```
 
 use image::GrayImage;
@@ -23,10 +25,18 @@ use crate::ocr::{self, PlateRead};
 
 /// Boxes reported per frame.
 pub const BOXES_PER_FRAME: usize = 8;
+/// Boxes of a frame read again in all the reader's views when it reads
+/// more than one: the first of the one-view ranking (a plate and its
+/// likeliest rivals). Every box is read in one view first, to rank them;
+/// those past these keep that read, ranked behind them.
+pub const POOLED_BOXES: usize = 3;
 /// Boxes read for each one reported: the localiser's order is not the
 /// final one (a whole line and its pieces are all kept for the reads to
 /// decide), so a plate's only box may rank past `max` before it is read.
 const READ_FACTOR: usize = 2;
+/// Reads shorter than this are not plates: they rank last, and ingest
+/// does not store them.
+pub const MIN_PLATE_CHARS: usize = 2;
 /// Reads below this confidence are not stored as reads by ingest (they
 /// still appear, ranked low, in `alpr recognize`).
 pub const MIN_READ_CONFIDENCE: f32 = 0.2;
@@ -70,43 +80,78 @@ impl PlateReader {
     }
 
     /// Up to `max` candidate boxes of every frame with their readings,
-    /// best first: the localiser's best `READ_FACTOR * max` are read, and
-    /// the best `max` reads kept.
+    /// best first: the localiser's best `READ_FACTOR * max` are read in one
+    /// view and the best `max` reads kept; with more views, the first
+    /// [`POOLED_BOXES`] of them are read again in all of them and ranked
+    /// again among themselves.
     pub fn read_all(&self, frames: &[&Planes], max: usize) -> Result<Vec<Vec<BoxRead>>> {
-        let boxes = detect_batch(frames, self.gpu.as_ref(), max.saturating_mul(READ_FACTOR))?;
-        let crops: Vec<GrayImage> = frames
+        let gpu = self.gpu.as_ref();
+        let boxes = detect_batch(frames, gpu, max.saturating_mul(READ_FACTOR))?;
+        let mut crops: Vec<GrayImage> = frames
             .par_iter()
             .zip(boxes.par_iter())
             .flat_map_iter(|(f, bs)| bs.iter().map(|b| gray_crop(f, b)).collect::<Vec<_>>())
             .collect();
-        let mut reads = self.ocr.read_batch(self.gpu.as_ref(), &crops)?.into_iter();
-        Ok(boxes
+        let mut reads = self
+            .ocr
+            .read_batch_in(gpu, &crops, 1)?
+            .into_iter()
+            .enumerate();
+        // Each frame's reads with the index of their crop, best first.
+        let mut ranked: Vec<Vec<(usize, BoxRead)>> = boxes
             .into_iter()
             .map(|bs| {
-                let mut out: Vec<BoxRead> = bs
+                let mut out: Vec<(usize, BoxRead)> = bs
                     .into_iter()
                     .filter_map(|bbox| {
-                        let read = reads.next()?;
+                        let (crop, read) = reads.next()?;
                         let score = plate_score(&bbox, &read);
-                        Some(BoxRead { bbox, read, score })
+                        Some((crop, BoxRead { bbox, read, score }))
                     })
                     .collect();
-                // Stable: equal scores keep the localiser's order.
-                out.sort_by(|a, b| b.score.total_cmp(&a.score));
+                rank(&mut out);
                 out.truncate(max);
                 out
             })
+            .collect();
+        if self.ocr.views() > 1 {
+            let again: Vec<GrayImage> = ranked
+                .iter()
+                .flat_map(|rs| rs.iter().take(POOLED_BOXES))
+                .map(|(crop, _)| std::mem::take(&mut crops[*crop]))
+                .collect();
+            let mut pooled = self.ocr.read_batch(gpu, &again)?.into_iter();
+            for rs in &mut ranked {
+                let first = rs.len().min(POOLED_BOXES);
+                for (_, r) in &mut rs[..first] {
+                    if let Some(read) = pooled.next() {
+                        r.score = plate_score(&r.bbox, &read);
+                        r.read = read;
+                    }
+                }
+                rank(&mut rs[..first]);
+            }
+        }
+        Ok(ranked
+            .into_iter()
+            .map(|rs| rs.into_iter().map(|(_, r)| r).collect())
             .collect())
     }
+}
+
+/// Best score first; stable, so equal scores keep the localiser's order.
+fn rank(reads: &mut [(usize, BoxRead)]) {
+    reads.sort_by(|a, b| b.1.score.total_cmp(&a.1.score));
 }
 
 /// How likely a box is the plate its read says: the box's score times the
 /// read's confidence, times the decoder's format odds (`e^format_prior`: 4
 /// when the text fits a known serial format, else 1), as the decoder ranks
-/// a crop's alternates. A read of no characters scores 0: the reader says
-/// there is no plate text there, however sure it is of that.
+/// a crop's alternates. A read of fewer than [`MIN_PLATE_CHARS`] characters
+/// scores 0: the reader says there is no plate text there (or a lone
+/// character of a sticker or a sign), however sure it is of that.
 pub fn plate_score(bbox: &PlateBox, read: &PlateRead) -> f32 {
-    if read.text.is_empty() {
+    if read.text.chars().count() < MIN_PLATE_CHARS {
         return 0.0;
     }
     let odds = ocr::decode::format_prior(&read.text).exp();
@@ -127,7 +172,7 @@ impl FrameReader for PlateReader {
                 let mut kept: Vec<FoundPlate> = Vec::new();
                 for r in reads {
                     let text = r.read.text.clone();
-                    if text.len() < 2
+                    if text.len() < MIN_PLATE_CHARS
                         || r.read.confidence < MIN_READ_CONFIDENCE
                         || kept
                             .iter()
@@ -208,7 +253,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn empty_reads_rank_last_and_known_formats_gain_their_odds() {
+    fn reads_under_two_characters_rank_last_and_known_formats_gain_their_odds() {
         let bbox = PlateBox {
             x: 0,
             y: 0,
@@ -225,6 +270,8 @@ mod tests {
             region: None,
         };
         assert_eq!(plate_score(&bbox, &read("", 0.99)), 0.0);
+        assert_eq!(plate_score(&bbox, &read("K", 0.99)), 0.0);
+        assert!(plate_score(&bbox, &read("K7", 0.99)) > 0.0);
         assert!(crate::plate::formats::matches_known_format("7ABC123"));
         assert!(!crate::plate::formats::matches_known_format("7ABCI23"));
         let fits = plate_score(&bbox, &read("7ABC123", 0.1));
@@ -274,6 +321,50 @@ mod tests {
         assert!(spread(&line_rows(-8.0, (-8f32).to_radians())) <= 1);
         // Under DESKEW_MIN the crop is taken as it is.
         assert!(spread(&line_rows(2.0, 2f32.to_radians())) >= 2);
+    }
+
+    /// With more views, only each frame's first [`POOLED_BOXES`] boxes of
+    /// the one-view ranking are read again, pooled, and ranked again among
+    /// themselves; the boxes after them keep their one-view reads.
+    #[test]
+    fn more_views_read_again_the_first_boxes_only() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples/ingest/gate");
+        let frames: Vec<Planes> = ["frame0000.jpg", "frame0001.jpg"]
+            .iter()
+            .map(|f| super::super::decode::decode_file(&dir.join(f)).unwrap())
+            .collect();
+        let refs: Vec<&Planes> = frames.iter().collect();
+        let five = ocr::Reader::embedded().unwrap().with_views(5).unwrap();
+        let once = PlateReader::new(None, ocr::Reader::embedded().unwrap()).unwrap();
+        let pooled = PlateReader::new(None, five.clone()).unwrap();
+        let a = once.read_all(&refs, BOXES_PER_FRAME).unwrap();
+        let b = pooled.read_all(&refs, BOXES_PER_FRAME).unwrap();
+        let n = POOLED_BOXES;
+        for (frame, (a, b)) in frames.iter().zip(a.iter().zip(&b)) {
+            assert_eq!(a.len(), b.len());
+            assert!(a.len() > n, "{} boxes", a.len());
+            let boxes = |rs: &[BoxRead]| {
+                let mut v: Vec<_> = rs
+                    .iter()
+                    .map(|r| (r.bbox.x, r.bbox.y, r.bbox.w, r.bbox.h))
+                    .collect();
+                v.sort();
+                v
+            };
+            assert_eq!(boxes(&a[..n]), boxes(&b[..n]));
+            let crops: Vec<GrayImage> = b[..n].iter().map(|r| gray_crop(frame, &r.bbox)).collect();
+            let again = five.read_batch(None, &crops).unwrap();
+            for (r, read) in b[..n].iter().zip(&again) {
+                assert_eq!(r.read.text, read.text);
+                assert_eq!(r.read.confidence, read.confidence);
+                assert_eq!(r.score, plate_score(&r.bbox, read));
+            }
+            assert!(b[..n].windows(2).all(|w| w[0].score >= w[1].score));
+            for (x, y) in a[n..].iter().zip(&b[n..]) {
+                assert_eq!(x.bbox, y.bbox);
+                assert_eq!((&x.read.text, x.score), (&y.read.text, y.score));
+            }
+        }
     }
 
     /// The version keys the ingest ledger: it must not change between

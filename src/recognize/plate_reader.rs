@@ -12,6 +12,8 @@
 //!     2 characters)--> plates best first
 //!   [--views N > 1: the first POOLED_BOXES of each frame read again in N
 //!     views, pooled, ranked again among themselves]
+//!   --a whole serial (box extending a piece's, text holding it, a known
+//!     format where the piece has none) takes its piece's place-->
 //! ```
 
 use image::GrayImage;
@@ -22,6 +24,7 @@ use super::reader::{FoundPlate, FrameReader, crop_jpeg};
 use crate::Result;
 use crate::gpu::{Gpu, Planes};
 use crate::ocr::{self, PlateRead};
+use crate::plate::formats;
 
 /// Boxes reported per frame.
 pub const BOXES_PER_FRAME: usize = 8;
@@ -134,9 +137,43 @@ impl PlateReader {
         }
         Ok(ranked
             .into_iter()
-            .map(|rs| rs.into_iter().map(|(_, r)| r).collect())
+            .map(|rs| wholes_first(rs.into_iter().map(|(_, r)| r).collect()))
             .collect())
     }
+}
+
+/// A frame's reads, best first, with every whole serial moved up to the
+/// place (and score) of its best-ranked piece (see [`is_whole_of`]): a box
+/// on a piece of a serial split by a seal or crest often reads surer than
+/// the box on the whole, whose gap confuses the reader.
+fn wholes_first(mut reads: Vec<BoxRead>) -> Vec<BoxRead> {
+    let mut i = 0;
+    while i < reads.len() {
+        match (i + 1..reads.len()).find(|&j| is_whole_of(&reads[j], &reads[i])) {
+            Some(j) => {
+                let mut whole = reads.remove(j);
+                whole.score = whole.score.max(reads[i].score);
+                reads.insert(i, whole);
+                // Strictly longer each time, so this ends.
+            }
+            None => i += 1,
+        }
+    }
+    reads
+}
+
+/// True when `whole` reads the serial of which `piece` read a part: its
+/// box extends the piece's along the text line, its text holds the
+/// piece's and more, and it fits a known serial format. (Whether the piece
+/// fits one tells little: most pieces of five or more characters have
+/// some US state's shape.)
+fn is_whole_of(whole: &BoxRead, piece: &BoxRead) -> bool {
+    let (w, p) = (&whole.read.text, &piece.read.text);
+    w.len() > p.len()
+        && p.len() >= MIN_PLATE_CHARS
+        && w.contains(p.as_str())
+        && whole.bbox.extends(&piece.bbox)
+        && formats::matches_known_format(w)
 }
 
 /// Best score first; stable, so equal scores keep the localiser's order.
@@ -321,6 +358,59 @@ mod tests {
         assert!(spread(&line_rows(-8.0, (-8f32).to_radians())) <= 1);
         // Under DESKEW_MIN the crop is taken as it is.
         assert!(spread(&line_rows(2.0, 2f32.to_radians())) >= 2);
+    }
+
+    fn box_read(text: &str, x: u32, w: u32, score: f32) -> BoxRead {
+        BoxRead {
+            bbox: PlateBox {
+                x,
+                y: 100,
+                w,
+                h: 30,
+                confidence: 0.5,
+                tilt: 0.0,
+            },
+            read: PlateRead {
+                text: text.to_string(),
+                confidence: score,
+                char_confidences: vec![score; text.len()],
+                candidates: Vec::new(),
+                region: None,
+            },
+            score,
+        }
+    }
+
+    fn texts(reads: &[BoxRead]) -> Vec<&str> {
+        reads.iter().map(|r| r.read.text.as_str()).collect()
+    }
+
+    #[test]
+    fn a_whole_serial_takes_the_place_of_its_piece() {
+        // `RK <crest> 896AO`: the piece `896AO` (x 160-260) read surer than
+        // the whole (x 100-260), which fits the Slovak `@@###@@`.
+        let piece = box_read("896AO", 160, 100, 2.0);
+        let whole = box_read("RK896AO", 100, 160, 0.8);
+        let other = box_read("7ABC123", 400, 150, 1.0);
+        assert!(formats::matches_known_format("RK896AO"));
+        let out = wholes_first(vec![piece.clone(), other.clone(), whole.clone()]);
+        assert_eq!(texts(&out), ["RK896AO", "896AO", "7ABC123"]);
+        assert_eq!(out[0].score, 2.0);
+        // Not where the boxes are apart, the text differs, or the whole
+        // fits no format.
+        let apart = box_read("RK896AO", 600, 160, 0.8);
+        let out = wholes_first(vec![piece.clone(), other.clone(), apart]);
+        assert_eq!(texts(&out), ["896AO", "7ABC123", "RK896AO"]);
+        let unlike = box_read("RK895AO", 100, 160, 0.8);
+        let out = wholes_first(vec![piece.clone(), unlike]);
+        assert_eq!(texts(&out), ["896AO", "RK895AO"]);
+        let junk = box_read("RK896AOXY7", 100, 200, 0.8);
+        assert!(!formats::matches_known_format("RK896AOXY7"));
+        let out = wholes_first(vec![piece.clone(), junk]);
+        assert_eq!(texts(&out), ["896AO", "RK896AOXY7"]);
+        // A whole already first stays so, with its own score.
+        let out = wholes_first(vec![whole, piece]);
+        assert_eq!((texts(&out)[0], out[0].score), ("RK896AO", 0.8));
     }
 
     /// With more views, only each frame's first [`POOLED_BOXES`] boxes of

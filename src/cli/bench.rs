@@ -110,7 +110,11 @@ pub fn detect(paths: &[PathBuf], runs: usize, mode: GpuMode) -> anyhow::Result<E
 /// `alpr bench ingest`: generated 1080p JPEG frames with plates, ingested
 /// end to end (decode, detect, read, write, ledger) into a throwaway store,
 /// first on a one-thread pool, then on every core.
-pub fn ingest(count: usize, mode: GpuMode) -> anyhow::Result<ExitCode> {
+pub fn ingest(
+    count: usize,
+    mode: GpuMode,
+    reader: &super::reader_args::ReaderArgs,
+) -> anyhow::Result<ExitCode> {
     use crate::audit::Access;
     use crate::audit::access::{Action, Role};
     use crate::audit::catalog::Catalog;
@@ -146,10 +150,7 @@ pub fn ingest(count: usize, mode: GpuMode) -> anyhow::Result<ExitCode> {
     } else {
         "CPU kernels"
     };
-    let reader = recognize::PlateReader::new(
-        gpu,
-        crate::ocr::Reader::embedded()?.with_views(crate::ocr::DEFAULT_VIEWS)?,
-    )?;
+    let reader = recognize::PlateReader::new(gpu, reader.reader()?)?;
     let mut rows = Vec::new();
     for threads in [1, rayon::current_num_threads()] {
         let store = Store::create(dir.join(format!("store-{threads}")))?;

@@ -192,6 +192,8 @@ pub enum BenchWhat {
         /// Where the image kernels run.
         #[arg(long, value_enum, default_value_t = crate::gpu::GpuMode::Off)]
         gpu: crate::gpu::GpuMode,
+        #[command(flatten)]
+        reader: reader_args::ReaderArgs,
     },
     /// The plate reader: ms per plate after decode, by batch size.
     Ocr {
@@ -281,8 +283,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             what: BenchWhat::Detect { paths, runs, gpu },
         }) => bench::detect(&paths, runs, gpu),
         Command::Bench(BenchArgs {
-            what: BenchWhat::Ingest { count, gpu },
-        }) => bench::ingest(count, gpu),
+            what: BenchWhat::Ingest { count, gpu, reader },
+        }) => bench::ingest(count, gpu, &reader),
         Command::Demo(args) => runtime.block_on(demo::run(&args)),
         Command::Recognize(args) => recognize::run(&args),
         Command::Admin(admin::AdminCommand::Init(args)) => admin::init(&args),

@@ -42,7 +42,10 @@ pub(crate) fn emblem(c: &mut Canvas, rng: &mut Pcg64Mcg, bx: Rect, bg: Rgb) {
     let r = w.min(h) / 2.0;
     match rng.random_range(0..5) {
         0 => badge(c, rng, [cx, cy], r),
-        1 => figure(c, rng, [cx, cy], [w / 2.0, h / 2.0]),
+        1 => {
+            let ink = colour(rng);
+            figure(c, rng, [cx, cy], [w / 2.0, h / 2.0], ink);
+        }
         2 => wheelchair(c, rng, bx, bg),
         3 => ribbon(c, rng, [cx, cy], [w / 2.0, h / 2.0]),
         _ => blob(c, rng, [cx, cy], [w / 2.0, h / 2.0]),
@@ -88,10 +91,15 @@ fn badge(c: &mut Canvas, rng: &mut Pcg64Mcg, [cx, cy]: [f32; 2], r: f32) {
     }
 }
 
-/// A silhouette: a body, a head and limbs in one colour, like the horse,
-/// rider, archer or animal of many plates.
-fn figure(c: &mut Canvas, rng: &mut Pcg64Mcg, [cx, cy]: [f32; 2], [hw, hh]: [f32; 2]) {
-    let ink = colour(rng);
+/// A silhouette in `ink`: a body, a head and limbs, like the horse, rider,
+/// archer or animal of many plates, within `hw` and `hh` of the centre.
+pub(crate) fn figure(
+    c: &mut Canvas,
+    rng: &mut Pcg64Mcg,
+    [cx, cy]: [f32; 2],
+    [hw, hh]: [f32; 2],
+    ink: Rgb,
+) {
     // Limbs and head reach up to 0.45 of the shorter half-side past the body.
     let m = hw.min(hh);
     let (bw, bh) = (

@@ -1,26 +1,30 @@
 //! What a plate prints in the gap of its serial (`|` in a format): Florida's
-//! orange, a German plate's round seals (the inspection sticker above the
+//! orange, Wyoming's bucking horse, a German plate's round seals (the inspection sticker above the
 //! district's seal), a Slovak plate's coat of arms. Shapes in the spirit of
 //! each, not copies; they teach the reader that a mark as tall as the
 //! characters between two groups is no character, so a localiser's box on
 //! the whole serial reads as surely as one on a group.
 //!
 //! ```text
-//! logo centre, cap height --style's Logo--> disc and leaf | two stacked
-//!   discs with rings | shield with a double cross on hills --> canvas
+//! logo centre, cap height --style's Logo--> disc and leaf | silhouette |
+//!   two stacked discs with rings | shield with a double cross on hills
+//!   --> canvas
 //! ```
 
 use rand::Rng;
 use rand_pcg::Pcg64Mcg;
 
 use super::canvas::{Canvas, Rgb, hex};
+use super::emblem;
 
 /// What a style draws for `|`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Logo {
-    /// A disc of this colour with a leaf: Florida's orange, and in the
-    /// serial's ink a stand-in for Wyoming's bucking horse.
+    /// A disc of this colour with a leaf: Florida's orange.
     Fruit(Rgb),
+    /// A silhouette in this colour as tall as the characters, like
+    /// Wyoming's bucking horse and rider (`emblem`'s figure family).
+    Rider(Rgb),
     /// German seals: one or two discs stacked in the gap.
     Seals,
     /// A shield with a double cross on three hills (Slovakia).
@@ -43,6 +47,9 @@ pub(crate) fn draw(c: &mut Canvas, rng: &mut Pcg64Mcg, logo: Logo, [x, y]: [f32;
         Logo::Fruit(ink) => {
             c.fill_disc(x, y, cap * 0.28, ink, 1.0);
             c.fill_disc(x + cap * 0.1, y - cap * 0.3, cap * 0.1, hex(0x2a7a3a), 1.0);
+        }
+        Logo::Rider(ink) => {
+            emblem::figure(c, rng, [x, y - cap * 0.05], [cap * 0.5, cap * 0.62], ink);
         }
         Logo::Seals => seals(c, rng, [x, y], cap),
         Logo::Crest => crest(c, rng, [x, y], cap),
@@ -132,7 +139,13 @@ mod tests {
     #[test]
     fn every_logo_stays_in_the_gap_and_draws_something() {
         let bg = hex(0xf4f4f0);
-        for logo in [Logo::Fruit(hex(0xf08a20)), Logo::Seals, Logo::Crest] {
+        let logos = [
+            Logo::Fruit(hex(0xf08a20)),
+            Logo::Rider(hex(0x1a1a3a)),
+            Logo::Seals,
+            Logo::Crest,
+        ];
+        for logo in logos {
             for seed in 0..20 {
                 let mut rng = Pcg64Mcg::seed_from_u64(seed);
                 let mut c = Canvas::new(120, 60, bg);

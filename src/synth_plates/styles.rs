@@ -377,7 +377,7 @@ pub(crate) const STYLES: &[Style] = &[
         top: hex(0xe8eef4),
         bottom: hex(0xf0e0c8),
         ink: hex(0x1a1a3a),
-        logo: Logo::Fruit(hex(0x1a1a3a)),
+        logo: Logo::Rider(hex(0x1a1a3a)),
         name_ink: hex(0x8a1a1a),
         decor: Decor::Mountains(hex(0x7080a0)),
         ..BASE

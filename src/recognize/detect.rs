@@ -95,7 +95,7 @@ impl PlateBox {
     /// columns, its middle within `other`'s middle half. A serial split by a
     /// seal, crest or emblem (`RK <crest> 101AO`) gives a box for a piece
     /// and one for the whole; which is the plate is for the reader to say.
-    pub fn extends(&self, other: &PlateBox) -> bool {
+    pub(crate) fn extends(&self, other: &PlateBox) -> bool {
         let (cy, other_cy) = (
             self.y as f32 + self.h as f32 / 2.0,
             other.y as f32 + other.h as f32 / 2.0,

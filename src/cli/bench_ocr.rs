@@ -11,7 +11,7 @@ use crate::gpu::{Gpu, GpuMode};
 use crate::recognize;
 
 /// Times `Reader::read_batch` over the decoded crops in `paths` (or, with no
-/// paths, 256 generated gradient crops).
+/// paths, the first 256 plates of `alpr synth-plates --seed 1`).
 pub fn run(
     paths: &[PathBuf],
     reader: &super::reader_args::ReaderArgs,
@@ -28,12 +28,11 @@ pub fn run(
         .map(|f| super::read_crops::load_crop(f))
         .collect::<crate::Result<_>>()?;
     if crops.is_empty() {
-        crops = (0..256u32)
-            .map(|i| {
-                GrayImage::from_fn(320, 150, |x, y| {
-                    image::Luma([((x * 7 + y * 3 + i) % 251) as u8])
-                })
-            })
+        // Plates, not noise: the beam search's cost depends on how sure
+        // the network is, which only plate-like crops show.
+        let synth = crate::synth_plates::PlateSynth::new()?;
+        crops = (0..256)
+            .map(|i| image::DynamicImage::ImageRgb8(synth.sample(1, i).image).to_luma8())
             .collect();
     }
     let gpu = Gpu::new(mode)?;

@@ -197,7 +197,7 @@ pub enum BenchWhat {
     },
     /// The plate reader: ms per plate after decode, by batch size.
     Ocr {
-        /// Crop images or folders (none: 256 generated crops).
+        /// Crop images or folders (none: 256 generated plates, seed 1).
         paths: Vec<PathBuf>,
         #[command(flatten)]
         reader: reader_args::ReaderArgs,

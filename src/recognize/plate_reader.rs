@@ -12,8 +12,8 @@
 //!     2 characters)--> plates best first
 //!   [--views N > 1: the first POOLED_BOXES of each frame read again in N
 //!     views, pooled, ranked again among themselves]
-//!   --a whole serial (box extending a piece's, text holding it, a known
-//!     format where the piece has none) takes its piece's place-->
+//!   --a whole serial (box extending a piece's, text holding it, fitting a
+//!     known format) takes its piece's place-->
 //! ```
 
 use image::GrayImage;

@@ -1,6 +1,7 @@
 //! What a plate prints in the gap of its serial (`|` in a format): Florida's
-//! orange, Wyoming's bucking horse, a German plate's round seals (the inspection sticker above the
-//! district's seal), a Slovak plate's coat of arms. Shapes in the spirit of
+//! orange, Wyoming's bucking horse, a German plate's round seals (the
+//! inspection sticker above the district's seal), a Slovak plate's coat of
+//! arms. Shapes in the spirit of
 //! each, not copies; they teach the reader that a mark as tall as the
 //! characters between two groups is no character, so a localiser's box on
 //! the whole serial reads as surely as one on a group.
@@ -22,8 +23,9 @@ use super::emblem;
 pub(crate) enum Logo {
     /// A disc of this colour with a leaf: Florida's orange.
     Fruit(Rgb),
-    /// A silhouette in this colour as tall as the characters, like
-    /// Wyoming's bucking horse and rider (`emblem`'s figure family).
+    /// A silhouette in this colour, limbs reaching up to about the
+    /// characters' height, like Wyoming's bucking horse and rider
+    /// (`emblem`'s figure family).
     Rider(Rgb),
     /// German seals: one or two discs stacked in the gap.
     Seals,

@@ -8,6 +8,7 @@ use rand::Rng;
 use rand_pcg::Pcg64Mcg;
 
 use super::canvas::{Canvas, Rgb, hex, lerp};
+use super::emblem;
 use super::styles::Decor;
 
 /// Fills the region under the curve `top(x)` (in pixels) down to the bottom.
@@ -29,10 +30,25 @@ fn fill_below(c: &mut Canvas, colour: Rgb, a: f32, top: impl Fn(f32) -> f32) {
     }
 }
 
-/// Paints the artwork of a design (the EU band excepted).
-pub(crate) fn art(c: &mut Canvas, decor: Decor, rng: &mut Pcg64Mcg) {
+/// Paints the artwork of a design (the EU band excepted); returns how far
+/// from the left edge the serial must start to leave the artwork clear (0
+/// where it may run over it).
+pub(crate) fn art(c: &mut Canvas, decor: Decor, rng: &mut Pcg64Mcg) -> f32 {
     let (w, h) = (c.w as f32, c.h as f32);
     match decor {
+        // Newer plates carry the archer, older ones the plain design.
+        Decor::Archer(col) if rng.random_bool(0.7) => {
+            let x0 = w * rng.random_range(0.02..0.05);
+            let x1 = x0 + w * rng.random_range(0.18..0.27);
+            let y = [
+                h * rng.random_range(0.08..0.2),
+                h * rng.random_range(0.9..0.98),
+            ];
+            let ink = lerp(col, hex(0xf0f0f0), rng.random_range(0.0..0.5));
+            emblem::archer(c, rng, [x0, y[0], x1, y[1]], ink);
+            return x1 + w * rng.random_range(0.0..0.03);
+        }
+        Decor::Archer(_) => {}
         Decor::Plain | Decor::EuBand => {}
         Decor::Mountains(col) => {
             let base = h * rng.random_range(0.62..0.8);
@@ -115,6 +131,7 @@ pub(crate) fn art(c: &mut Canvas, decor: Decor, rng: &mut Pcg64Mcg) {
             c.fill_disc(cx + h * 0.1, cy - h * 0.06, h * 0.06, col, 0.8);
         }
     }
+    0.0
 }
 
 fn fill_band(c: &mut Canvas, colour: Rgb, a: f32, mid: impl Fn(f32) -> f32, half: f32) {
@@ -246,4 +263,48 @@ pub(crate) fn rim(c: &mut Canvas, colour: Rgb, inset: f32, t: f32) {
     c.fill_rect(inset, h - inset - t, w - inset, h - inset, colour, 1.0);
     c.fill_rect(inset, inset, inset + t, h - inset, colour, 1.0);
     c.fill_rect(w - inset - t, inset, w - inset, h - inset, colour, 1.0);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn an_archer_keeps_left_of_where_the_serial_may_start() {
+        let bg = hex(0xf4f4f0);
+        let (mut drawn, mut plain) = (0, 0);
+        for seed in 0..40 {
+            let mut rng = Pcg64Mcg::seed_from_u64(seed);
+            let mut c = Canvas::new(200, 100, bg);
+            let end = art(&mut c, Decor::Archer(hex(0x7088a8)), &mut rng);
+            let painted: Vec<usize> = (0..c.px.len())
+                .filter(|&i| c.px[i] != bg)
+                .map(|i| i % c.w)
+                .collect();
+            if end == 0.0 {
+                assert!(painted.is_empty(), "seed {seed}: art without room for it");
+                plain += 1;
+                continue;
+            }
+            drawn += 1;
+            assert!(
+                (40.0..70.0).contains(&end),
+                "seed {seed}: serial from x {end}"
+            );
+            assert!(painted.len() > 300, "seed {seed}: {} pixels", painted.len());
+            assert!(painted.iter().all(|&x| (x as f32) < end), "seed {seed}");
+        }
+        // Seven plates in ten carry it.
+        assert!(drawn > 20 && plain > 4, "{drawn} archers, {plain} without");
+    }
+
+    #[test]
+    fn other_artwork_leaves_the_serial_its_whole_width() {
+        let mut rng = Pcg64Mcg::seed_from_u64(3);
+        for decor in [Decor::Plain, Decor::Bird(hex(0x304060)), Decor::Rainbow] {
+            let mut c = Canvas::new(200, 100, hex(0xf4f4f0));
+            assert_eq!(art(&mut c, decor, &mut rng), 0.0, "{decor:?}");
+        }
+    }
 }

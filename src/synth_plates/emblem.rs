@@ -145,6 +145,47 @@ pub(crate) fn figure(
     }
 }
 
+/// An archer in `ink` inside `bx`: a kneeling figure in its lower part, a
+/// bow as tall as most of the box bent on one side of it and an arrow
+/// across the bow pointing up, in the spirit of Oklahoma's "Native America"
+/// plate. The bow and arrow are strokes as thick as a character's, which a
+/// reader must learn are no `2`, `7` or `1`.
+pub(crate) fn archer(c: &mut Canvas, rng: &mut Pcg64Mcg, [x0, y0, x1, y1]: Rect, ink: Rgb) {
+    let (w, h) = (x1 - x0, y1 - y0);
+    let body = [x0 + w * rng.random_range(0.35..0.6), y0 + h * 0.68];
+    figure(c, rng, body, [w * 0.35, h * 0.3], ink);
+    // The bow: an arc of a flattened ellipse, facing left or right, tilted.
+    let face = if rng.random_bool(0.5) { 1.0 } else { -1.0 };
+    let (bx, by) = (x0 + w * (0.5 + face * 0.1), y0 + h * 0.45);
+    let (ra, rb) = (
+        w * rng.random_range(0.1..0.2),
+        h * rng.random_range(0.3..0.45),
+    );
+    let tilt = rng.random_range(-0.1..0.1f32);
+    let thick = w.min(h) * rng.random_range(0.04..0.08);
+    let at = |t: f32| {
+        let (x, y) = (face * ra * t.cos(), rb * t.sin());
+        [
+            bx + x * tilt.cos() - y * tilt.sin(),
+            by + x * tilt.sin() + y * tilt.cos(),
+        ]
+    };
+    let n = 16;
+    for i in 0..n {
+        let t0 = -PI / 2.0 + PI * i as f32 / n as f32;
+        let t1 = -PI / 2.0 + PI * (i + 1) as f32 / n as f32;
+        c.fill_capsule(at(t0), at(t1), thick, ink, 1.0);
+    }
+    // The string, thin, and the arrow from the figure's shoulder up past the bow.
+    c.fill_capsule(at(-PI / 2.0), at(PI / 2.0), thick * 0.3, ink, 1.0);
+    let from = [bx - face * w * 0.2, by + h * 0.1];
+    let to = [
+        bx + face * w * rng.random_range(0.1..0.3),
+        y0 + h * rng.random_range(0.05..0.15),
+    ];
+    c.fill_capsule(from, to, thick * 0.6, ink, 1.0);
+}
+
 /// The International Symbol of Access, on its own blue square or in the
 /// plate's ink.
 fn wheelchair(c: &mut Canvas, rng: &mut Pcg64Mcg, [x0, y0, x1, y1]: Rect, bg: Rgb) {

@@ -104,9 +104,9 @@ pub(crate) fn plate(
         let row = lerp(top, bottom, y as f32 / hf);
         c.px[y * w..(y + 1) * w].fill(row);
     }
-    decor::art(&mut c, style.decor, rng);
+    let art_end = decor::art(&mut c, style.decor, rng);
 
-    let mut x0 = wf * 0.05;
+    let mut x0 = (wf * 0.05).max(art_end);
     let mut x1 = wf * 0.95;
     let eu = style.is_eu();
     if eu {
@@ -215,30 +215,41 @@ pub(crate) fn plate(
     }
 
     // Stacked small characters beside the serial (not part of the label),
-    // on either side.
+    // on either side: from a pair about the middle third of the serial's
+    // height up to one as tall as the serial, close beside it, in the
+    // serial's lettering or a plain bold one (specialty serials such as
+    // Massachusetts' `CI 16FF` or North Carolina's `VF 3887`).
     if !eu && rng.random_bool(0.1) {
         let pair: String = (0..2)
             .map(|_| (b'A' + rng.random_range(0..26u8)) as char)
             .collect();
-        let cw = hf * 0.12;
+        let span = hf * 0.52 * rng.random_range(0.6..1.0);
+        let lh = span / 2.0;
+        let cw = lh * rng.random_range(0.7..0.95);
+        let gap = cw * rng.random_range(0.1..0.5);
+        let font = if rng.random_bool(0.5) {
+            style.fonts[rng.random_range(0..style.fonts.len())]
+        } else {
+            FontId::RobotoCondensedBold
+        };
         let right = rng.random_bool(0.5);
-        let sx = if right { x1 - cw * 1.2 } else { x0 };
+        let sx = if right { x1 - cw } else { x0 };
+        let top = hf * rng.random_range(0.51..0.55) - span / 2.0;
         for (i, ch) in pair.chars().enumerate() {
-            let y = hf * (0.32 + 0.2 * i as f32);
-            let bx = [sx, y, sx + cw * 1.2, y + hf * 0.17];
+            let y = top + lh * i as f32;
             small(
                 &mut c,
                 fonts,
-                FontId::RobotoCondensedBold,
+                font,
                 &ch.to_string(),
-                bx,
+                [sx, y, sx + cw, y + lh],
                 style.ink,
             );
         }
         if right {
-            x1 -= cw * 1.5;
+            x1 -= cw + gap;
         } else {
-            x0 += cw * 1.5;
+            x0 += cw + gap;
         }
     }
 

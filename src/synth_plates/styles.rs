@@ -35,6 +35,9 @@ pub(crate) enum Decor {
     Trees(Rgb),
     Rainbow,
     Bird(Rgb),
+    /// A pale archer as tall as the plate on the left of the serial, which
+    /// makes room for it (Oklahoma's "Native America" plates).
+    Archer(Rgb),
     /// The EU band at the left: country letters.
     EuBand,
 }
@@ -698,12 +701,12 @@ pub(crate) const STYLES: &[Style] = &[
         id: "us-ok",
         name: "OKLAHOMA",
         slogans: &["NATIVE AMERICA", "TravelOK.com"],
-        formats: &["@@@-###", "###-@@@"],
+        formats: &["###@@@", "@@@-###", "###-@@@"],
         top: hex(0xa0c8e8),
         bottom: WHITE,
         ink: NAVY,
         name_ink: NAVY,
-        decor: Decor::Bird(hex(0x304060)),
+        decor: Decor::Archer(hex(0x7088a8)),
         ..BASE
     },
     Style {

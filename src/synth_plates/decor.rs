@@ -44,7 +44,7 @@ pub(crate) fn art(c: &mut Canvas, decor: Decor, rng: &mut Pcg64Mcg) -> f32 {
                 h * rng.random_range(0.08..0.2),
                 h * rng.random_range(0.9..0.98),
             ];
-            let ink = lerp(col, hex(0xf0f0f0), rng.random_range(0.0..0.5));
+            let ink = lerp(col, hex(0xf0f0f0), rng.random_range(0.0..0.6));
             emblem::archer(c, rng, [x0, y[0], x1, y[1]], ink);
             return x1 + w * rng.random_range(0.0..0.03);
         }
@@ -277,7 +277,7 @@ mod tests {
         for seed in 0..40 {
             let mut rng = Pcg64Mcg::seed_from_u64(seed);
             let mut c = Canvas::new(200, 100, bg);
-            let end = art(&mut c, Decor::Archer(hex(0x7088a8)), &mut rng);
+            let end = art(&mut c, Decor::Archer(hex(0x3a4a68)), &mut rng);
             let painted: Vec<usize> = (0..c.px.len())
                 .filter(|&i| c.px[i] != bg)
                 .map(|i| i % c.w)

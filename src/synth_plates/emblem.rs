@@ -152,8 +152,11 @@ pub(crate) fn figure(
 /// reader must learn are no `2`, `7` or `1`.
 pub(crate) fn archer(c: &mut Canvas, rng: &mut Pcg64Mcg, [x0, y0, x1, y1]: Rect, ink: Rgb) {
     let (w, h) = (x1 - x0, y1 - y0);
-    let body = [x0 + w * rng.random_range(0.35..0.6), y0 + h * 0.68];
-    figure(c, rng, body, [w * 0.35, h * 0.3], ink);
+    let body = [
+        x0 + w * rng.random_range(0.4..0.55),
+        y0 + h * rng.random_range(0.55..0.65),
+    ];
+    figure(c, rng, body, [w * 0.42, h * 0.34], ink);
     // The bow: an arc of a flattened ellipse, facing left or right, tilted.
     let face = if rng.random_bool(0.5) { 1.0 } else { -1.0 };
     let (bx, by) = (x0 + w * (0.5 + face * 0.1), y0 + h * 0.45);

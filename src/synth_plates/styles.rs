@@ -706,7 +706,7 @@ pub(crate) const STYLES: &[Style] = &[
         bottom: WHITE,
         ink: NAVY,
         name_ink: NAVY,
-        decor: Decor::Archer(hex(0x7088a8)),
+        decor: Decor::Archer(hex(0x3a4a68)),
         ..BASE
     },
     Style {

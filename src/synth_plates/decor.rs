@@ -48,8 +48,7 @@ pub(crate) fn art(c: &mut Canvas, decor: Decor, rng: &mut Pcg64Mcg) -> f32 {
             emblem::archer(c, rng, [x0, y[0], x1, y[1]], ink);
             return x1 + w * rng.random_range(0.0..0.03);
         }
-        Decor::Archer(_) => {}
-        Decor::Plain | Decor::EuBand => {}
+        Decor::Plain | Decor::EuBand | Decor::Archer(_) => {}
         Decor::Mountains(col) => {
             let base = h * rng.random_range(0.62..0.8);
             let peaks: Vec<(f32, f32)> = (0..rng.random_range(3..7))

@@ -145,7 +145,7 @@ pub(crate) fn figure(
     }
 }
 
-/// An archer in `ink` inside `bx`: a kneeling figure in its lower part, a
+/// An archer in `ink` inside `bx`: a figure filling most of the box, a
 /// bow as tall as most of the box bent on one side of it and an arrow
 /// across the bow pointing up, in the spirit of Oklahoma's "Native America"
 /// plate. The bow and arrow are strokes as thick as a character's, which a

@@ -35,8 +35,9 @@ pub(crate) enum Decor {
     Trees(Rgb),
     Rainbow,
     Bird(Rgb),
-    /// A pale archer as tall as the plate on the left of the serial, which
-    /// makes room for it (Oklahoma's "Native America" plates).
+    /// An archer as tall as the plate, in this blue-grey or paler, on the
+    /// left of the serial, which makes room for it (Oklahoma's "Native
+    /// America" plates).
     Archer(Rgb),
     /// The EU band at the left: country letters.
     EuBand,

@@ -109,7 +109,8 @@ pub fn detect(paths: &[PathBuf], runs: usize, mode: GpuMode) -> anyhow::Result<E
 
 /// `alpr bench ingest`: generated 1080p JPEG frames with plates, ingested
 /// end to end (decode, detect, read, write, ledger) into a throwaway store,
-/// first on a one-thread pool, then on every core.
+/// first with decoding and reading on one thread, then on every core (only
+/// the producer's file reads run outside those threads).
 pub fn ingest(
     count: usize,
     mode: GpuMode,
@@ -179,13 +180,12 @@ pub fn ingest(
             },
             fps: 5.0,
             reprocess: false,
+            // Not a pool installed around the run: decoding runs on a
+            // thread of its own, which would use the global pool.
+            threads: Some(threads),
         };
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()?;
         let t = Instant::now();
-        let summary =
-            pool.install(|| crate::ingest::run(&access, &store, &config, &reader, &|_| {}))?;
+        let summary = crate::ingest::run(&access, &store, &config, &reader, &|_| {})?;
         let secs = t.elapsed().as_secs_f64();
         rows.push((threads, summary.frames, summary.reads, secs));
     }

@@ -284,6 +284,7 @@ fn ingest_samples(store: &Store, admin: &Credentials, samples: &Path) -> anyhow:
         },
         fps: 5.0,
         reprocess: false,
+        threads: None,
     };
     let reader = crate::recognize::PlateReader::new(
         crate::gpu::Gpu::new(crate::gpu::GpuMode::Auto)?,

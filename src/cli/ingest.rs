@@ -65,6 +65,10 @@ pub struct IngestArgs {
     /// reads (readers never see both or neither).
     #[arg(long)]
     pub reprocess: bool,
+    /// Threads that decode and read (default: every core), e.g. to leave
+    /// a shared workstation some.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
     /// Where the image kernels run.
     #[arg(long, value_enum, default_value_t = GpuMode::Auto)]
     pub gpu: GpuMode,
@@ -128,6 +132,7 @@ pub fn run(args: &IngestArgs) -> anyhow::Result<ExitCode> {
         },
         fps: args.fps,
         reprocess: args.reprocess,
+        threads: args.threads.map(usize::from),
     };
     let gpu = Gpu::new(args.gpu)?;
     let reader = PlateReader::new(gpu, args.reader.reader()?)?;

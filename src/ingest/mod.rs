@@ -60,6 +60,37 @@ pub struct Config {
     /// Re-read sources read before with another model version, replacing
     /// their reads.
     pub reprocess: bool,
+    /// Threads that hash, decode and read (named `alpr-ingest-N`); `None`:
+    /// rayon's global pool (every core, or `RAYON_NUM_THREADS`).
+    pub threads: Option<usize>,
+}
+
+/// The threads an ingest run works on. Decoding runs on its own producer
+/// thread, outside any pool, so a pool installed around [`run`] would not
+/// reach it; every parallel step goes through [`Workers::install`] instead.
+struct Workers(Option<rayon::ThreadPool>);
+
+impl Workers {
+    fn new(threads: Option<usize>) -> Result<Self> {
+        let pool = threads
+            .map(|n| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .thread_name(|i| format!("alpr-ingest-{i}"))
+                    .build()
+                    .map_err(|e| Error::bad_input(format!("cannot start {n} threads: {e}")))
+            })
+            .transpose()?;
+        Ok(Self(pool))
+    }
+
+    /// Runs `f` with its parallel iterators on these threads.
+    fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        match &self.0 {
+            Some(pool) => pool.install(f),
+            None => f(),
+        }
+    }
 }
 
 /// What an ingest run did.
@@ -115,6 +146,7 @@ pub fn run(
     progress: &dyn Fn(&Summary),
 ) -> Result<Summary> {
     let model = reader.model_version();
+    let workers = Workers::new(config.threads)?;
     let (sources, skipped) = source::discover(&config.inputs)?;
     let mut summary = Summary {
         sources: sources.len(),
@@ -124,13 +156,15 @@ pub fn run(
             .collect(),
         ..Summary::default()
     };
-    let hashed: Vec<(Source, Result<String>)> = sources
-        .into_par_iter()
-        .map(|s| {
-            let h = source::sha256_file(&s.path);
-            (s, h)
-        })
-        .collect();
+    let hashed: Vec<(Source, Result<String>)> = workers.install(|| {
+        sources
+            .into_par_iter()
+            .map(|s| {
+                let h = source::sha256_file(&s.path);
+                (s, h)
+            })
+            .collect()
+    });
     let states = access.catalog.read(|c| ledger::states(c, &model))?;
     let older = if config.reprocess {
         access.catalog.read(|c| ledger::other_versions(c, &model))?
@@ -208,7 +242,7 @@ pub fn run(
     }
     let hotlist = hotlist_index(store)?;
     for (id, group, replaces) in &work {
-        let out = run_batch(config, reader, &model, id, group)?;
+        let out = run_batch(config, &workers, reader, &model, id, group)?;
         summary.frames += out.frames;
         summary.skipped.extend(out.skipped.iter().cloned());
         let reads = &out.reads;
@@ -338,6 +372,7 @@ struct BatchOut {
 /// chunks of frames sent through a bounded queue; this thread reads them.
 fn run_batch(
     config: &Config,
+    workers: &Workers,
     reader: &dyn FrameReader,
     model: &str,
     batch: &str,
@@ -357,7 +392,7 @@ fn run_batch(
     // open, and how many passes it has given so far.
     let mut videos: HashMap<(usize, String), (Frame, passes::Passes, usize)> = HashMap::new();
     std::thread::scope(|scope| -> Result<()> {
-        let producer = scope.spawn(|| produce(config, group, tx));
+        let producer = scope.spawn(|| produce(config, workers, group, tx));
         for work in rx {
             match work {
                 Work::Skipped(source, what, why, retry) => {
@@ -374,7 +409,7 @@ fn run_batch(
                 }
                 Work::Frames(frames) => {
                     let planes: Vec<&Planes> = frames.iter().map(|f| &f.planes).collect();
-                    let found = reader.read(&planes)?;
+                    let found = workers.install(|| reader.read(&planes))?;
                     for (f, plates) in frames.into_iter().zip(found) {
                         out.frames += 1;
                         *out.frames_by_source
@@ -497,9 +532,11 @@ fn meta_clone(f: &Frame) -> Frame {
     }
 }
 
-/// The decoding side of [`run_batch`].
+/// The decoding side of [`run_batch`]. Only the decoding itself runs on
+/// `workers`: a worker blocked on the full queue would starve the reader.
 fn produce(
     config: &Config,
+    workers: &Workers,
     group: &[Planned],
     tx: std::sync::mpsc::SyncSender<Work>,
 ) -> Result<()> {
@@ -567,7 +604,7 @@ fn produce(
                             photos.push(m);
                             if photos.len() == CHUNK_FRAMES {
                                 let chunk = std::mem::take(&mut photos);
-                                decode_photos(config, si, src, chunk, &sidecars, &send)?;
+                                decode_photos(config, workers, si, src, chunk, &sidecars, &send)?;
                             }
                         }
                         Kind::Video => {
@@ -593,7 +630,7 @@ fn produce(
             ))?;
         }
         for chunk in photos.chunks(CHUNK_FRAMES) {
-            decode_photos(config, si, src, chunk.to_vec(), &sidecars, &send)?;
+            decode_photos(config, workers, si, src, chunk.to_vec(), &sidecars, &send)?;
         }
     }
     Ok(())
@@ -612,6 +649,7 @@ fn sha_hex(bytes: &[u8]) -> String {
 
 fn decode_photos(
     config: &Config,
+    workers: &Workers,
     si: usize,
     src: &Source,
     members: Vec<Member>,
@@ -619,38 +657,40 @@ fn decode_photos(
     send: &dyn Fn(Work) -> Result<()>,
 ) -> Result<()> {
     // Err: (label, reason, whether a flag could fix it).
-    let decoded: Vec<std::result::Result<Frame, (String, String, bool)>> = members
-        .into_par_iter()
-        .map(|m| {
-            let label = if src.kind().is_archive() {
-                format!("{}!{}", src.path.display(), m.name)
-            } else {
-                src.path.display().to_string()
-            };
-            let sidecar = sidecars.get(&stem(&m.name));
-            let planes = decode_bytes(std::path::Path::new(&label), &m.bytes)
-                .map_err(|e| (label.clone(), e.to_string(), false))?;
-            let fixable = |e: Error| (label.clone(), e.to_string(), true);
-            let camera = config
-                .rules
-                .camera(&src.path, &m.name, sidecar)
-                .map_err(fixable)?;
-            let (ts, gps) = config
-                .rules
-                .photo_time(&label, &m.bytes, sidecar)
-                .map_err(fixable)?;
-            Ok(Frame {
-                source: si,
-                member: m.name.clone(),
-                member_sha: sha_hex(&m.bytes),
-                frame: 0,
-                ts_us: ts,
-                place: config.rules.place(camera, ts, gps, sidecar),
-                planes,
-                video: false,
+    let decoded: Vec<std::result::Result<Frame, (String, String, bool)>> = workers.install(|| {
+        members
+            .into_par_iter()
+            .map(|m| {
+                let label = if src.kind().is_archive() {
+                    format!("{}!{}", src.path.display(), m.name)
+                } else {
+                    src.path.display().to_string()
+                };
+                let sidecar = sidecars.get(&stem(&m.name));
+                let planes = decode_bytes(std::path::Path::new(&label), &m.bytes)
+                    .map_err(|e| (label.clone(), e.to_string(), false))?;
+                let fixable = |e: Error| (label.clone(), e.to_string(), true);
+                let camera = config
+                    .rules
+                    .camera(&src.path, &m.name, sidecar)
+                    .map_err(fixable)?;
+                let (ts, gps) = config
+                    .rules
+                    .photo_time(&label, &m.bytes, sidecar)
+                    .map_err(fixable)?;
+                Ok(Frame {
+                    source: si,
+                    member: m.name.clone(),
+                    member_sha: sha_hex(&m.bytes),
+                    frame: 0,
+                    ts_us: ts,
+                    place: config.rules.place(camera, ts, gps, sidecar),
+                    planes,
+                    video: false,
+                })
             })
-        })
-        .collect();
+            .collect()
+    });
     let mut frames = Vec::new();
     for d in decoded {
         match d {

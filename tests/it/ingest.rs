@@ -107,6 +107,7 @@ fn config(inputs: Vec<PathBuf>) -> Config {
         },
         fps: 100.0,
         reprocess: false,
+        threads: None,
     }
 }
 
@@ -395,4 +396,62 @@ impl Setup {
         )
         .unwrap()
     }
+}
+
+/// Records the threads it reads on.
+struct ThreadRecorder(std::sync::Mutex<std::collections::BTreeSet<String>>);
+
+impl FrameReader for ThreadRecorder {
+    fn model_version(&self) -> String {
+        "threads".into()
+    }
+
+    fn read(&self, frames: &[&Planes]) -> alpr::Result<Vec<Vec<FoundPlate>>> {
+        let name = std::thread::current()
+            .name()
+            .unwrap_or("unnamed")
+            .to_string();
+        self.0.lock().unwrap().insert(name);
+        Ok(vec![vec![]; frames.len()])
+    }
+}
+
+#[test]
+fn a_run_on_one_thread_reads_there_and_finishes() {
+    let s = setup();
+    let input = s.dir.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    // Distinct photos (duplicates are read once), more chunks than the
+    // decoding queue holds, so decoding waits on reading: on one thread, a
+    // decoder blocked on the queue while holding the thread would hang.
+    for i in 0..40 {
+        std::fs::write(
+            input.join(format!("p{i:02}.png")),
+            photo(i % 4, 100 + i as u8),
+        )
+        .unwrap();
+        std::fs::write(
+            input.join(format!("p{i:02}.json")),
+            sidecar("2026-10-02T08:00:00Z", "CAM-N"),
+        )
+        .unwrap();
+    }
+    let mut cfg = config(vec![input]);
+    cfg.threads = Some(1);
+    let (done, finished) = std::sync::mpsc::channel();
+    let runner = std::thread::spawn(move || {
+        let reader = ThreadRecorder(Default::default());
+        let summary = run(&s.access, &s.store, &cfg, &reader, &|_| {}).unwrap();
+        done.send(()).unwrap();
+        (summary, reader.0.into_inner().unwrap())
+    });
+    finished
+        .recv_timeout(std::time::Duration::from_secs(120))
+        .expect("an ingest on one thread finishes");
+    let (summary, threads) = runner.join().unwrap();
+    assert_eq!((summary.sources, summary.frames), (40, 40), "{summary:?}");
+    assert_eq!(
+        threads.into_iter().collect::<Vec<_>>(),
+        vec!["alpr-ingest-0".to_string()]
+    );
 }

@@ -60,35 +60,68 @@ pub struct Config {
     /// Re-read sources read before with another model version, replacing
     /// their reads.
     pub reprocess: bool,
-    /// Threads that hash, decode and read (named `alpr-ingest-N`); `None`:
-    /// rayon's global pool (every core, or `RAYON_NUM_THREADS`).
+    /// Threads that hash, decode and read; `None`: as many as rayon's
+    /// global pool has (every core, or `RAYON_NUM_THREADS`). See [`Workers`].
     pub threads: Option<usize>,
 }
 
-/// The threads an ingest run works on. Decoding runs on its own producer
-/// thread, outside any pool, so a pool installed around [`run`] would not
-/// reach it; every parallel step goes through [`Workers::install`] instead.
-struct Workers(Option<rayon::ThreadPool>);
+/// The threads an ingest run works on. Decoding runs on a producer thread
+/// of its own, outside any pool, so a pool installed around [`run`] would
+/// not reach it; every parallel step goes through [`Workers`] instead.
+///
+/// A reader on the CPU gets half the threads (rounded up), decoding the
+/// rest, and the two stages overlap: on 2 cores, 1 + 1 threads ingested
+/// 54-56 generated 1080p images/s where one pool of 2 shared by both
+/// stages ingested 42-43, the reader's fine-grained parallelism costing
+/// more than a pipeline (`alpr bench ingest --views 1`). A GPU reader needs
+/// the cores for decoding, so it shares them, as does a single thread.
+enum Workers {
+    /// Rayon's global pool for both stages.
+    Global,
+    /// One pool for both stages (`alpr-ingest-N`).
+    Shared(rayon::ThreadPool),
+    /// Decoding and hashing (`alpr-decode-N`) beside reading (`alpr-read-N`).
+    Split {
+        decode: rayon::ThreadPool,
+        read: rayon::ThreadPool,
+    },
+}
 
 impl Workers {
-    fn new(threads: Option<usize>) -> Result<Self> {
-        let pool = threads
-            .map(|n| {
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(n)
-                    .thread_name(|i| format!("alpr-ingest-{i}"))
-                    .build()
-                    .map_err(|e| Error::bad_input(format!("cannot start {n} threads: {e}")))
-            })
-            .transpose()?;
-        Ok(Self(pool))
+    fn new(threads: Option<usize>, reader_on_cpu: bool) -> Result<Self> {
+        let pool = |n: usize, name: &'static str| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .thread_name(move |i| format!("alpr-{name}-{i}"))
+                .build()
+                .map_err(|e| Error::bad_input(format!("cannot start {n} threads: {e}")))
+        };
+        let n = threads.unwrap_or_else(rayon::current_num_threads);
+        Ok(if reader_on_cpu && n >= 2 {
+            Workers::Split {
+                decode: pool(n / 2, "decode")?,
+                read: pool(n - n / 2, "read")?,
+            }
+        } else if threads.is_some() {
+            Workers::Shared(pool(n, "ingest")?)
+        } else {
+            Workers::Global
+        })
     }
 
-    /// Runs `f` with its parallel iterators on these threads.
-    fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
-        match &self.0 {
-            Some(pool) => pool.install(f),
-            None => f(),
+    /// Runs `f`, a decoding or hashing step, on its threads.
+    fn decoding<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        match self {
+            Workers::Global => f(),
+            Workers::Shared(pool) | Workers::Split { decode: pool, .. } => pool.install(f),
+        }
+    }
+
+    /// Runs `f`, a reading step, on its threads.
+    fn reading<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        match self {
+            Workers::Global => f(),
+            Workers::Shared(pool) | Workers::Split { read: pool, .. } => pool.install(f),
         }
     }
 }
@@ -146,7 +179,7 @@ pub fn run(
     progress: &dyn Fn(&Summary),
 ) -> Result<Summary> {
     let model = reader.model_version();
-    let workers = Workers::new(config.threads)?;
+    let workers = Workers::new(config.threads, reader.on_cpu())?;
     let (sources, skipped) = source::discover(&config.inputs)?;
     let mut summary = Summary {
         sources: sources.len(),
@@ -156,7 +189,7 @@ pub fn run(
             .collect(),
         ..Summary::default()
     };
-    let hashed: Vec<(Source, Result<String>)> = workers.install(|| {
+    let hashed: Vec<(Source, Result<String>)> = workers.decoding(|| {
         sources
             .into_par_iter()
             .map(|s| {
@@ -409,7 +442,7 @@ fn run_batch(
                 }
                 Work::Frames(frames) => {
                     let planes: Vec<&Planes> = frames.iter().map(|f| &f.planes).collect();
-                    let found = workers.install(|| reader.read(&planes))?;
+                    let found = workers.reading(|| reader.read(&planes))?;
                     for (f, plates) in frames.into_iter().zip(found) {
                         out.frames += 1;
                         *out.frames_by_source
@@ -657,7 +690,7 @@ fn decode_photos(
     send: &dyn Fn(Work) -> Result<()>,
 ) -> Result<()> {
     // Err: (label, reason, whether a flag could fix it).
-    let decoded: Vec<std::result::Result<Frame, (String, String, bool)>> = workers.install(|| {
+    let decoded: Vec<std::result::Result<Frame, (String, String, bool)>> = workers.decoding(|| {
         members
             .into_par_iter()
             .map(|m| {

@@ -200,6 +200,10 @@ impl FrameReader for PlateReader {
         self.version.clone()
     }
 
+    fn on_cpu(&self) -> bool {
+        self.gpu.is_none()
+    }
+
     fn read(&self, frames: &[&Planes]) -> Result<Vec<Vec<FoundPlate>>> {
         let all = self.read_all(frames, BOXES_PER_FRAME)?;
         Ok(frames

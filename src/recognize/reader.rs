@@ -37,6 +37,12 @@ pub trait FrameReader: Send + Sync {
 
     /// The plates of each of `frames` (one-frame [`Planes`]), best first.
     fn read(&self, frames: &[&Planes]) -> Result<Vec<Vec<FoundPlate>>>;
+
+    /// Whether reading spends its time on the CPU's cores (ingest then
+    /// gives it cores of its own beside decoding's) rather than a GPU's.
+    fn on_cpu(&self) -> bool {
+        true
+    }
 }
 
 /// The pixels of `bbox` (clamped to the frame) of a one-frame `frame`, as

@@ -398,12 +398,19 @@ impl Setup {
     }
 }
 
-/// Records the threads it reads on.
-struct ThreadRecorder(std::sync::Mutex<std::collections::BTreeSet<String>>);
+/// Records the threads it reads on; reads on the CPU or, it says, a GPU.
+struct ThreadRecorder {
+    on_cpu: bool,
+    threads: std::sync::Mutex<std::collections::BTreeSet<String>>,
+}
 
 impl FrameReader for ThreadRecorder {
     fn model_version(&self) -> String {
         "threads".into()
+    }
+
+    fn on_cpu(&self) -> bool {
+        self.on_cpu
     }
 
     fn read(&self, frames: &[&Planes]) -> alpr::Result<Vec<Vec<FoundPlate>>> {
@@ -411,19 +418,20 @@ impl FrameReader for ThreadRecorder {
             .name()
             .unwrap_or("unnamed")
             .to_string();
-        self.0.lock().unwrap().insert(name);
+        self.threads.lock().unwrap().insert(name);
         Ok(vec![vec![]; frames.len()])
     }
 }
 
-#[test]
-fn a_run_on_one_thread_reads_there_and_finishes() {
+/// Ingests 40 distinct photos on `threads` threads with a reader on the CPU
+/// or not; the names of the threads it read on.
+fn read_on(threads: usize, on_cpu: bool) -> Vec<String> {
     let s = setup();
     let input = s.dir.path().join("in");
     std::fs::create_dir_all(&input).unwrap();
     // Distinct photos (duplicates are read once), more chunks than the
-    // decoding queue holds, so decoding waits on reading: on one thread, a
-    // decoder blocked on the queue while holding the thread would hang.
+    // decoding queue holds, so decoding waits on reading: a decoder blocked
+    // on the queue while holding the reader's only thread would hang.
     for i in 0..40 {
         std::fs::write(
             input.join(format!("p{i:02}.png")),
@@ -437,21 +445,37 @@ fn a_run_on_one_thread_reads_there_and_finishes() {
         .unwrap();
     }
     let mut cfg = config(vec![input]);
-    cfg.threads = Some(1);
+    cfg.threads = Some(threads);
     let (done, finished) = std::sync::mpsc::channel();
     let runner = std::thread::spawn(move || {
-        let reader = ThreadRecorder(Default::default());
+        let reader = ThreadRecorder {
+            on_cpu,
+            threads: Default::default(),
+        };
         let summary = run(&s.access, &s.store, &cfg, &reader, &|_| {}).unwrap();
         done.send(()).unwrap();
-        (summary, reader.0.into_inner().unwrap())
+        (summary, reader.threads.into_inner().unwrap())
     });
     finished
         .recv_timeout(std::time::Duration::from_secs(120))
-        .expect("an ingest on one thread finishes");
-    let (summary, threads) = runner.join().unwrap();
+        .expect("the ingest finishes");
+    let (summary, names) = runner.join().unwrap();
     assert_eq!((summary.sources, summary.frames), (40, 40), "{summary:?}");
-    assert_eq!(
-        threads.into_iter().collect::<Vec<_>>(),
-        vec!["alpr-ingest-0".to_string()]
+    names.into_iter().collect()
+}
+
+#[test]
+fn a_run_on_one_thread_reads_there_and_finishes() {
+    assert_eq!(read_on(1, true), ["alpr-ingest-0"]);
+}
+
+#[test]
+fn a_cpu_reader_gets_threads_of_its_own_and_a_gpu_reader_shares() {
+    // Two threads: one decodes, one reads.
+    assert_eq!(read_on(2, true), ["alpr-read-0"]);
+    let shared = read_on(2, false);
+    assert!(
+        !shared.is_empty() && shared.iter().all(|n| n.starts_with("alpr-ingest-")),
+        "{shared:?}"
     );
 }

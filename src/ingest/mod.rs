@@ -61,7 +61,9 @@ pub struct Config {
     /// their reads.
     pub reprocess: bool,
     /// Threads that hash, decode and read; `None`: as many as rayon's
-    /// global pool has (every core, or `RAYON_NUM_THREADS`). See [`Workers`].
+    /// global pool has (every core, or `RAYON_NUM_THREADS`). A reader on the
+    /// CPU ([`FrameReader::on_cpu`]) gets half of them, decoding the rest;
+    /// otherwise the stages share them.
     pub threads: Option<usize>,
 }
 

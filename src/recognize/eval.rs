@@ -33,7 +33,25 @@ pub struct Prediction {
     pub ms: f64,
 }
 
-/// The figures, as `score-plates` prints them.
+/// Where the labelled plates' widths (pixels) are split in
+/// [`Figures::by_width`]: an agency sees how large a plate must be in its
+/// cameras' frames to be read. Below 80 a 7-character serial has about 8
+/// pixels a character.
+pub const WIDTH_BINS: [u32; 3] = [80, 120, 180];
+
+/// The figures of the labelled plates whose width falls in one bin.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WidthBin {
+    /// Pixels, from (inclusive).
+    pub min_px: u32,
+    /// Pixels, up to (exclusive); none for the last bin.
+    pub max_px: Option<u32>,
+    pub images: usize,
+    pub top1: f64,
+    pub top10: f64,
+}
+
+/// The figures, as `score-plates` prints them, and top-1 by plate width.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Figures {
     pub images: usize,
@@ -45,6 +63,10 @@ pub struct Figures {
     pub char_acc: f64,
     pub ms_p50: Option<f64>,
     pub ms_p95: Option<f64>,
+    /// End to end only (labels with boxes): the bins of [`WIDTH_BINS`]
+    /// that hold a plate. Not a `score-plates` figure.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub by_width: Vec<WidthBin>,
 }
 
 /// Upper-case, without whitespace and dashes.
@@ -105,6 +127,8 @@ pub fn score(labels: &BTreeMap<String, Label>, preds: &BTreeMap<String, Predicti
     let n = labels.len().max(1) as f64;
     let (mut det, mut top1, mut any, mut top10, mut acc) = (0usize, 0usize, 0usize, 0usize, 0.0);
     let mut ms = Vec::new();
+    // Per width bin: images, top-1, top-10.
+    let mut bins = [(0usize, 0usize, 0usize); WIDTH_BINS.len() + 1];
     let end_to_end = labels.values().any(|l| l.bbox.is_some());
     for (name, label) in labels {
         let empty = Prediction::default();
@@ -117,13 +141,33 @@ pub fn score(labels: &BTreeMap<String, Label>, preds: &BTreeMap<String, Predicti
             det += usize::from(p.plates.iter().any(|(bx, _, _)| iou(bx, b) >= IOU_MIN));
         }
         let best = texts.first().cloned().unwrap_or_default();
-        top1 += usize::from(best == label.text);
-        any += usize::from(texts.contains(&label.text));
-        top10 += usize::from(p.plates.iter().zip(&texts).any(|((_, _, cands), t)| {
+        let right = best == label.text;
+        let listed = p.plates.iter().zip(&texts).any(|((_, _, cands), t)| {
             *t == label.text || cands.iter().any(|c| norm(c) == label.text)
-        }));
+        });
+        top1 += usize::from(right);
+        any += usize::from(texts.contains(&label.text));
+        top10 += usize::from(listed);
         acc += char_acc(&best, &label.text);
+        if let Some(b) = &label.bbox {
+            let bin = &mut bins[WIDTH_BINS.partition_point(|&edge| edge as f32 <= b[2])];
+            bin.0 += 1;
+            bin.1 += usize::from(right);
+            bin.2 += usize::from(listed);
+        }
     }
+    let by_width = bins
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.0 > 0)
+        .map(|(i, &(n, right, listed))| WidthBin {
+            min_px: if i == 0 { 0 } else { WIDTH_BINS[i - 1] },
+            max_px: WIDTH_BINS.get(i).copied(),
+            images: n,
+            top1: right as f64 / n as f64,
+            top10: listed as f64 / n as f64,
+        })
+        .collect();
     let share = |k: usize| k as f64 / n;
     Figures {
         images: labels.len(),
@@ -135,6 +179,7 @@ pub fn score(labels: &BTreeMap<String, Label>, preds: &BTreeMap<String, Predicti
         char_acc: acc / n,
         ms_p50: percentile(&ms, 0.5),
         ms_p95: percentile(&ms, 0.95),
+        by_width,
     }
 }
 
@@ -244,6 +289,21 @@ impl Figures {
         out.push(format!("{:<11} {}", "char_acc", pct(self.char_acc)));
         out.push(format!("{:<11} {}", "ms_p50", ms(self.ms_p50)));
         out.push(format!("{:<11} {}", "ms_p95", ms(self.ms_p95)));
+        if !self.by_width.is_empty() {
+            out.push("by labelled plate width (not a score-plates figure):".into());
+        }
+        for b in &self.by_width {
+            let span = match b.max_px {
+                Some(max) => format!("{}-{} px", b.min_px, max - 1),
+                None => format!("{}+ px", b.min_px),
+            };
+            out.push(format!(
+                "  {span:<10} {:>5} images  top1 {:>6}  top10 {:>6}",
+                b.images,
+                pct(b.top1),
+                pct(b.top10)
+            ));
+        }
         out
     }
 }
@@ -307,5 +367,71 @@ mod tests {
         assert!((f.char_acc - 1.0 / 3.0).abs() < 1e-9);
         assert_eq!((f.ms_p50, f.ms_p95), (Some(20.0), Some(29.0)));
         assert_eq!(char_acc("8XYZ99", "8XYZ999"), 1.0 - 1.0 / 7.0);
+        // All three plates are 10 px wide: one bin, the figures' own.
+        assert_eq!(f.by_width.len(), 1);
+        let b = &f.by_width[0];
+        assert_eq!((b.min_px, b.max_px, b.images), (0, Some(80), 3));
+        assert_eq!((b.top1, b.top10), (f.top1, f.top10.unwrap()));
+    }
+
+    #[test]
+    fn plates_are_binned_by_their_labelled_width() {
+        let mut labels = BTreeMap::new();
+        let mut preds = BTreeMap::new();
+        // Widths on and around the edges; the 120 px plate and the widest
+        // are read.
+        for (i, w) in [79.0, 80.0, 119.0, 120.0, 179.0, 180.0, 900.0]
+            .into_iter()
+            .enumerate()
+        {
+            let name = format!("{i}.jpg");
+            labels.insert(
+                name.clone(),
+                Label {
+                    bbox: Some([0.0, 0.0, w, 20.0]),
+                    text: "ABC123".into(),
+                },
+            );
+            let text = if w == 120.0 || w == 900.0 {
+                "ABC123"
+            } else {
+                "X"
+            };
+            preds.insert(
+                name,
+                Prediction {
+                    plates: vec![(bx(0), text.into(), vec![])],
+                    ms: 1.0,
+                },
+            );
+        }
+        let f = score(&labels, &preds);
+        let got: Vec<(u32, Option<u32>, usize, f64)> = f
+            .by_width
+            .iter()
+            .map(|b| (b.min_px, b.max_px, b.images, b.top1))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (0, Some(80), 1, 0.0),
+                (80, Some(120), 2, 0.0),
+                (120, Some(180), 2, 0.5),
+                (180, None, 2, 0.5),
+            ]
+        );
+        let lines = f.lines();
+        assert!(
+            lines.contains(&"  120-179 px     2 images  top1  50.0%  top10  50.0%".to_string()),
+            "{lines:#?}"
+        );
+        // Crops carry no boxes: no bins, and the JSON stays score-plates'.
+        let crops: BTreeMap<String, Label> = labels
+            .into_iter()
+            .map(|(k, l)| (k, Label { bbox: None, ..l }))
+            .collect();
+        let f = score(&crops, &preds);
+        assert!(f.by_width.is_empty());
+        assert!(!serde_json::to_string(&f).unwrap().contains("by_width"));
     }
 }

@@ -229,6 +229,13 @@ fn eval_scores_labelled_photos_and_crops_like_score_plates() {
     ] {
         assert!(f[k].as_f64().is_some_and(|v| v >= 0.0), "{k}: {f}");
     }
+    let binned: u64 = f["by_width"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["images"].as_u64().unwrap())
+        .sum();
+    assert_eq!(binned, 3, "every labelled plate in a width bin: {f}");
     std::fs::write(dir.path().join("groundtruth.csv"), csv).unwrap();
     let o = Command::new(crate::common::alpr_bin())
         .args(["eval", "--gpu", "off"])

@@ -73,7 +73,7 @@ pub struct Config {
 ///
 /// A reader on the CPU gets half the threads (rounded up), decoding the
 /// rest, and the two stages overlap: on 2 cores, 1 + 1 threads ingested
-/// 54-56 generated 1080p images/s where one pool of 2 shared by both
+/// 54-57 generated 1080p images/s where one pool of 2 shared by both
 /// stages ingested 42-43, the reader's fine-grained parallelism costing
 /// more than a pipeline (`alpr bench ingest --views 1`). A GPU reader needs
 /// the cores for decoding, so it shares them, as does a single thread.

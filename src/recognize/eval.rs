@@ -51,7 +51,8 @@ pub struct WidthBin {
     pub top10: f64,
 }
 
-/// The figures, as `score-plates` prints them, and top-1 by plate width.
+/// The figures, as `score-plates` prints them, and top-1 and top-10 by
+/// plate width.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Figures {
     pub images: usize,

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::ocr::train::{self, TrainConfig};
+use crate::ocr::train::{self, Engine, TrainConfig};
 
 /// Arguments of `alpr train-ocr`.
 #[derive(Debug, clap::Args)]
@@ -40,6 +40,11 @@ pub struct TrainOcrArgs {
     /// instead of random ones.
     #[arg(long)]
     pub init: Option<PathBuf>,
+    /// What computes the steps: candle (every run on the model card) or
+    /// the native pass by hand (faster; weights part from candle's after a
+    /// few steps, as two machines' would).
+    #[arg(long, value_enum, default_value_t = Engine::Candle)]
+    pub engine: Engine,
     /// Worker threads (0: every core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -67,6 +72,7 @@ pub fn run(args: &TrainOcrArgs) -> anyhow::Result<ExitCode> {
         val_size: args.val_size,
         val_seed: args.val_seed,
         init: args.init.clone(),
+        engine: args.engine,
     };
     let scores = train::train(&cfg)?;
     println!(

@@ -19,6 +19,8 @@
 //! its `MODEL_CARD.md`) and are embedded in the binary; `train` (feature
 //! `train`) rebuilds them.
 
+#[cfg(feature = "train")]
+pub mod backprop;
 pub mod ctc;
 pub mod decode;
 pub mod model;

@@ -7,6 +7,10 @@
 //! with the inference code itself (the CPU twins), which checks the export
 //! at the same time.
 //!
+//! Two engines run the same network and optimiser ([`Engine`]): candle, which
+//! trained every shipped run, and [`crate::ocr::backprop`], the same pass
+//! written out by hand on `gemm`, checked against candle here.
+//!
 //! ```text
 //! PlateSynth::sample(seed, i) --rayon--> jitter crop -> prep::prepare -> [B][1][32][96]
 //!   --conv (im2col of 9 shifted views, matmul) -> BN -> ReLU -> pool, x5
@@ -23,15 +27,16 @@ use image::RgbImage;
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 
+use crate::ocr::backprop::{self, Native, ctc_batch};
 use crate::ocr::decode::{self, class_of};
-use crate::ocr::model::{
-    self, BLANK, CLASSES, COLUMNS, FEATURES, HEIGHT, LAYERS, Model, Pool, WIDTH,
-};
-use crate::ocr::{ctc, prep};
+use crate::ocr::model::{self, CLASSES, COLUMNS, FEATURES, HEIGHT, LAYERS, Model, Pool, WIDTH};
+use crate::ocr::prep;
 use crate::synth_plates::PlateSynth;
 use crate::{Error, Result};
 
-/// Batch-norm momentum of the running statistics, and its epsilon.
+/// Batch-norm momentum of the running statistics, and its epsilon (as f64
+/// scalars: candle's arithmetic, and so the model card's digests, depend on
+/// them bit for bit).
 const BN_MOMENTUM: f64 = 0.1;
 const BN_EPS: f64 = 1e-5;
 
@@ -56,6 +61,19 @@ pub struct TrainConfig {
     /// Model folder whose weights the run starts from, instead of random
     /// ones (see [`Net::from_model`]).
     pub init: Option<PathBuf>,
+    pub engine: Engine,
+}
+
+/// What computes the training steps. Both start from the same weights and
+/// run the same AdamW; their sums differ in order, so their weights part
+/// after a few steps as two machines' would.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    /// candle 0.11 on the CPU: the engine of every run on the model card.
+    #[default]
+    Candle,
+    /// [`crate::ocr::backprop`]: the pass by hand on `gemm`, faster.
+    Native,
 }
 
 fn candle_err(e: candle_core::Error) -> Error {
@@ -182,6 +200,31 @@ impl Net {
         }
         v.extend([self.dense_w.clone(), self.dense_b.clone()]);
         v
+    }
+
+    /// The same weights and running statistics for the native engine.
+    fn to_native(&self) -> CResult<Native> {
+        let layers = self
+            .convs
+            .iter()
+            .map(|c| {
+                Ok(backprop::Layer {
+                    cin: c.cin,
+                    cout: c.cout,
+                    pool: c.pool,
+                    w: c.w.as_tensor().flatten_all()?.to_vec1()?,
+                    gamma: c.gamma.as_tensor().to_vec1()?,
+                    beta: c.beta.as_tensor().to_vec1()?,
+                    mean: c.mean.to_vec1()?,
+                    var: c.var.to_vec1()?,
+                })
+            })
+            .collect::<CResult<Vec<_>>>()?;
+        Ok(Native::new(
+            layers,
+            self.dense_w.as_tensor().flatten_all()?.to_vec1()?,
+            self.dense_b.as_tensor().to_vec1()?,
+        ))
     }
 
     /// Training forward pass: logits `[B][COLUMNS][CLASSES]`; updates the
@@ -316,35 +359,6 @@ fn batch(
     (x, y, texts)
 }
 
-/// The batch's mean CTC loss, its gradient with respect to the logits
-/// (already divided by the batch size), and the share of plates whose
-/// greedy read (best class per column, repeats merged, blanks dropped) is
-/// the text. A text that cannot fit the columns adds nothing.
-fn ctc_batch(log_probs: &[f32], targets: &[Vec<usize>]) -> (f32, Vec<f32>, f32) {
-    let per = COLUMNS * CLASSES;
-    let n = targets.len().max(1) as f64;
-    let results: Vec<(f64, Vec<f32>, bool)> = log_probs
-        .par_chunks(per)
-        .zip(targets)
-        .map(|(lp, label)| {
-            let greedy = decode::greedy(lp);
-            let hit = greedy == *label;
-            match ctc::loss_and_grad(lp, CLASSES, label, BLANK) {
-                Some((loss, grad)) => (loss, grad, hit),
-                None => (0.0, vec![0.0; per], hit),
-            }
-        })
-        .collect();
-    let mut grad = Vec::with_capacity(log_probs.len());
-    let (mut loss, mut hits) = (0.0, 0usize);
-    for (l, g, h) in results {
-        loss += l;
-        hits += usize::from(h);
-        grad.extend(g.into_iter().map(|v| (f64::from(v) / n) as f32));
-    }
-    ((loss / n) as f32, grad, (hits as f64 / n) as f32)
-}
-
 /// Held-out scores of exported weights.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Scores {
@@ -380,6 +394,63 @@ pub fn learning_rate(cfg: &TrainConfig, step: usize) -> f64 {
     cfg.lr * (floor + (1.0 - floor) * 0.5 * (1.0 + (std::f64::consts::PI * t.min(1.0)).cos()))
 }
 
+/// A run's network and optimiser, in the engine the run asked for.
+enum Trainer {
+    Candle { net: Net, opt: AdamW },
+    Native(Native),
+}
+
+impl Trainer {
+    fn new(net: Net, cfg: &TrainConfig) -> CResult<Trainer> {
+        Ok(match cfg.engine {
+            Engine::Candle => {
+                let params = ParamsAdamW {
+                    lr: cfg.lr,
+                    weight_decay: backprop::WEIGHT_DECAY,
+                    ..Default::default()
+                };
+                let opt = AdamW::new(net.vars(), params)?;
+                Trainer::Candle { net, opt }
+            }
+            Engine::Native => Trainer::Native(net.to_native()?),
+        })
+    }
+
+    /// One step on prepared crops `x` and their targets at learning rate
+    /// `lr`: the batch's mean CTC loss and greedy plate accuracy.
+    fn step(&mut self, x: Vec<f32>, y: &[Vec<usize>], lr: f64) -> CResult<(f32, f32)> {
+        match self {
+            Trainer::Candle { net, opt } => {
+                opt.set_learning_rate(lr);
+                let dev = Device::Cpu;
+                let x = Tensor::from_vec(x, (y.len(), 1, HEIGHT as usize, WIDTH as usize), &dev)?;
+                let logits = net.forward_train(&x)?;
+                let logp = candle_nn::ops::log_softmax(&logits, D::Minus1)?
+                    .flatten_all()?
+                    .to_vec1::<f32>()?;
+                let (loss, grad, hits) = ctc_batch(&logp, y);
+                // The CTC gradient with respect to the logits is computed
+                // outside candle; `sum(logits * grad)` has that gradient.
+                let grad = Tensor::from_vec(grad, (y.len(), COLUMNS, CLASSES), &dev)?;
+                let surrogate = (logits * grad)?.sum_all()?;
+                opt.backward_step(&surrogate)?;
+                Ok((loss, hits))
+            }
+            Trainer::Native(net) => {
+                let r = net.step(&x, y, lr);
+                Ok((r.loss, r.greedy_acc))
+            }
+        }
+    }
+
+    fn export(&self) -> CResult<Model> {
+        match self {
+            Trainer::Candle { net, .. } => net.export(),
+            Trainer::Native(net) => Ok(net.export()),
+        }
+    }
+}
+
 /// Trains, writing `cfg.out/ocr.safetensors` at every evaluation and at the
 /// end; returns the final held-out scores. Progress goes to stderr.
 pub fn train(cfg: &TrainConfig) -> Result<Scores> {
@@ -387,7 +458,7 @@ pub fn train(cfg: &TrainConfig) -> Result<Scores> {
     let synth = PlateSynth::new()?;
     let val_seed = cfg.val_seed.unwrap_or(cfg.seed) ^ 0x005e_ed0f_ba11_d47a;
     let (val_x, _, val_texts) = batch(&synth, val_seed, 0, cfg.val_size, false);
-    let mut net = match &cfg.init {
+    let net = match &cfg.init {
         None => Net::new(&dev, cfg.seed).map_err(candle_err)?,
         Some(dir) => {
             let init = Model::load(&dir.join(model::FILE_NAME))?;
@@ -406,20 +477,16 @@ pub fn train(cfg: &TrainConfig) -> Result<Scores> {
             Net::from_model(&init, &dev, &x).map_err(candle_err)?
         }
     };
-    let params = ParamsAdamW {
-        lr: cfg.lr,
-        weight_decay: 1e-4,
-        ..Default::default()
-    };
-    let mut opt = AdamW::new(net.vars(), params).map_err(candle_err)?;
+    let mut trainer = Trainer::new(net, cfg).map_err(candle_err)?;
     eprintln!(
-        "train-ocr: {} parameters, {:.1} MFLOPs/crop, {} steps of {}, seed {}, {} held-out plates",
+        "train-ocr: {} parameters, {:.1} MFLOPs/crop, {} steps of {}, seed {}, {} held-out plates, {:?} engine",
         model::parameter_count(),
         2.0 * model::multiply_adds() as f64 / 1e6,
         cfg.steps,
         cfg.batch,
         cfg.seed,
-        cfg.val_size
+        cfg.val_size,
+        cfg.engine
     );
     let started = Instant::now();
     let (mut loss_sum, mut acc_sum, mut seen) = (0.0f64, 0.0f64, 0usize);
@@ -442,27 +509,12 @@ pub fn train(cfg: &TrainConfig) -> Result<Scores> {
     };
     for step in 0..cfg.steps {
         let lr = learning_rate(cfg, step);
-        opt.set_learning_rate(lr);
         let t = Instant::now();
         let (x, y) = rx
             .recv()
             .map_err(|_| Error::bad_input("training: the plate generator stopped"))?;
         data_s += t.elapsed().as_secs_f64();
-        let (loss, acc) = (|| -> CResult<(f32, f32)> {
-            let x = Tensor::from_vec(x, (cfg.batch, 1, HEIGHT as usize, WIDTH as usize), &dev)?;
-            let logits = net.forward_train(&x)?;
-            let logp = candle_nn::ops::log_softmax(&logits, D::Minus1)?
-                .flatten_all()?
-                .to_vec1::<f32>()?;
-            let (loss, grad, hits) = ctc_batch(&logp, &y);
-            // The CTC gradient with respect to the logits is computed
-            // outside candle; `sum(logits * grad)` has that gradient.
-            let grad = Tensor::from_vec(grad, (cfg.batch, COLUMNS, CLASSES), &dev)?;
-            let surrogate = (logits * grad)?.sum_all()?;
-            opt.backward_step(&surrogate)?;
-            Ok((loss, hits))
-        })()
-        .map_err(candle_err)?;
+        let (loss, acc) = trainer.step(x, &y, lr).map_err(candle_err)?;
         if !loss.is_finite() {
             return Err(Error::bad_input(format!(
                 "training diverged at step {step} (loss {loss})"
@@ -473,7 +525,7 @@ pub fn train(cfg: &TrainConfig) -> Result<Scores> {
         seen += 1;
         let done = step + 1 == cfg.steps;
         if (step + 1) % cfg.eval_every == 0 || done {
-            let model = net.export().map_err(candle_err)?;
+            let model = trainer.export().map_err(candle_err)?;
             model.save(&cfg.out)?;
             last = score(&model, &val_x, &val_texts)?;
             eprintln!(
@@ -516,6 +568,7 @@ mod tests {
             val_size: 1,
             val_seed: None,
             init: None,
+            engine: Engine::Candle,
         };
         assert!(learning_rate(&cfg, 0) < learning_rate(&cfg, 50));
         assert!((learning_rate(&cfg, 100) - 1e-3).abs() < 1e-9);
@@ -585,6 +638,77 @@ mod tests {
         assert_eq!(probs.len(), want.len());
         for (p, w) in probs.iter().zip(&want) {
             assert!((p - w).abs() < 1e-3, "{p} vs {w}");
+        }
+    }
+
+    #[test]
+    fn the_native_engine_trains_as_candle_does() {
+        // Same start, same plates, three AdamW steps each: the same losses,
+        // and every buffer moved the same way. Their sums differ in order,
+        // and candle scales a max pool's gradient by the window's size,
+        // which AdamW's per-parameter normalisation cancels; but where a
+        // window holds equal maxima candle passes the gradient to each of
+        // them, the native engine to the first (see `backprop`). Plates'
+        // flat backgrounds tie often in the first layers, so a trace of
+        // noise on the inputs keeps ties out of this comparison.
+        let dev = Device::Cpu;
+        let synth = PlateSynth::new().unwrap();
+        let cfg = |engine| TrainConfig {
+            out: PathBuf::new(),
+            seed: 4,
+            steps: 3,
+            batch: 8,
+            lr: 1e-3,
+            warmup: 1,
+            eval_every: 3,
+            val_size: 1,
+            val_seed: None,
+            init: None,
+            engine,
+        };
+        let start = Net::new(&dev, 4).unwrap().to_native().unwrap();
+        let mut engines = [Engine::Candle, Engine::Native]
+            .map(|e| Trainer::new(Net::new(&dev, 4).unwrap(), &cfg(e)).unwrap());
+        for step in 0..3u64 {
+            let (mut x, y, _) = batch(&synth, 4, step * 8, 8, true);
+            for (i, v) in x.iter_mut().enumerate() {
+                *v += 1e-3 * ((i * 7919 % 1009) as f32 / 1009.0 - 0.5);
+            }
+            let [(lc, ac), (ln, an)] =
+                [0, 1].map(|i| engines[i].step(x.clone(), &y, 1e-3).unwrap());
+            assert!(
+                (lc - ln).abs() <= 1e-3 * lc.abs(),
+                "step {step}: loss {lc} vs {ln}"
+            );
+            assert_eq!(ac, an);
+        }
+        let [candle, native] = [0, 1].map(|i| match &engines[i] {
+            Trainer::Candle { net, .. } => net.to_native().unwrap(),
+            Trainer::Native(net) => net.clone(),
+        });
+        let buffers = |n: &Native| -> Vec<Vec<f32>> {
+            let mut v: Vec<Vec<f32>> = Vec::new();
+            for l in &n.layers {
+                v.extend([
+                    l.w.clone(),
+                    l.gamma.clone(),
+                    l.beta.clone(),
+                    l.mean.clone(),
+                    l.var.clone(),
+                ]);
+            }
+            v.extend([n.dense_w.clone(), n.dense_b.clone()]);
+            v
+        };
+        let (b0, bc, bn) = (buffers(&start), buffers(&candle), buffers(&native));
+        for (k, ((s, c), n)) in b0.iter().zip(&bc).zip(&bn).enumerate() {
+            let moved: f32 = s.iter().zip(c).map(|(s, c)| (c - s).abs()).sum();
+            let apart: f32 = c.iter().zip(n).map(|(c, n)| (c - n).abs()).sum();
+            assert!(moved > 0.0, "buffer {k} did not move");
+            assert!(
+                apart <= 0.05 * moved,
+                "buffer {k}: {apart} apart after moving {moved}"
+            );
         }
     }
 }

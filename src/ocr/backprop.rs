@@ -1,0 +1,777 @@
+//! The reader's training pass written out by hand (feature `train`): the
+//! forward pass with batch statistics, the backward pass and an AdamW step,
+//! on flat `f32` buffers, with every matrix product in the `gemm` crate
+//! that candle itself calls.
+//!
+//! Why not candle: on this network candle spends under a tenth of a step in
+//! its matrix products and most of the rest allocating, zeroing and
+//! walking strided element-wise ops over tensors of a few megabytes (perf,
+//! fourteenth session). Here each layer's buffers are computed once, in the
+//! layout the next product wants. [`crate::ocr::train`] keeps candle as the
+//! engine the model card's runs used (`--engine candle`) and checks this one
+//! against it: the same loss, and the same weights after AdamW steps.
+//!
+//! Activations are channel-first (`[C][B][H][W]`, as in the candle engine),
+//! so a convolution is one product of its weights `[cout][cin * 9]` with the
+//! input's nine shifted copies `[cin * 9][B * H * W]` (im2col).
+//!
+//! ```text
+//! forward, per layer:  x --im2col--> cols --W x cols--> y --batch norm--> xhat
+//!   --gamma, beta, ReLU--> r --max pool (argmax kept)--> next x
+//! columns [B*24][C*2] --dense--> logits --log-softmax, CTC--> dlogits
+//! backward, per layer: d(next x) --scatter to argmax--> dr --ReLU--> dz
+//!   --batch norm--> dy --dy x cols^T--> dW;  W^T x dy --col2im--> dx
+//! AdamW (decoupled decay, as candle-nn's) on every weight, gamma and beta
+//! ```
+//!
+//! Two deliberate differences, both in candle 0.11's max-pool backward,
+//! which multiplies the gradient by the window's mean of its "is a maximum"
+//! mask: a unique maximum gets 1/(window size) of the gradient, and each of
+//! several equal maxima gets (their count)/(window size). Here the first
+//! maximum gets all of it, as PyTorch does. The first is a constant scale
+//! per layer, which AdamW's per-parameter normalisation cancels. The second
+//! is not: plates' flat backgrounds give equal maxima often in the first two
+//! layers, where candle weighs a tied window up to 16 times a textured one
+//! (measured on 8 generated plates: the first layer's gradients point
+//! differently, cosine 0.32; the layers after the second pool agree to
+//! rounding). So the engines train the first layers differently, and the
+//! agreement test compares them on inputs without ties.
+
+use gemm::Parallelism;
+
+use crate::ocr::model::{BLANK, CLASSES, COLUMNS, FEATURES, HEIGHT, LAYERS, Model, Pool, WIDTH};
+use crate::ocr::{ctc, decode};
+
+/// Batch-norm momentum of the running statistics, and its epsilon (the
+/// candle engine's).
+pub(crate) const BN_MOMENTUM: f32 = 0.1;
+pub(crate) const BN_EPS: f32 = 1e-5;
+/// AdamW's constants (candle-nn's defaults) and the weight decay `train-ocr`
+/// uses.
+const BETA1: f64 = 0.9;
+const BETA2: f64 = 0.999;
+const ADAM_EPS: f64 = 1e-8;
+pub(crate) const WEIGHT_DECAY: f64 = 1e-4;
+
+/// `c = a * b` (or `c += a * b`), `a` `m x k`, `b` `k x n`, `c` `m x n`,
+/// all row-major; `a_t` / `b_t` say the slice holds the transpose instead
+/// (`k x m`, `n x k`). One thread: the sums' order, and so the weights a
+/// run ends with, do not depend on the machine's thread count.
+fn matmul(
+    c: &mut [f32],
+    a: &[f32],
+    b: &[f32],
+    (m, n, k): (usize, usize, usize),
+    a_t: bool,
+    b_t: bool,
+    accumulate: bool,
+) {
+    assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            c[..m * n].fill(0.0);
+        }
+        return;
+    }
+    let (a_rs, a_cs) = if a_t {
+        (1, m as isize)
+    } else {
+        (k as isize, 1)
+    };
+    let (b_rs, b_cs) = if b_t {
+        (1, k as isize)
+    } else {
+        (n as isize, 1)
+    };
+    // SAFETY: the assertion above keeps every index the strides reach,
+    // (m - 1, k - 1) of `a`, (k - 1, n - 1) of `b` and (m - 1, n - 1) of
+    // `c`, inside its slice; `c` is borrowed mutably, so it aliases neither
+    // input.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            c.as_mut_ptr(),
+            1,
+            n as isize,
+            accumulate,
+            a.as_ptr(),
+            a_cs,
+            a_rs,
+            b.as_ptr(),
+            b_cs,
+            b_rs,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            Parallelism::None,
+        );
+    }
+}
+
+/// A `[c][b][h][w]` tensor's nine shifted copies, zero-padded:
+/// `[c * 9][b * h * w]`, row `ci * 9 + ky * 3 + kx` holding input pixel
+/// `(y + ky - 1, x + kx - 1)` at column `(b, y, x)`.
+fn im2col(x: &[f32], (c, b, h, w): (usize, usize, usize, usize)) -> Vec<f32> {
+    let n = b * h * w;
+    let mut cols = vec![0.0f32; c * 9 * n];
+    for ci in 0..c {
+        for ky in 0..3 {
+            for kx in 0..3 {
+                let row = &mut cols[((ci * 9) + ky * 3 + kx) * n..][..n];
+                for bi in 0..b {
+                    let plane = &x[(ci * b + bi) * h * w..][..h * w];
+                    for y in 0..h {
+                        let sy = y + ky;
+                        if sy < 1 || sy > h {
+                            continue;
+                        }
+                        let src = &plane[(sy - 1) * w..][..w];
+                        let dst = &mut row[(bi * h + y) * w..][..w];
+                        // dst[x] = src[x + kx - 1] where that is inside.
+                        match kx {
+                            0 => dst[1..].copy_from_slice(&src[..w - 1]),
+                            1 => dst.copy_from_slice(src),
+                            _ => dst[..w - 1].copy_from_slice(&src[1..]),
+                        }
+                    }
+                }
+            }
+        }
+    }
+    cols
+}
+
+/// [`im2col`]'s adjoint: each column value added back to the input pixel it
+/// was copied from.
+fn col2im(cols: &[f32], (c, b, h, w): (usize, usize, usize, usize)) -> Vec<f32> {
+    let n = b * h * w;
+    let mut x = vec![0.0f32; c * n];
+    for ci in 0..c {
+        for ky in 0..3 {
+            for kx in 0..3 {
+                let row = &cols[((ci * 9) + ky * 3 + kx) * n..][..n];
+                for bi in 0..b {
+                    let plane = &mut x[(ci * b + bi) * h * w..][..h * w];
+                    for y in 0..h {
+                        let sy = y + ky;
+                        if sy < 1 || sy > h {
+                            continue;
+                        }
+                        let dst = &mut plane[(sy - 1) * w..][..w];
+                        let src = &row[(bi * h + y) * w..][..w];
+                        let (d, s) = match kx {
+                            0 => (&mut dst[..w - 1], &src[1..]),
+                            1 => (&mut dst[..], src),
+                            _ => (&mut dst[1..], &src[..w - 1]),
+                        };
+                        for (d, s) in d.iter_mut().zip(s) {
+                            *d += s;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    x
+}
+
+/// Max pool of `[c][b][h][w]` by `pool`: the output and, per output, the
+/// input index it took (the first maximum in row-major window order).
+fn pool_forward(
+    x: &[f32],
+    (c, b, h, w): (usize, usize, usize, usize),
+    pool: Pool,
+) -> (Vec<f32>, Vec<u32>) {
+    let (ph, pw) = match pool {
+        Pool::Square => (2, 2),
+        Pool::Rows => (2, 1),
+        Pool::None => unreachable!("no pooling has no pool pass"),
+    };
+    let (oh, ow) = (h / ph, w / pw);
+    let mut out = Vec::with_capacity(c * b * oh * ow);
+    let mut arg = Vec::with_capacity(c * b * oh * ow);
+    for plane in 0..c * b {
+        let base = plane * h * w;
+        for y in 0..oh {
+            for xo in 0..ow {
+                let mut best = base + y * ph * w + xo * pw;
+                for dy in 0..ph {
+                    for dx in 0..pw {
+                        let i = base + (y * ph + dy) * w + xo * pw + dx;
+                        if x[i] > x[best] {
+                            best = i;
+                        }
+                    }
+                }
+                out.push(x[best]);
+                arg.push(best as u32);
+            }
+        }
+    }
+    (out, arg)
+}
+
+/// One convolution with its batch norm: trainable weights and running
+/// statistics.
+#[derive(Clone, Debug)]
+pub(crate) struct Layer {
+    pub cin: usize,
+    pub cout: usize,
+    pub pool: Pool,
+    /// `[cout][cin * 9]`.
+    pub w: Vec<f32>,
+    pub gamma: Vec<f32>,
+    pub beta: Vec<f32>,
+    pub mean: Vec<f32>,
+    pub var: Vec<f32>,
+}
+
+/// What the backward pass needs of a layer's forward pass.
+struct Cache {
+    dims: (usize, usize, usize, usize),
+    cols: Vec<f32>,
+    /// `[cout][n]`, normalised.
+    xhat: Vec<f32>,
+    /// Per channel, `sqrt(var + eps)` of the batch.
+    std: Vec<f32>,
+    /// Per pooled output, the input it took (empty without pooling).
+    arg: Vec<u32>,
+}
+
+/// The network's trainable state and its AdamW moments.
+#[derive(Clone, Debug)]
+pub struct Native {
+    pub(crate) layers: Vec<Layer>,
+    /// `[FEATURES][CLASSES]`.
+    pub(crate) dense_w: Vec<f32>,
+    pub(crate) dense_b: Vec<f32>,
+    /// First and second moments, one pair per parameter buffer in
+    /// [`Native::params_mut`]'s order.
+    moments: Vec<(Vec<f32>, Vec<f32>)>,
+    step_t: i32,
+}
+
+/// A step's mean CTC loss and the share of plates its greedy read got.
+#[derive(Clone, Copy, Debug)]
+pub struct StepResult {
+    pub loss: f32,
+    pub greedy_acc: f32,
+}
+
+impl Native {
+    /// From layers and a dense layer (the candle engine's starting point,
+    /// so both engines start alike); AdamW's moments start at zero.
+    pub(crate) fn new(layers: Vec<Layer>, dense_w: Vec<f32>, dense_b: Vec<f32>) -> Native {
+        assert_eq!(layers.len(), LAYERS.len());
+        assert_eq!(dense_w.len(), FEATURES * CLASSES);
+        let mut net = Native {
+            layers,
+            dense_w,
+            dense_b,
+            moments: Vec::new(),
+            step_t: 0,
+        };
+        net.moments = net
+            .params_mut()
+            .iter()
+            .map(|p| (vec![0.0; p.len()], vec![0.0; p.len()]))
+            .collect();
+        net
+    }
+
+    /// Every trainable buffer, in a fixed order: per layer `w`, `gamma`,
+    /// `beta`, then the dense weights and biases.
+    fn params_mut(&mut self) -> Vec<&mut Vec<f32>> {
+        let mut v: Vec<&mut Vec<f32>> = Vec::new();
+        for l in &mut self.layers {
+            v.push(&mut l.w);
+            v.push(&mut l.gamma);
+            v.push(&mut l.beta);
+        }
+        v.push(&mut self.dense_w);
+        v.push(&mut self.dense_b);
+        v
+    }
+
+    /// Training forward pass of `b` prepared crops (`[b][1][HEIGHT][WIDTH]`):
+    /// logits `[b * COLUMNS][CLASSES]`, the columns' features and each
+    /// layer's cache; updates the running statistics.
+    fn forward(&mut self, x: &[f32], b: usize) -> (Vec<f32>, Vec<f32>, Vec<Cache>) {
+        let (mut h, mut w) = (HEIGHT as usize, WIDTH as usize);
+        assert_eq!(x.len(), b * h * w);
+        let mut x = x.to_vec();
+        let mut caches = Vec::with_capacity(self.layers.len());
+        for l in &mut self.layers {
+            let dims = (l.cin, b, h, w);
+            let n = b * h * w;
+            let cols = im2col(&x, dims);
+            let mut y = vec![0.0f32; l.cout * n];
+            matmul(
+                &mut y,
+                &l.w,
+                &cols,
+                (l.cout, n, l.cin * 9),
+                false,
+                false,
+                false,
+            );
+            let mut std = Vec::with_capacity(l.cout);
+            for (c, ys) in y.chunks_mut(n).enumerate() {
+                let mean = ys.iter().map(|&v| f64::from(v)).sum::<f64>() / n as f64;
+                let var = ys
+                    .iter()
+                    .map(|&v| (f64::from(v) - mean).powi(2))
+                    .sum::<f64>()
+                    / n as f64;
+                let (mean, var) = (mean as f32, var as f32);
+                let s = (var + BN_EPS).sqrt();
+                for v in ys.iter_mut() {
+                    *v = (*v - mean) / s;
+                }
+                l.mean[c] = l.mean[c] * (1.0 - BN_MOMENTUM) + mean * BN_MOMENTUM;
+                l.var[c] = l.var[c] * (1.0 - BN_MOMENTUM) + var * BN_MOMENTUM;
+                std.push(s);
+            }
+            let xhat = y;
+            let mut r = xhat.clone();
+            for (c, rs) in r.chunks_mut(n).enumerate() {
+                let (g, be) = (l.gamma[c], l.beta[c]);
+                for v in rs.iter_mut() {
+                    *v = (g * *v + be).max(0.0);
+                }
+            }
+            let arg = match l.pool {
+                Pool::None => {
+                    x = r;
+                    Vec::new()
+                }
+                pool => {
+                    let (out, arg) = pool_forward(&r, (l.cout, b, h, w), pool);
+                    h /= 2;
+                    if pool == Pool::Square {
+                        w /= 2;
+                    }
+                    x = out;
+                    arg
+                }
+            };
+            caches.push(Cache {
+                dims,
+                cols,
+                xhat,
+                std,
+                arg,
+            });
+        }
+        let (c, rows) = (self.layers.last().map_or(0, |l| l.cout), h);
+        debug_assert_eq!((c * rows, w), (FEATURES, COLUMNS));
+        // [C][B][ROWS][COLUMNS] -> [B][COLUMNS][C * ROWS] (feature c * ROWS + row).
+        let mut feats = vec![0.0f32; b * COLUMNS * FEATURES];
+        for ci in 0..c {
+            for bi in 0..b {
+                for row in 0..rows {
+                    for col in 0..COLUMNS {
+                        feats[(bi * COLUMNS + col) * FEATURES + ci * rows + row] =
+                            x[((ci * b + bi) * rows + row) * COLUMNS + col];
+                    }
+                }
+            }
+        }
+        let mut logits = vec![0.0f32; b * COLUMNS * CLASSES];
+        for row in logits.chunks_mut(CLASSES) {
+            row.copy_from_slice(&self.dense_b);
+        }
+        matmul(
+            &mut logits,
+            &feats,
+            &self.dense_w,
+            (b * COLUMNS, CLASSES, FEATURES),
+            false,
+            false,
+            true,
+        );
+        (logits, feats, caches)
+    }
+
+    /// One training step on `b` crops and their CTC targets at learning
+    /// rate `lr`: forward, CTC, backward, AdamW.
+    pub fn step(&mut self, x: &[f32], targets: &[Vec<usize>], lr: f64) -> StepResult {
+        let b = targets.len();
+        let (logits, feats, caches) = self.forward(x, b);
+        let logp = log_softmax(&logits);
+        let (loss, dlogits, greedy_acc) = ctc_batch(&logp, targets);
+        let grads = self.backward(&dlogits, &feats, &caches, b);
+        self.adamw(&grads, lr);
+        StepResult { loss, greedy_acc }
+    }
+
+    /// Gradients of every buffer of [`Native::params_mut`], same order.
+    fn backward(
+        &self,
+        dlogits: &[f32],
+        feats: &[f32],
+        caches: &[Cache],
+        b: usize,
+    ) -> Vec<Vec<f32>> {
+        let rows_n = b * COLUMNS;
+        let mut d_dense_w = vec![0.0f32; FEATURES * CLASSES];
+        matmul(
+            &mut d_dense_w,
+            feats,
+            dlogits,
+            (FEATURES, CLASSES, rows_n),
+            true,
+            false,
+            false,
+        );
+        let mut d_dense_b = vec![0.0f32; CLASSES];
+        for row in dlogits.chunks(CLASSES) {
+            for (d, g) in d_dense_b.iter_mut().zip(row) {
+                *d += g;
+            }
+        }
+        let mut dfeats = vec![0.0f32; rows_n * FEATURES];
+        matmul(
+            &mut dfeats,
+            dlogits,
+            &self.dense_w,
+            (rows_n, FEATURES, CLASSES),
+            false,
+            true,
+            false,
+        );
+        let c = self.layers.last().map_or(0, |l| l.cout);
+        let rows = FEATURES / c.max(1);
+        let mut dx = vec![0.0f32; c * b * rows * COLUMNS];
+        for ci in 0..c {
+            for bi in 0..b {
+                for row in 0..rows {
+                    for col in 0..COLUMNS {
+                        dx[((ci * b + bi) * rows + row) * COLUMNS + col] =
+                            dfeats[(bi * COLUMNS + col) * FEATURES + ci * rows + row];
+                    }
+                }
+            }
+        }
+        let mut layer_grads = Vec::with_capacity(self.layers.len());
+        for (k, (l, cache)) in self.layers.iter().zip(caches).enumerate().rev() {
+            let (_, _, h, w) = cache.dims;
+            let n = b * h * w;
+            let mut dz = match l.pool {
+                Pool::None => dx,
+                _ => {
+                    let mut dr = vec![0.0f32; l.cout * n];
+                    for (&i, &g) in cache.arg.iter().zip(&dx) {
+                        dr[i as usize] += g;
+                    }
+                    dr
+                }
+            };
+            let mut dgamma = vec![0.0f32; l.cout];
+            let mut dbeta = vec![0.0f32; l.cout];
+            for c in 0..l.cout {
+                let (g, be, s) = (l.gamma[c], l.beta[c], cache.std[c]);
+                let xh = &cache.xhat[c * n..][..n];
+                let d = &mut dz[c * n..][..n];
+                let (mut sum_d, mut sum_dx) = (0.0f64, 0.0f64);
+                for (d, &xh) in d.iter_mut().zip(xh) {
+                    if g * xh + be <= 0.0 {
+                        *d = 0.0;
+                    }
+                    sum_d += f64::from(*d);
+                    sum_dx += f64::from(*d * xh);
+                }
+                dgamma[c] = sum_dx as f32;
+                dbeta[c] = sum_d as f32;
+                // dy = g / s * (dz - mean(dz) - xhat * mean(dz * xhat)).
+                let (mean_d, mean_dx) = ((sum_d / n as f64) as f32, (sum_dx / n as f64) as f32);
+                let scale = g / s;
+                for (d, &xh) in d.iter_mut().zip(xh) {
+                    *d = scale * (*d - mean_d - xh * mean_dx);
+                }
+            }
+            let dy = dz;
+            let mut dw = vec![0.0f32; l.cout * l.cin * 9];
+            matmul(
+                &mut dw,
+                &dy,
+                &cache.cols,
+                (l.cout, l.cin * 9, n),
+                false,
+                true,
+                false,
+            );
+            dx = if k > 0 {
+                let mut dcols = vec![0.0f32; l.cin * 9 * n];
+                matmul(
+                    &mut dcols,
+                    &l.w,
+                    &dy,
+                    (l.cin * 9, n, l.cout),
+                    true,
+                    false,
+                    false,
+                );
+                col2im(&dcols, cache.dims)
+            } else {
+                Vec::new()
+            };
+            layer_grads.push([dw, dgamma, dbeta]);
+        }
+        let mut grads: Vec<Vec<f32>> = layer_grads.into_iter().rev().flatten().collect();
+        grads.push(d_dense_w);
+        grads.push(d_dense_b);
+        grads
+    }
+
+    /// candle-nn's AdamW, step for step: decay, then the bias-corrected
+    /// moments' ratio.
+    fn adamw(&mut self, grads: &[Vec<f32>], lr: f64) {
+        self.step_t += 1;
+        let scale_m = 1.0 / (1.0 - BETA1.powi(self.step_t));
+        let scale_v = 1.0 / (1.0 - BETA2.powi(self.step_t));
+        let decay = (1.0 - lr * WEIGHT_DECAY) as f32;
+        let mut moments = std::mem::take(&mut self.moments);
+        for ((p, g), (m, v)) in self.params_mut().into_iter().zip(grads).zip(&mut moments) {
+            for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+                *m = *m * BETA1 as f32 + g * (1.0 - BETA1) as f32;
+                *v = *v * BETA2 as f32 + g * g * (1.0 - BETA2) as f32;
+                let m_hat = *m * scale_m as f32;
+                let v_hat = *v * scale_v as f32;
+                *p = *p * decay - m_hat / (v_hat.sqrt() + ADAM_EPS as f32) * lr as f32;
+            }
+        }
+        self.moments = moments;
+    }
+
+    /// The inference weights: batch norm folded into each convolution
+    /// (the running statistics, as the candle engine folds them).
+    pub fn export(&self) -> Model {
+        let convs = self
+            .layers
+            .iter()
+            .map(|l| {
+                let mut v = Vec::with_capacity(l.w.len() + l.cout);
+                let scale: Vec<f32> = (0..l.cout)
+                    .map(|c| l.gamma[c] / (l.var[c] + BN_EPS).sqrt())
+                    .collect();
+                for (c, ws) in l.w.chunks(l.cin * 9).enumerate() {
+                    v.extend(ws.iter().map(|w| w * scale[c]));
+                }
+                v.extend((0..l.cout).map(|c| l.beta[c] - l.mean[c] * scale[c]));
+                v
+            })
+            .collect();
+        let mut dense = self.dense_w.clone();
+        dense.extend(&self.dense_b);
+        Model { convs, dense }
+    }
+}
+
+/// Log-softmax of each row of `CLASSES` logits.
+fn log_softmax(logits: &[f32]) -> Vec<f32> {
+    let mut out = Vec::with_capacity(logits.len());
+    for row in logits.chunks(CLASSES) {
+        let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let sum: f32 = row.iter().map(|v| (v - max).exp()).sum();
+        let log_sum = sum.ln() + max;
+        out.extend(row.iter().map(|v| v - log_sum));
+    }
+    out
+}
+
+/// The batch's mean CTC loss, its gradient with respect to the logits
+/// (already divided by the batch size), and the share of plates whose
+/// greedy read (best class per column, repeats merged, blanks dropped) is
+/// the text. A text that cannot fit the columns adds nothing.
+pub(crate) fn ctc_batch(log_probs: &[f32], targets: &[Vec<usize>]) -> (f32, Vec<f32>, f32) {
+    use rayon::prelude::*;
+    let per = COLUMNS * CLASSES;
+    let n = targets.len().max(1) as f64;
+    let results: Vec<(f64, Vec<f32>, bool)> = log_probs
+        .par_chunks(per)
+        .zip(targets)
+        .map(|(lp, label)| {
+            let greedy = decode::greedy(lp);
+            let hit = greedy == *label;
+            match ctc::loss_and_grad(lp, CLASSES, label, BLANK) {
+                Some((loss, grad)) => (loss, grad, hit),
+                None => (0.0, vec![0.0; per], hit),
+            }
+        })
+        .collect();
+    let mut grad = Vec::with_capacity(log_probs.len());
+    let (mut loss, mut hits) = (0.0, 0usize);
+    for (l, g, h) in results {
+        loss += l;
+        hits += usize::from(h);
+        grad.extend(g.into_iter().map(|v| (f64::from(v) / n) as f32));
+    }
+    ((loss / n) as f32, grad, (hits as f64 / n) as f32)
+}
+
+/// Random layers as the candle engine draws them for `seed` (He-initialised
+/// convolutions, a LeCun-initialised dense layer, Box-Muller normals from
+/// PCG64), for tests that need a network without candle.
+#[cfg(test)]
+fn random(seed: u64) -> Native {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
+    let mut randn = |n: usize, std: f64| -> Vec<f32> {
+        (0..n)
+            .map(|_| {
+                let u1: f64 = rng.random_range(f64::EPSILON..1.0);
+                let u2: f64 = rng.random();
+                (std * (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
+            })
+            .collect()
+    };
+    let layers = (0..LAYERS.len())
+        .map(|k| {
+            let (cin, cout) = crate::ocr::model::conv_channels(k);
+            let (cin, cout) = (cin as usize, cout as usize);
+            Layer {
+                cin,
+                cout,
+                pool: LAYERS[k].1,
+                w: randn(cout * cin * 9, (2.0 / (cin * 9) as f64).sqrt()),
+                gamma: vec![1.0; cout],
+                beta: vec![0.0; cout],
+                mean: vec![0.0; cout],
+                var: vec![1.0; cout],
+            }
+        })
+        .collect();
+    let dense_w = randn(FEATURES * CLASSES, (1.0 / FEATURES as f64).sqrt());
+    Native::new(layers, dense_w, vec![0.0; CLASSES])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matmul_handles_each_transpose() {
+        // a 2x3, b 3x2.
+        let a = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let b = [7.0, 8.0, 9.0, 10.0, 11.0, 12.0];
+        let want = [58.0, 64.0, 139.0, 154.0];
+        let at = [1.0, 4.0, 2.0, 5.0, 3.0, 6.0];
+        let bt = [7.0, 9.0, 11.0, 8.0, 10.0, 12.0];
+        for (a, a_t) in [(&a, false), (&at, true)] {
+            for (b, b_t) in [(&b, false), (&bt, true)] {
+                let mut c = [1.0; 4];
+                matmul(&mut c, a, b, (2, 2, 3), a_t, b_t, false);
+                assert_eq!(c, want);
+                matmul(&mut c, a, b, (2, 2, 3), a_t, b_t, true);
+                assert_eq!(c, want.map(|v| 2.0 * v));
+            }
+        }
+    }
+
+    #[test]
+    fn col2im_is_the_adjoint_of_im2col() {
+        // <im2col(x), y> == <x, col2im(y)> for any x, y.
+        let dims = (2, 3, 4, 5);
+        let x: Vec<f32> = (0..2 * 3 * 4 * 5)
+            .map(|i| ((i * 7 % 13) as f32) - 6.0)
+            .collect();
+        let cols = im2col(&x, dims);
+        let y: Vec<f32> = (0..cols.len())
+            .map(|i| ((i * 5 % 11) as f32) - 5.0)
+            .collect();
+        let lhs: f32 = cols.iter().zip(&y).map(|(a, b)| a * b).sum();
+        let back = col2im(&y, dims);
+        let rhs: f32 = x.iter().zip(&back).map(|(a, b)| a * b).sum();
+        assert_eq!(lhs, rhs);
+        // The centre tap is the input itself; a corner tap is shifted, zero-padded.
+        let n = 3 * 4 * 5;
+        assert_eq!(&cols[4 * n..5 * n], &x[..n]);
+        assert_eq!(cols[0], 0.0);
+        // Row 0 (ky = kx = 0) at column (b 0, y 1, x 1) = 1 * 5 + 1.
+        assert_eq!(cols[6], x[0]);
+    }
+
+    /// The loss of `net` on a batch with the batch statistics, no update
+    /// kept.
+    fn loss_of(net: &Native, x: &[f32], targets: &[Vec<usize>]) -> f64 {
+        let mut net = net.clone();
+        let (logits, _, _) = net.forward(x, targets.len());
+        let (loss, _, _) = ctc_batch(&log_softmax(&logits), targets);
+        f64::from(loss)
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        let mut net = random(11);
+        // Give gamma and beta values that are not their initial ones.
+        for (k, l) in net.layers.iter_mut().enumerate() {
+            for c in 0..l.cout {
+                l.gamma[c] = 0.8 + 0.05 * ((c + k) % 7) as f32;
+                l.beta[c] = 0.1 * ((c % 5) as f32 - 2.0);
+            }
+        }
+        let b = 3;
+        let x: Vec<f32> = (0..b * (HEIGHT * WIDTH) as usize)
+            .map(|i| (((i * 7919) % 1013) as f32 / 1013.0 - 0.5) * 2.0)
+            .collect();
+        let targets = vec![vec![1, 2, 3], vec![10, 11, 12, 4], vec![5, 5, 20]];
+        let mut work = net.clone();
+        let (logits, feats, caches) = work.forward(&x, b);
+        let (_, dlogits, _) = ctc_batch(&log_softmax(&logits), &targets);
+        let grads = net.backward(&dlogits, &feats, &caches, b);
+        // Probe entries of every buffer by central differences. The first
+        // layer sits under two ReLU-and-pool kinks per path and thousands of
+        // units, so its differences carry curvature error; its buffers are
+        // held to the probes' overall agreement, the rest entry by entry.
+        let h = 3e-3f32;
+        let mut checked = 0;
+        for (p, grad) in grads.iter().enumerate() {
+            let (mut err2, mut norm2) = (0.0, 0.0);
+            for &i in &[0usize, 1, 2, 3, 5, 7, 11, 31] {
+                if i >= grad.len() {
+                    continue;
+                }
+                let mut plus = net.clone();
+                plus.params_mut()[p][i] += h;
+                let mut minus = net.clone();
+                minus.params_mut()[p][i] -= h;
+                let numeric = (loss_of(&plus, &x, &targets) - loss_of(&minus, &x, &targets))
+                    / (2.0 * f64::from(h));
+                let analytic = f64::from(grad[i]);
+                err2 += (numeric - analytic).powi(2);
+                norm2 += analytic.powi(2);
+                assert!(
+                    p < 3 || (numeric - analytic).abs() <= 1e-2 + 0.1 * analytic.abs(),
+                    "buffer {p} index {i}: numeric {numeric} analytic {analytic}"
+                );
+                checked += 1;
+            }
+            let rel = (err2 / norm2.max(1e-12)).sqrt();
+            assert!(rel < 0.1, "buffer {p}: relative error {rel}");
+        }
+        assert!(checked > 30);
+    }
+
+    #[test]
+    fn export_folds_the_running_statistics() {
+        let mut net = random(2);
+        let l = &mut net.layers[0];
+        l.gamma[0] = 2.0;
+        l.beta[0] = 0.5;
+        l.mean[0] = 1.0;
+        l.var[0] = 4.0 - BN_EPS;
+        let model = net.export();
+        let w0 = net.layers[0].w[0];
+        assert!((model.convs[0][0] - w0).abs() < 1e-6);
+        let bias0 = model.convs[0][16 * 9];
+        assert!((bias0 - (0.5 - 1.0)).abs() < 1e-6, "{bias0}");
+    }
+}

@@ -59,7 +59,7 @@ pub struct TrainConfig {
     /// continuation with a different `seed` against its start).
     pub val_seed: Option<u64>,
     /// Model folder whose weights the run starts from, instead of random
-    /// ones (see [`Net::from_model`]).
+    /// ones (batch norm re-measured on generated plates: `Net::from_model`).
     pub init: Option<PathBuf>,
     pub engine: Engine,
 }

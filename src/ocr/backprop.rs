@@ -617,11 +617,11 @@ pub(crate) fn ctc_batch(log_probs: &[f32], targets: &[Vec<usize>]) -> (f32, Vec<
     ((loss / n) as f32, grad, (hits as f64 / n) as f32)
 }
 
-/// Random layers as the candle engine draws them for `seed` (He-initialised
-/// convolutions, a LeCun-initialised dense layer, Box-Muller normals from
-/// PCG64), for tests that need a network without candle.
-#[cfg(test)]
-fn random(seed: u64) -> Native {
+/// A run's random start for `seed`, the same for both engines:
+/// He-initialised convolutions, a LeCun-initialised dense layer (normals by
+/// Box-Muller from PCG64: candle's CPU generator cannot be seeded), batch
+/// norms at gamma 1, beta 0.
+pub(crate) fn random(seed: u64) -> Native {
     use rand::{Rng, SeedableRng};
     let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
     let mut randn = |n: usize, std: f64| -> Vec<f32> {

@@ -21,7 +21,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use candle_core::{D, DType, Device, Tensor, Var};
+use candle_core::{D, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use image::RgbImage;
 use rand::{Rng, SeedableRng};
@@ -103,43 +103,33 @@ struct Net {
 type CResult<T> = std::result::Result<T, candle_core::Error>;
 
 impl Net {
-    /// He-initialised convolutions and a LeCun-initialised dense layer,
-    /// drawn from `seed` (candle's CPU generator cannot be seeded).
+    /// The random start of `seed` ([`backprop::random`]).
     fn new(dev: &Device, seed: u64) -> CResult<Net> {
-        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
-        let mut randn = |shape: (usize, usize), std: f64| -> CResult<Var> {
-            let n = shape.0 * shape.1;
-            let values: Vec<f32> = (0..n)
-                .map(|_| {
-                    // Box-Muller.
-                    let u1: f64 = rng.random_range(f64::EPSILON..1.0);
-                    let u2: f64 = rng.random();
-                    (std * (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
+        let start = backprop::random(seed);
+        let convs = start
+            .layers
+            .iter()
+            .map(|l| {
+                Ok(ConvBn {
+                    cin: l.cin,
+                    cout: l.cout,
+                    pool: l.pool,
+                    w: Var::from_tensor(&Tensor::from_slice(&l.w, (l.cout, l.cin * 9), dev)?)?,
+                    gamma: Var::from_tensor(&Tensor::from_slice(&l.gamma, l.cout, dev)?)?,
+                    beta: Var::from_tensor(&Tensor::from_slice(&l.beta, l.cout, dev)?)?,
+                    mean: Tensor::from_slice(&l.mean, l.cout, dev)?,
+                    var: Tensor::from_slice(&l.var, l.cout, dev)?,
                 })
-                .collect();
-            Var::from_tensor(&Tensor::from_vec(values, shape, dev)?)
-        };
-        let mut convs = Vec::new();
-        for (k, &(_, pool)) in LAYERS.iter().enumerate() {
-            let (cin, cout) = model::conv_channels(k);
-            let (cin, cout) = (cin as usize, cout as usize);
-            let std = (2.0 / (cin * 9) as f64).sqrt();
-            convs.push(ConvBn {
-                cin,
-                cout,
-                pool,
-                w: randn((cout, cin * 9), std)?,
-                gamma: Var::ones(cout, DType::F32, dev)?,
-                beta: Var::zeros(cout, DType::F32, dev)?,
-                mean: Tensor::zeros(cout, DType::F32, dev)?,
-                var: Tensor::ones(cout, DType::F32, dev)?,
-            });
-        }
-        let std = (1.0 / FEATURES as f64).sqrt();
+            })
+            .collect::<CResult<Vec<_>>>()?;
         Ok(Net {
             convs,
-            dense_w: randn((FEATURES, CLASSES), std)?,
-            dense_b: Var::zeros(CLASSES, DType::F32, dev)?,
+            dense_w: Var::from_tensor(&Tensor::from_slice(
+                &start.dense_w,
+                (FEATURES, CLASSES),
+                dev,
+            )?)?,
+            dense_b: Var::from_tensor(&Tensor::from_slice(&start.dense_b, CLASSES, dev)?)?,
         })
     }
 

@@ -374,15 +374,8 @@ impl Native {
         debug_assert_eq!((c * rows, w), (FEATURES, COLUMNS));
         // [C][B][ROWS][COLUMNS] -> [B][COLUMNS][C * ROWS] (feature c * ROWS + row).
         let mut feats = vec![0.0f32; b * COLUMNS * FEATURES];
-        for ci in 0..c {
-            for bi in 0..b {
-                for row in 0..rows {
-                    for col in 0..COLUMNS {
-                        feats[(bi * COLUMNS + col) * FEATURES + ci * rows + row] =
-                            x[((ci * b + bi) * rows + row) * COLUMNS + col];
-                    }
-                }
-            }
+        for (at, feature) in column_order(c, b, rows) {
+            feats[feature] = x[at];
         }
         let mut logits = vec![0.0f32; b * COLUMNS * CLASSES];
         for row in logits.chunks_mut(CLASSES) {
@@ -450,15 +443,8 @@ impl Native {
         let c = self.layers.last().map_or(0, |l| l.cout);
         let rows = FEATURES / c.max(1);
         let mut dx = vec![0.0f32; c * b * rows * COLUMNS];
-        for ci in 0..c {
-            for bi in 0..b {
-                for row in 0..rows {
-                    for col in 0..COLUMNS {
-                        dx[((ci * b + bi) * rows + row) * COLUMNS + col] =
-                            dfeats[(bi * COLUMNS + col) * FEATURES + ci * rows + row];
-                    }
-                }
-            }
+        for (at, feature) in column_order(c, b, rows) {
+            dx[at] = dfeats[feature];
         }
         let mut layer_grads = Vec::with_capacity(self.layers.len());
         for (k, (l, cache)) in self.layers.iter().zip(caches).enumerate().rev() {
@@ -573,6 +559,25 @@ impl Native {
         dense.extend(&self.dense_b);
         Model { convs, dense }
     }
+}
+
+/// The last layer's `[c][b][rows][COLUMNS]` activations as the dense layer
+/// reads them, `[b][COLUMNS][c * rows]` (feature `channel * rows + row`, the
+/// inference code's order): each value's index in the first and in the
+/// second.
+fn column_order(c: usize, b: usize, rows: usize) -> impl Iterator<Item = (usize, usize)> {
+    (0..c).flat_map(move |ci| {
+        (0..b).flat_map(move |bi| {
+            (0..rows).flat_map(move |row| {
+                (0..COLUMNS).map(move |col| {
+                    (
+                        ((ci * b + bi) * rows + row) * COLUMNS + col,
+                        (bi * COLUMNS + col) * FEATURES + ci * rows + row,
+                    )
+                })
+            })
+        })
+    })
 }
 
 /// Log-softmax of each row of `CLASSES` logits.

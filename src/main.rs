@@ -5,9 +5,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// Training allocates and frees tensors of several megabytes every step;
-/// glibc's malloc returns them to the kernel each time, mimalloc keeps them
-/// (`alpr train-ocr` from random weights ran 1.7 times as fast).
+/// Training on candle allocates and frees tensors of several megabytes every
+/// step; glibc's malloc returns them to the kernel each time, mimalloc keeps
+/// them (`alpr train-ocr --engine candle` from random weights ran 1.7 times
+/// as fast).
 #[cfg(feature = "train")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -1,4 +1,4 @@
-//! Training the reader (feature `train`): candle on the CPU, on plates
+//! Training the reader (feature `train`) on the CPU, on plates
 //! generated on the fly by [`PlateSynth`] (deterministic by seed), never on
 //! real photographs. CTC loss over the columns ([`crate::ocr::ctc`]), AdamW,
 //! linear warm-up then a cosine decay; every `eval_every` steps the batch
@@ -9,7 +9,8 @@
 //!
 //! Two engines run the same network and optimiser ([`Engine`]): candle, which
 //! trained every shipped run, and [`crate::ocr::backprop`], the same pass
-//! written out by hand on `gemm`, checked against candle here.
+//! written out by hand on `gemm` (the default, twice as fast), checked
+//! against candle here.
 //!
 //! ```text
 //! PlateSynth::sample(seed, i) --rayon--> jitter crop -> prep::prepare -> [B][1][32][96]

@@ -3,9 +3,8 @@
 //!
 //! ```text
 //! shadow, glare -> brightness, contrast, gamma, colour cast
-//!   -> stroke weight (ink spreading or background bloom)
 //!   -> gaussian or motion blur -> low resolution (down, up) -> noise
-//!   -> in-camera sharpening -> 8-bit -> JPEG re-compression
+//!   -> 8-bit -> JPEG re-compression
 //! ```
 
 use image::RgbImage;
@@ -24,10 +23,6 @@ pub(crate) fn apply(mut c: Canvas, rng: &mut Pcg64Mcg) -> RgbImage {
         glare(&mut c, rng);
     }
     tone(&mut c, rng);
-    if rng.random_bool(0.2) {
-        let bolder = rng.random_bool(0.5);
-        stroke_weight(&mut c, bolder, rng.random_range(0.2..0.7));
-    }
     // Blur in proportion to size: a small crop is already soft, and
     // blurring it as much as a large one would make it unreadable.
     let size = (c.w as f32 / 250.0).clamp(0.4, 1.0);
@@ -44,13 +39,6 @@ pub(crate) fn apply(mut c: Canvas, rng: &mut Pcg64Mcg) -> RgbImage {
     }
     let sigma = rng.random_range(0.0..0.05f32).powi(2) * 20.0;
     noise(&mut c, rng, sigma);
-    if rng.random_bool(0.35) {
-        sharpen(
-            &mut c,
-            rng.random_range(0.5..1.5),
-            rng.random_range(0.3..1.5),
-        );
-    }
     let img = c.to_rgb();
     if rng.random_bool(0.6) {
         jpeg(&img, rng.random_range(25..92)).unwrap_or(img)
@@ -170,42 +158,6 @@ fn motion_blur(c: &mut Canvas, len: usize, slope: f32) {
     }
 }
 
-/// Dark strokes bolder (`bolder`: each pixel toward the darkest of its 3x3
-/// neighbourhood, as ink spreads or an embossed edge shades) or thinner
-/// (toward the brightest, as a retroreflective background blooms over thin
-/// strokes under a camera's infrared light), by `t` (0..1).
-fn stroke_weight(c: &mut Canvas, bolder: bool, t: f32) {
-    let pick = if bolder { f32::min } else { f32::max };
-    let src = c.px.clone();
-    let (w, h) = (c.w, c.h);
-    for y in 0..h {
-        for x in 0..w {
-            let mut m = src[y * w + x];
-            for sy in y.saturating_sub(1)..(y + 2).min(h) {
-                for sx in x.saturating_sub(1)..(x + 2).min(w) {
-                    let p = src[sy * w + sx];
-                    m = [pick(m[0], p[0]), pick(m[1], p[1]), pick(m[2], p[2])];
-                }
-            }
-            c.px[y * w + x] = lerp(src[y * w + x], m, t);
-        }
-    }
-}
-
-/// In-camera edge enhancement (an unsharp mask: the crop plus `amount`
-/// times its difference from a gaussian blur of `sigma` pixels), which
-/// every camera applies and which rings a light and a dark fringe along
-/// each stroke.
-fn sharpen(c: &mut Canvas, sigma: f32, amount: f32) {
-    let mut soft = c.clone();
-    blur(&mut soft, sigma);
-    for (p, s) in c.px.iter_mut().zip(&soft.px) {
-        for i in 0..3 {
-            p[i] += amount * (p[i] - s[i]);
-        }
-    }
-}
-
 /// Down by `f` (box average) then back up (bilinear): a distant plate.
 fn low_res(c: &Canvas, f: f32) -> Canvas {
     let k = (f.round() as usize).max(2);
@@ -248,47 +200,4 @@ fn jpeg(img: &RgbImage, quality: u8) -> Option<RgbImage> {
         .ok()?;
     let decoded = image::load_from_memory_with_format(&buf, image::ImageFormat::Jpeg).ok()?;
     Some(decoded.to_rgb8())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A 9x3 gray canvas, dark (0.1) in column 4 and light (0.9) elsewhere.
-    fn dark_line() -> Canvas {
-        let mut c = Canvas::new(9, 3, [0.9; 3]);
-        for y in 0..3 {
-            c.px[y * 9 + 4] = [0.1; 3];
-        }
-        c
-    }
-
-    /// The middle row's red values, rounded to 1e-4.
-    fn row(c: &Canvas) -> Vec<f32> {
-        (0..c.w)
-            .map(|x| (c.px[c.w + x][0] * 1e4).round() / 1e4)
-            .collect()
-    }
-
-    #[test]
-    fn stroke_weight_spreads_or_thins_dark_strokes() {
-        let mut bold = dark_line();
-        stroke_weight(&mut bold, true, 0.5);
-        assert_eq!(row(&bold), [0.9, 0.9, 0.9, 0.5, 0.1, 0.5, 0.9, 0.9, 0.9]);
-        let mut thin = dark_line();
-        stroke_weight(&mut thin, false, 0.5);
-        assert_eq!(row(&thin), [0.9, 0.9, 0.9, 0.9, 0.5, 0.9, 0.9, 0.9, 0.9]);
-    }
-
-    #[test]
-    fn sharpening_rings_along_a_stroke_and_leaves_flat_areas_alone() {
-        let mut c = dark_line();
-        sharpen(&mut c, 1.0, 1.0);
-        let r = row(&c);
-        assert!(r[4] < 0.1, "the stroke darker: {r:?}");
-        assert!(r[3] > 0.9 && r[5] > 0.9, "a light fringe beside it: {r:?}");
-        let mut flat = Canvas::new(5, 5, [0.4; 3]);
-        sharpen(&mut flat, 1.0, 1.5);
-        assert!(flat.px.iter().all(|p| (p[0] - 0.4).abs() < 1e-6));
-    }
 }

@@ -2,7 +2,7 @@
 // out[p][y][x] is the largest of in[p][2y..2y+2][2x..2x+2]; with 1: pairs of
 // rows, out[p][y][x] = max(in[p][2y][x], in[p][2y+1][x]). Tensors are f32,
 // planes of width x height in (out_width x out_height out). One invocation per output value: z = plane.
-// Host: src/gpu/kernels/maxpool.rs, whose cpu() twin follows this loop for loop.
+// Host: src/gpu/kernels/maxpool.rs, whose cpu() twin takes the same maxima in the same order.
 
 // Keep in sync with `Params` in src/gpu/kernels/maxpool.rs.
 struct Params {

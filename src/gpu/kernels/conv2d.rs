@@ -10,6 +10,9 @@
 //! a CPU with AVX2 and FMA it fuses each multiply-add, as GPUs may (see
 //! [`fused`]); see [`super::nn`] for the tolerance.
 
+#[cfg(target_arch = "x86_64")]
+use std::cell::RefCell;
+
 use rayon::prelude::*;
 
 use crate::Result;
@@ -125,8 +128,11 @@ fn cpu_with(params: &Params, input: &[f32], weights: &[f32], fused: bool) -> Res
         .for_each(|(out, inp)| {
             #[cfg(target_arch = "x86_64")]
             if fused {
-                // SAFETY: `fused()` checked that this CPU has AVX2 and FMA.
-                unsafe { crop_avx2_fma(params, inp, weights, out) };
+                TAPS.with_borrow_mut(|taps| {
+                    im2col(params, inp, taps);
+                    // SAFETY: `fused()` checked that this CPU has AVX2 and FMA.
+                    unsafe { crop_avx2_fma(params, taps, weights, out) };
+                });
                 return;
             }
             crop_by_rows(params, inp, weights, out);
@@ -149,23 +155,29 @@ pub fn fused() -> bool {
     }
 }
 
-/// One crop's output channels with fused multiply-adds, 8 lanes wide. The
-/// 3x3 neighbourhoods are first laid out as rows of taps (`taps[k][pixel]`,
-/// `k = (ci * 3 + ky) * 3 + kx`, the shader's order; taps outside the plane
-/// are zeros, which change no sum), then blocks of 4 channels x 16 pixels
-/// keep their sums in registers over all `k`: every output still adds its
-/// terms in the shader's order, as one fused multiply-add each.
+#[cfg(target_arch = "x86_64")]
+thread_local! {
+    /// Each thread's [`im2col`] buffer.
+    static TAPS: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// One crop's output channels with fused multiply-adds, 8 lanes wide, from
+/// its 3x3 neighbourhoods laid out as rows of taps by [`im2col`]
+/// (`taps[k][pixel]`, `k = (ci * 3 + ky) * 3 + kx`, the shader's order; taps
+/// outside the plane are zeros, which change no sum): blocks of 4 channels
+/// x 16 pixels keep their sums in registers over all `k`, so every output
+/// still adds its terms in the shader's order, as one fused multiply-add
+/// each.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn crop_avx2_fma(params: &Params, inp: &[f32], weights: &[f32], out: &mut [f32]) {
+fn crop_avx2_fma(params: &Params, taps: &[f32], weights: &[f32], out: &mut [f32]) {
     let (cin, cout) = (params.cin as usize, params.cout as usize);
     let plane = params.plane();
-    let taps = im2col(params, inp);
     let k_len = cin * 9;
     for (co, row) in out.chunks_mut(4 * plane).enumerate() {
         let ws = &weights[4 * co * k_len..][..row.len() / plane * k_len];
         let done = if row.len() == 4 * plane {
-            block4(&taps, ws, k_len, plane, row)
+            block4(taps, ws, k_len, plane, row)
         } else {
             0
         };
@@ -231,27 +243,34 @@ fn block4(taps: &[f32], ws: &[f32], k_len: usize, plane: usize, out: &mut [f32])
 }
 
 /// The 3x3 neighbourhood of every pixel of one crop, as `cin * 9` rows of
-/// `width * height` taps, zero where a tap falls outside the plane.
+/// `width * height` taps, zero where a tap falls outside the plane, written
+/// into `taps` (a buffer reused from call to call: every value is written,
+/// the zeros too, so nothing is cleared first and a crop's taps stay in the
+/// core's cache).
 #[cfg(target_arch = "x86_64")]
-fn im2col(params: &Params, inp: &[f32]) -> Vec<f32> {
+fn im2col(params: &Params, inp: &[f32], taps: &mut Vec<f32>) {
     let (w, h) = (params.width as usize, params.height as usize);
     let plane = params.plane();
-    let mut taps = vec![0f32; params.cin as usize * 9 * plane];
+    taps.resize(params.cin as usize * 9 * plane, 0.0);
     for (k, row) in taps.chunks_mut(plane.max(1)).enumerate() {
         let (ci, ky, kx) = (k / 9, k / 3 % 3, k % 3);
         let src = &inp[ci * plane..(ci + 1) * plane];
         // Output pixels whose tap (y + ky - 1, x + kx - 1) is inside.
         let (y0, y1) = (usize::from(ky == 0), if ky == 2 { h - 1 } else { h });
         let (x0, x1) = (usize::from(kx == 0), if kx == 2 { w - 1 } else { w });
-        if x0 >= x1 {
+        if x0 >= x1 || y0 >= y1 {
+            row.fill(0.0);
             continue;
         }
+        row[..y0 * w].fill(0.0);
+        row[y1 * w..].fill(0.0);
         for y in y0..y1 {
-            let from = &src[(y + ky - 1) * w + x0 + kx - 1..][..x1 - x0];
-            row[y * w + x0..y * w + x1].copy_from_slice(from);
+            let out = &mut row[y * w..(y + 1) * w];
+            out[..x0].fill(0.0);
+            out[x1..].fill(0.0);
+            out[x0..x1].copy_from_slice(&src[(y + ky - 1) * w + x0 + kx - 1..][..x1 - x0]);
         }
     }
-    taps
 }
 
 /// One crop's output channels, a whole output row per weight (the
@@ -333,11 +352,16 @@ mod tests {
 
     #[test]
     fn matches_the_plain_sum_exactly() {
+        // Planes up and down in size: each thread's taps buffer is reused,
+        // so a large plane's taps must not leak into a smaller one's zeros.
         for (w, h, cin, cout, crops) in [
             (1, 1, 1, 1, 1),
             (2, 3, 2, 3, 2),
+            (20, 6, 3, 8, 2),
             (7, 5, 3, 4, 3),
             (9, 4, 2, 6, 2),
+            (20, 6, 3, 8, 2),
+            (17, 3, 2, 4, 2),
         ] {
             let p = Params::new(w, h, cin, cout, crops, true);
             let n = (w * h * cin * crops) as usize;

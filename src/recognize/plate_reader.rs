@@ -74,6 +74,9 @@ impl PlateReader {
         let mut version = format!("alpr-{}/ocr-{}", env!("CARGO_PKG_VERSION"), &digest[..12]);
         if ocr.views() > 1 {
             version.push_str(&format!("/views-{}", ocr.views()));
+            if ocr.sure() < 1.0 {
+                version.push_str(&format!("-sure-{}", ocr.sure()));
+            }
         }
         Ok(PlateReader { gpu, ocr, version })
     }
@@ -485,5 +488,11 @@ mod tests {
         );
         let c = c.unwrap().model_version();
         assert_eq!(c, format!("{}/views-5", a.model_version()));
+        let five = ocr::Reader::embedded().unwrap().with_views(5).unwrap();
+        let d = PlateReader::new(None, five.with_sure(0.9).unwrap());
+        assert_eq!(
+            d.unwrap().model_version(),
+            format!("{}/views-5-sure-0.9", a.model_version())
+        );
     }
 }

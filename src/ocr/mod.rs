@@ -10,6 +10,8 @@
 //!   --model::forward (GPU kernels or CPU twins)--> [n * views][24 columns][37 classes]
 //!   --decode: CTC prefix beam search per view, probabilities pooled over a
 //!   crop's views, format prior, top-10--> PlateRead per crop
+//! (below `sure` < 1: every crop in the first view, then only the crops it
+//!  read less sure than that in the others)
 //! ```
 //!
 //! The network reads the whole crop without segmenting characters: each of

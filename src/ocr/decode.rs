@@ -15,7 +15,8 @@
 //!
 //! The network cannot know that plates follow serial formats. Decoding adds
 //! that knowledge as a prior ([`format_prior`]): a text whose shape is a
-//! known format ([`crate::plate::formats`]) gains [`FORMAT_BONUS`] in
+//! known format of the crop's family ([`crate::plate::formats`]; US or
+//! European, as the crop's outline tells) gains [`FORMAT_BONUS`] in
 //! log-probability, and alternates are ranked by that adjusted score. It
 //! never forces a read into a format: a text that fits none keeps its own
 //! score, and one the reader finds more than `e^FORMAT_BONUS` (4) times
@@ -31,7 +32,8 @@
 //! ```text
 //! probs [24][37] --prefix beam search, BEAM wide, classes above MIN_PROB-->
 //!   BEAM texts with their probabilities --+ FORMAT_BONUS if the shape is
-//!   known --> best k --> Viterbi alignment of the best --> char confidences
+//!   known to the crop's family --> best k --> Viterbi alignment of the
+//!   best --> char confidences
 //! ```
 
 use std::collections::HashMap;
@@ -42,7 +44,12 @@ use foldhash::fast::FixedState;
 
 use crate::ocr::ctc;
 use crate::ocr::model::{ALPHABET, BLANK, CLASSES, COLUMNS};
-use crate::plate::formats;
+use crate::plate::formats::{self, Family};
+
+/// The decoder's version, part of a reader's model version so that
+/// `ingest --reprocess` re-reads what an older decoder read: 2 counts only
+/// the formats of the crop's family (1 counted every style's).
+pub const VERSION: u32 = 2;
 
 /// Alternates kept per read, the best included.
 pub const TOP_K: usize = 10;
@@ -79,9 +86,9 @@ const MIN_PROB: f32 = 1e-4;
 pub const FORMAT_BONUS: f32 = 2.0 * std::f32::consts::LN_2;
 
 /// The format prior of `text` in log-probability: [`FORMAT_BONUS`] when
-/// its shape is a known serial format, else 0.
-pub fn format_prior(text: &str) -> f32 {
-    if formats::matches_known_format(text) {
+/// its shape is a serial format of a `family` style, else 0.
+pub fn format_prior(text: &str, family: Family) -> f32 {
+    if formats::matches_format(text, family) {
         FORMAT_BONUS
     } else {
         0.0
@@ -116,10 +123,14 @@ pub struct PlateRead {
     /// confidences need not be descending. The first is `text`.
     pub candidates: Vec<Candidate>,
     /// The plate's likely US state (`"CA"`) when `text` fits the formats of
-    /// exactly one state ([`formats::likely_state`]) and the read's
-    /// confidence is at least [`REGION_MIN_CONFIDENCE`].
+    /// exactly one state ([`formats::likely_state`]), the crop is not
+    /// European, and the read's confidence is at least
+    /// [`REGION_MIN_CONFIDENCE`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// The family whose formats the prior counted (the crop's outline).
+    #[serde(skip)]
+    pub family: Family,
 }
 
 /// A character sequence as class indices, without allocating.
@@ -256,9 +267,10 @@ pub fn greedy(scores: &[f32]) -> Vec<usize> {
 }
 
 /// Decodes one crop's `COLUMNS * CLASSES` probabilities, keeping the `k`
-/// best texts by adjusted score (see the module doc).
-pub fn decode(probs: &[f32], k: usize) -> PlateRead {
-    decode_views(&[probs], k)
+/// best texts by adjusted score with the formats of `family` (see the
+/// module doc).
+pub fn decode(probs: &[f32], k: usize, family: Family) -> PlateRead {
+    decode_views(&[probs], k, family)
 }
 
 /// Decodes several views of one crop (each `COLUMNS * CLASSES`
@@ -267,7 +279,7 @@ pub fn decode(probs: &[f32], k: usize) -> PlateRead {
 /// it), the [`BEAM`] likeliest texts are re-ranked by the format prior as in
 /// [`decode`], and a character's confidence is its mean over the views. One
 /// view decodes exactly as [`decode`].
-pub fn decode_views(views: &[&[f32]], k: usize) -> PlateRead {
+pub fn decode_views(views: &[&[f32]], k: usize, family: Family) -> PlateRead {
     assert!(!views.is_empty(), "at least one view");
     for probs in views {
         assert_eq!(probs.len(), COLUMNS * CLASSES, "one crop's probabilities");
@@ -280,7 +292,7 @@ pub fn decode_views(views: &[&[f32]], k: usize) -> PlateRead {
     // (adjusted score, reader's score, sequence)
     let mut pool: Vec<(f32, f32, Seq)> = texts
         .into_iter()
-        .map(|(score, seq)| (score + format_prior(&seq.text()), score, seq))
+        .map(|(score, seq)| (score + format_prior(&seq.text(), family), score, seq))
         .collect();
     pool.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.2.cmp(&b.2)));
     pool.truncate(k);
@@ -298,7 +310,7 @@ pub fn decode_views(views: &[&[f32]], k: usize) -> PlateRead {
     };
     // A state from a text that is more likely wrong than right is noise.
     let region = (confidence >= REGION_MIN_CONFIDENCE)
-        .then(|| formats::likely_state(&text))
+        .then(|| formats::likely_state(&text, family))
         .flatten()
         .map(str::to_string);
     PlateRead {
@@ -307,6 +319,7 @@ pub fn decode_views(views: &[&[f32]], k: usize) -> PlateRead {
         char_confidences,
         candidates,
         region,
+        family,
     }
 }
 
@@ -413,7 +426,7 @@ mod tests {
 
     #[test]
     fn reads_runs_merged_and_blanks_dropped() {
-        let r = decode(&probs_for("ABC123", 0.9, 2), TOP_K);
+        let r = decode(&probs_for("ABC123", 0.9, 2), TOP_K, Family::Us);
         assert_eq!(r.text, "ABC123");
         assert_eq!(r.char_confidences, vec![0.9; 6]);
         assert_eq!(r.candidates[0].text, "ABC123");
@@ -434,7 +447,7 @@ mod tests {
     #[test]
     fn a_double_letter_needs_a_blank_between() {
         // "A", "A" in two columns with a blank between: "AA".
-        let r = decode(&probs_for("AA", 0.95, 1), TOP_K);
+        let r = decode(&probs_for("AA", 0.95, 1), TOP_K, Family::Us);
         assert_eq!(r.text, "AA");
         // Three columns of "A" with no blank: one "A".
         let mut probs = probs_for("", 0.95, 1);
@@ -443,14 +456,14 @@ mod tests {
         let row = &mut probs[CLASSES..2 * CLASSES];
         row.fill(0.05 / 36.0);
         row[class_of('A').unwrap()] = 0.95;
-        assert_eq!(decode(&probs, TOP_K).text, "A");
+        assert_eq!(decode(&probs, TOP_K, Family::Us).text, "A");
     }
 
     #[test]
     fn candidates_are_sorted_distinct_and_at_most_k() {
-        let r = decode(&probs_for("7XYZ12", 0.6, 2), TOP_K);
+        let r = decode(&probs_for("7XYZ12", 0.6, 2), TOP_K, Family::Us);
         assert_eq!(r.candidates.len(), TOP_K);
-        let adjusted = |c: &Candidate| c.confidence.ln() + format_prior(&c.text);
+        let adjusted = |c: &Candidate| c.confidence.ln() + format_prior(&c.text, Family::Us);
         for pair in r.candidates.windows(2) {
             assert!(adjusted(&pair[0]) >= adjusted(&pair[1]) - 1e-5);
         }
@@ -468,18 +481,18 @@ mod tests {
         set_column(&mut a, 2, &[('1', 0.55), ('I', 0.4)]);
         let mut b = probs_for("AB12", 0.95, 1);
         set_column(&mut b, 2, &[('1', 0.05), ('I', 0.9)]);
-        let pooled = decode_views(&[&a, &b], TOP_K);
+        let pooled = decode_views(&[&a, &b], TOP_K, Family::Us);
         assert_eq!(pooled.text, "ABI2");
         let one = |probs: &[f32], text: &str| {
-            let r = decode(probs, BEAM);
+            let r = decode(probs, BEAM, Family::Us);
             r.candidates.into_iter().find(|c| c.text == text).unwrap()
         };
         let mean = (one(&a, "ABI2").confidence + one(&b, "ABI2").confidence) / 2.0;
         assert!((pooled.confidence - mean).abs() < 1e-5 * mean);
         assert!((pooled.char_confidences[2] - (0.4 + 0.9) / 2.0).abs() < 1e-6);
         // Two copies of one view read as that view alone.
-        let single = decode(&a, TOP_K);
-        let twice = decode_views(&[&a, &a], TOP_K);
+        let single = decode(&a, TOP_K, Family::Us);
+        let twice = decode_views(&[&a, &a], TOP_K, Family::Us);
         assert_eq!(twice.text, single.text);
         assert_eq!(twice.candidates.len(), single.candidates.len());
         for (t, s) in twice.candidates.iter().zip(&single.candidates) {
@@ -492,7 +505,7 @@ mod tests {
     fn the_second_best_swaps_the_least_sure_character() {
         let mut probs = probs_for("AB12", 0.95, 1);
         set_column(&mut probs, 2, &[('1', 0.55), ('I', 0.4)]);
-        let r = decode(&probs, 3);
+        let r = decode(&probs, 3, Family::Us);
         assert_eq!(r.text, "AB12");
         assert_eq!(r.candidates[1].text, "ABI2");
         assert!((r.char_confidences[2] - 0.55).abs() < 1e-6);
@@ -562,7 +575,7 @@ mod tests {
                 row.iter_mut().for_each(|p| *p /= sum);
             }
             // The decoder's narrower beam can only lose paths.
-            for c in &decode(&probs, TOP_K).candidates {
+            for c in &decode(&probs, TOP_K, Family::Us).candidates {
                 let want = exact(&probs, &c.text);
                 assert!(c.confidence <= want * 1.0001, "{}", c.text);
             }
@@ -579,8 +592,8 @@ mod tests {
 
     #[test]
     fn a_matching_alternate_overtakes_a_slightly_better_one() {
-        assert!(!formats::matches_known_format("7ABCI23"));
-        let r = decode(&probs_one_or_i(0.4, 0.5), TOP_K);
+        assert!(!formats::matches_format("7ABCI23", Family::Us));
+        let r = decode(&probs_one_or_i(0.4, 0.5), TOP_K, Family::Us);
         assert_eq!(r.text, "7ABC123");
         assert_eq!(r.candidates[1].text, "7ABCI23");
         // Confidences stay the reader's own: the first is the less likely.
@@ -594,7 +607,7 @@ mod tests {
 
     #[test]
     fn a_confident_read_of_one_states_format_names_the_state() {
-        let r = decode(&probs_for("7ABC123", 0.99, 1), TOP_K);
+        let r = decode(&probs_for("7ABC123", 0.99, 1), TOP_K, Family::Us);
         assert_eq!(r.text, "7ABC123");
         assert!(r.confidence >= REGION_MIN_CONFIDENCE, "{}", r.confidence);
         assert_eq!(r.region.as_deref(), Some("CA"));
@@ -603,7 +616,7 @@ mod tests {
     #[test]
     fn a_much_more_confident_read_outside_every_format_stays_first() {
         // 0.9 against 0.05: 18 times likelier, beyond the prior's 4.
-        let r = decode(&probs_one_or_i(0.05, 0.9), TOP_K);
+        let r = decode(&probs_one_or_i(0.05, 0.9), TOP_K, Family::Us);
         assert_eq!(r.text, "7ABCI23");
         assert_eq!(r.region, None);
         let fitting = r.candidates.iter().position(|c| c.text == "7ABC123");
@@ -613,9 +626,9 @@ mod tests {
     #[test]
     fn the_prior_is_ln_4() {
         // Just below 4 times likelier: the format wins; just above: not.
-        let r = decode(&probs_one_or_i(0.2, 0.78), 2);
+        let r = decode(&probs_one_or_i(0.2, 0.78), 2, Family::Us);
         assert_eq!(r.text, "7ABC123");
-        let r = decode(&probs_one_or_i(0.19, 0.78), 2);
+        let r = decode(&probs_one_or_i(0.19, 0.78), 2, Family::Us);
         assert_eq!(r.text, "7ABCI23");
     }
 
@@ -625,7 +638,7 @@ mod tests {
         // over 23 letters (0.04 each) with the digit 4 behind them (0.03):
         // the 23 texts "ABC123A".. (LLLDDDL, no format) are each likelier,
         // but the search keeps BEAM texts and the prior puts it first.
-        assert!(!formats::matches_known_format("ABC123A"));
+        assert!(!formats::matches_format("ABC123A", Family::Us));
         let mut probs = probs_for("ABC1234", 0.95, 1);
         let mut spread: Vec<(char, f32)> = "ABCDEFGHJKLMNPRSTUVWXYZ"
             .chars()
@@ -633,7 +646,7 @@ mod tests {
             .collect();
         spread.push(('4', 0.03));
         set_column(&mut probs, 6, &spread);
-        let r = decode(&probs, 2);
+        let r = decode(&probs, 2, Family::Us);
         assert_eq!(r.text, "ABC1234", "{:?}", r.candidates);
         assert_eq!(r.candidates[1].text, "ABC123A");
         let ratio = r.candidates[0].confidence / r.candidates[1].confidence;
@@ -641,15 +654,37 @@ mod tests {
     }
 
     #[test]
+    fn the_prior_counts_only_the_crops_family() {
+        // "AB12CDE" is Britain's @@## @@@ (LLDDLLL), no US shape; its third
+        // character leaning to `I` reads "ABI2CDE" (no format at all) a
+        // little likelier.
+        assert!(formats::matches_format("AB12CDE", Family::Eu));
+        assert!(!formats::matches_format("AB12CDE", Family::Us));
+        assert!(!formats::matches_format("ABI2CDE", Family::Any));
+        let mut probs = probs_for("AB12CDE", 0.95, 1);
+        set_column(&mut probs, 2, &[('1', 0.4), ('I', 0.5)]);
+        assert_eq!(decode(&probs, 2, Family::Eu).text, "AB12CDE");
+        assert_eq!(decode(&probs, 2, Family::Any).text, "AB12CDE");
+        let us = decode(&probs, 2, Family::Us);
+        assert_eq!(us.text, "ABI2CDE");
+        assert_eq!(us.family, Family::Us);
+        // California's shape is Belgium's too, but names no state on a
+        // European plate.
+        let ca = probs_for("7ABC123", 0.99, 1);
+        assert_eq!(decode(&ca, 1, Family::Us).region.as_deref(), Some("CA"));
+        assert_eq!(decode(&ca, 1, Family::Eu).region, None);
+    }
+
+    #[test]
     fn a_long_plate_reads_whole() {
-        let r = decode(&probs_for("ABCD1234", 0.8, 2), 1);
+        let r = decode(&probs_for("ABCD1234", 0.8, 2), 1, Family::Us);
         assert_eq!(r.text, "ABCD1234");
         assert_eq!(r.candidates.len(), 1);
     }
 
     #[test]
     fn all_blanks_read_nothing() {
-        let r = decode(&probs_for("", 0.99, 1), TOP_K);
+        let r = decode(&probs_for("", 0.99, 1), TOP_K, Family::Us);
         assert_eq!(r.text, "");
         assert!(r.char_confidences.is_empty());
         assert!(r.confidence > 0.5);

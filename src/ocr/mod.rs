@@ -9,7 +9,8 @@
 //!   96x32, standardise--> [n * views][32][96]
 //!   --model::forward (GPU kernels or CPU twins)--> [n * views][24 columns][37 classes]
 //!   --decode: CTC prefix beam search per view, probabilities pooled over a
-//!   crop's views, format prior, top-10--> PlateRead per crop
+//!   crop's views, format prior of the crop's family (its outline: US or
+//!   European), top-10--> PlateRead per crop
 //! (below `sure` < 1: every crop in the first view, then only the crops it
 //!  read less sure than that in the others)
 //! ```
@@ -37,6 +38,7 @@ use rayon::prelude::*;
 
 use crate::Result;
 use crate::gpu::Gpu;
+use crate::plate::formats::Family;
 
 pub use decode::{Candidate, PlateRead, TOP_K};
 pub use model::Model;
@@ -151,12 +153,16 @@ impl Reader {
         views: usize,
     ) -> Result<Vec<PlateRead>> {
         let views = &prep::VIEWS[..views.clamp(1, self.views)];
+        let families: Vec<Family> = crops
+            .iter()
+            .map(|c| Family::of_size(c.width(), c.height()))
+            .collect();
         if views.len() == 1 || self.sure >= 1.0 {
             let probs = self.forward_views(gpu, crops.par_iter(), views)?;
-            return Ok(decode_crops(&probs, views.len()));
+            return Ok(decode_crops(&probs, views.len(), &families));
         }
         let first = self.forward_views(gpu, crops.par_iter(), &views[..1])?;
-        let mut reads = decode_crops(&first, 1);
+        let mut reads = decode_crops(&first, 1, &families);
         let unsure: Vec<usize> = (0..crops.len())
             .filter(|&i| reads[i].confidence < self.sure)
             .collect();
@@ -168,7 +174,7 @@ impl Reader {
             .map(|(&i, others)| {
                 let mut all = vec![&first[i * one..(i + 1) * one]];
                 all.extend(others.chunks(one));
-                decode::decode_views(&all, TOP_K)
+                decode::decode_views(&all, TOP_K, families[i])
             })
             .collect::<Vec<_>>();
         for (i, read) in unsure.into_iter().zip(pooled) {
@@ -191,12 +197,14 @@ impl Reader {
     }
 }
 
-/// Each crop's read from its `views` views' probabilities, pooled.
-fn decode_crops(probs: &[f32], views: usize) -> Vec<PlateRead> {
+/// Each crop's read from its `views` views' probabilities, pooled, with
+/// the formats of its family.
+fn decode_crops(probs: &[f32], views: usize, families: &[Family]) -> Vec<PlateRead> {
     let one = model::COLUMNS * model::CLASSES;
     probs
         .par_chunks(one * views)
-        .map(|p| decode::decode_views(&p.chunks(one).collect::<Vec<_>>(), TOP_K))
+        .zip(families)
+        .map(|(p, &family)| decode::decode_views(&p.chunks(one).collect::<Vec<_>>(), TOP_K, family))
         .collect()
 }
 

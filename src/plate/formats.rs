@@ -16,10 +16,18 @@
 //! that shape. Shapes say nothing of which letters an issuer skips, so
 //! `0OOO000` has California's shape too.
 //!
+//! A plate's outline tells which table to ask ([`Family`]): a one-row
+//! European plate is 520 x 110 mm, over four times as wide as tall, a US
+//! plate 12 x 6 inches. A crop's width over its height picks the family
+//! ([`Family::of_size`]), and only that family's formats count: a US
+//! read is not matched against European shapes nor a European read
+//! against US ones, and a European read names no US state.
+//!
 //! ```text
-//! STYLES --formats, separators dropped--> shapes (DLLLDDD: CA, ...), distinct
-//!   text --alphanumerics, each a letter or a digit-->
-//!        matches_known_format (any style) / states_matching / likely_state
+//! STYLES --formats, separators dropped--> shapes (DLLLDDD: CA, ...), distinct,
+//!   each with the families that print it
+//!   text, Family --alphanumerics, each a letter or a digit-->
+//!        matches_format / states_matching / likely_state
 //! ```
 //!
 //! States come from the style ids: `us-ca` and `us-ca-old` are CA. The
@@ -30,6 +38,51 @@ use std::sync::LazyLock;
 
 use crate::synth_plates::styles::STYLES;
 
+/// Which styles' formats a read is matched against, as its crop's outline
+/// tells: [`Family::Us`] (US styles, 2:1), [`Family::Eu`] (the one-row
+/// European styles, 4.4-4.6:1) or, where no outline is known,
+/// [`Family::Any`] (every style).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Family {
+    #[default]
+    Any,
+    Us,
+    Eu,
+}
+
+impl Family {
+    /// The least width over height of a European crop: about midway
+    /// between the US styles' 2 and the European styles' 4.4, so a
+    /// localiser's margins or a loose crop (a fifth either way) do not
+    /// move a plate across it. Fixed a priori.
+    pub const EU_MIN_ASPECT: f32 = 3.2;
+
+    /// The family of a crop or box `width` x `height` pixels.
+    ///
+    /// ```
+    /// use alpr::plate::formats::Family;
+    /// assert_eq!(Family::of_size(200, 100), Family::Us);
+    /// assert_eq!(Family::of_size(470, 100), Family::Eu);
+    /// ```
+    pub fn of_size(width: u32, height: u32) -> Family {
+        if width as f32 >= Family::EU_MIN_ASPECT * height.max(1) as f32 {
+            Family::Eu
+        } else {
+            Family::Us
+        }
+    }
+
+    /// True when this family counts formats of a style that is (`eu`) or
+    /// is not European.
+    fn admits(self, eu: bool) -> bool {
+        match self {
+            Family::Any => true,
+            Family::Us => !eu,
+            Family::Eu => eu,
+        }
+    }
+}
+
 /// One known shape and the US states whose formats have it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Shape {
@@ -38,9 +91,18 @@ pub struct Shape {
     /// Upper-case, sorted, distinct; empty when only non-state styles
     /// (generic US, government, dealer, European) use the shape.
     states: Vec<String>,
+    /// Whether US (non-European) styles print it.
+    us: bool,
+    /// Whether European styles print it.
+    eu: bool,
 }
 
 impl Shape {
+    /// True when a style of `family` prints this shape.
+    pub fn in_family(&self, family: Family) -> bool {
+        (self.us && family.admits(false)) || (self.eu && family.admits(true))
+    }
+
     /// The shape as `L`/`D`/`?` characters, e.g. `DLLLDDD`.
     pub fn pattern(&self) -> &str {
         &self.pattern
@@ -120,10 +182,17 @@ static SHAPES: LazyLock<Vec<Shape>> = LazyLock::new(|| {
                     shapes.push(Shape {
                         pattern,
                         states: Vec::new(),
+                        us: false,
+                        eu: false,
                     });
                     shapes.len() - 1
                 }
             };
+            if style.is_eu() {
+                shapes[i].eu = true;
+            } else {
+                shapes[i].us = true;
+            }
             if let Some(state) = &state
                 && !shapes[i].states.contains(state)
             {
@@ -141,25 +210,32 @@ pub fn shapes() -> &'static [Shape] {
     &SHAPES
 }
 
-/// True when `text` has the shape of some style's format (any style: US
-/// states, generic, government, dealer, European).
+/// True when `text` has the shape of some format of a `family` style
+/// ([`Family::Any`]: US states, generic, government, dealer, European).
 ///
 /// ```
-/// use alpr::plate::formats::matches_known_format;
-/// assert!(matches_known_format("7ABC123")); // CA #@@@###
-/// assert!(!matches_known_format("ABCDEFGH"));
+/// use alpr::plate::formats::{Family, matches_format};
+/// assert!(matches_format("7ABC123", Family::Us)); // CA #@@@###
+/// assert!(!matches_format("ABCDEFGH", Family::Any));
+/// assert!(matches_format("AB12CDE", Family::Eu)); // GB @@## @@@
+/// assert!(!matches_format("AB12CDE", Family::Us));
 /// ```
-pub fn matches_known_format(text: &str) -> bool {
-    shapes().iter().any(|s| s.fits(text))
+pub fn matches_format(text: &str, family: Family) -> bool {
+    shapes().iter().any(|s| s.in_family(family) && s.fits(text))
 }
 
-/// The US states whose formats `text` fits, sorted and distinct.
+/// The US states whose formats `text` fits, sorted and distinct; none for
+/// a European read.
 ///
 /// ```
-/// use alpr::plate::formats::states_matching;
-/// assert_eq!(states_matching("7ABC123"), ["CA"]);
+/// use alpr::plate::formats::{Family, states_matching};
+/// assert_eq!(states_matching("7ABC123", Family::Us), ["CA"]);
+/// assert!(states_matching("7ABC123", Family::Eu).is_empty());
 /// ```
-pub fn states_matching(text: &str) -> Vec<&'static str> {
+pub fn states_matching(text: &str, family: Family) -> Vec<&'static str> {
+    if family == Family::Eu {
+        return Vec::new();
+    }
     let mut states: Vec<&'static str> = shapes()
         .iter()
         .filter(|s| s.fits(text))
@@ -171,18 +247,20 @@ pub fn states_matching(text: &str) -> Vec<&'static str> {
 }
 
 /// The plate's likely US state: the one state whose formats `text` fits,
-/// or `None` when none or several do. A guess from the serial's shape
-/// alone; the plate's artwork is not looked at, and the plate is assumed
-/// to be American: a European plate whose shape one state also prints
-/// (the Czech `#-@@@-###` is California's `#@@@###`) gets that state.
+/// or `None` when none or several do, or the read is European. A guess
+/// from the serial's shape alone; the plate's artwork is not looked at.
+/// With [`Family::Any`] the plate is assumed to be American: a European
+/// plate whose shape one state also prints (Belgium's `#-@@@-###` is
+/// California's `#@@@###`) gets that state.
 ///
 /// ```
-/// use alpr::plate::formats::likely_state;
-/// assert_eq!(likely_state("7ABC123"), Some("CA"));
-/// assert_eq!(likely_state("ABC1234"), None); // NY, PA, GA, ...
+/// use alpr::plate::formats::{Family, likely_state};
+/// assert_eq!(likely_state("7ABC123", Family::Us), Some("CA"));
+/// assert_eq!(likely_state("7ABC123", Family::Eu), None);
+/// assert_eq!(likely_state("ABC1234", Family::Any), None); // NY, PA, GA, ...
 /// ```
-pub fn likely_state(text: &str) -> Option<&'static str> {
-    match states_matching(text)[..] {
+pub fn likely_state(text: &str, family: Family) -> Option<&'static str> {
+    match states_matching(text, family)[..] {
         [state] => Some(state),
         _ => None,
     }
@@ -242,6 +320,8 @@ mod tests {
         let ca = Shape {
             pattern: "DLLLDDD".into(),
             states: vec!["CA".into()],
+            us: true,
+            eu: false,
         };
         assert!(ca.fits("7ABC123"));
         assert!(ca.fits("7abc-123"), "separators ignored, case ignored");
@@ -251,31 +331,69 @@ mod tests {
         let either = Shape {
             pattern: "?D".into(),
             states: vec![],
+            us: true,
+            eu: true,
         };
         assert!(either.fits("A1") && either.fits("11") && !either.fits("1A"));
     }
 
     #[test]
     fn known_formats_and_states_of_texts() {
-        assert!(matches_known_format("7ABC123"));
-        assert!(matches_known_format("ABC-1234"), "generic US / NY");
-        assert!(
-            matches_known_format("AB12CDE"),
-            "a European shape (LLDDLLL)"
-        );
-        assert!(!matches_known_format("ABCD"));
-        assert!(!matches_known_format(""));
-        assert_eq!(states_matching("7ABC123"), ["CA"]);
-        assert_eq!(likely_state("7ABC123"), Some("CA"));
+        use Family::*;
+        assert!(matches_format("7ABC123", Any));
+        assert!(matches_format("ABC-1234", Us), "generic US / NY");
+        assert!(matches_format("AB12CDE", Any), "a European shape (LLDDLLL)");
+        assert!(!matches_format("ABCD", Any));
+        assert!(!matches_format("", Any));
+        assert_eq!(states_matching("7ABC123", Any), ["CA"]);
+        assert_eq!(likely_state("7ABC123", Us), Some("CA"));
         // Alabama's ##@###@ is its own.
-        assert_eq!(likely_state("47A434F"), Some("AL"));
+        assert_eq!(likely_state("47A434F", Us), Some("AL"));
         // LLLDDDD is printed by many states: no guess.
-        assert!(states_matching("ABC1234").len() > 1);
-        assert_eq!(likely_state("ABC1234"), None);
+        assert!(states_matching("ABC1234", Us).len() > 1);
+        assert_eq!(likely_state("ABC1234", Us), None);
         // A European-only shape names no state.
-        assert!(states_matching("AB12CDE").is_empty());
-        assert_eq!(likely_state("AB12CDE"), None);
+        assert!(states_matching("AB12CDE", Any).is_empty());
+        assert_eq!(likely_state("AB12CDE", Any), None);
         // A shape no style prints: none.
-        assert_eq!(likely_state("ABCDEFGH"), None);
+        assert_eq!(likely_state("ABCDEFGH", Any), None);
+    }
+
+    #[test]
+    fn a_family_counts_only_its_styles_formats() {
+        use Family::*;
+        // GB's @@## @@@ is European only, Oklahoma's ###@@@ US only.
+        assert!(matches_format("AB12CDE", Eu) && !matches_format("AB12CDE", Us));
+        assert!(matches_format("123ABC", Us) && !matches_format("123ABC", Eu));
+        // Belgium's #-@@@-### is California's shape too: both families know
+        // it, but a European read names no state.
+        assert!(matches_format("1ABC234", Eu) && matches_format("1ABC234", Us));
+        assert_eq!(likely_state("1ABC234", Any), Some("CA"));
+        assert_eq!(likely_state("1ABC234", Eu), None);
+        // Every style format is known to its own family and to Any.
+        for style in STYLES {
+            let family = if style.is_eu() { Eu } else { Us };
+            for format in style.formats {
+                let shape = shape_of_format(format);
+                let text: String = shape
+                    .chars()
+                    .map(|k| if k == 'D' { '1' } else { 'A' })
+                    .collect();
+                assert!(matches_format(&text, family), "{} {format}", style.id);
+                assert!(matches_format(&text, Any), "{} {format}", style.id);
+            }
+        }
+    }
+
+    #[test]
+    fn the_outline_picks_the_family() {
+        assert_eq!(Family::of_size(240, 120), Family::Us);
+        // A US plate in a loose crop or a localiser's 2:1 box with margins.
+        assert_eq!(Family::of_size(290, 100), Family::Us);
+        // A European plate, tight (4.7) or with the reader's margins (4.2).
+        assert_eq!(Family::of_size(470, 100), Family::Eu);
+        assert_eq!(Family::of_size(420, 100), Family::Eu);
+        assert_eq!(Family::of_size(320, 100), Family::Eu, "at the bound");
+        assert_eq!(Family::of_size(10, 0), Family::Eu, "no height: no panic");
     }
 }

@@ -68,10 +68,16 @@ pub struct PlateReader {
 
 impl PlateReader {
     /// A reader using `gpu` (or the CPU twins) and the OCR weights `ocr`.
-    /// Its version names the weights and, past one, the views read.
+    /// Its version names the weights, the decoder and, past one, the views
+    /// read.
     pub fn new(gpu: Option<Gpu>, ocr: ocr::Reader) -> Result<PlateReader> {
         let digest = ocr.model().digest();
-        let mut version = format!("alpr-{}/ocr-{}", env!("CARGO_PKG_VERSION"), &digest[..12]);
+        let mut version = format!(
+            "alpr-{}/ocr-{}/decode-{}",
+            env!("CARGO_PKG_VERSION"),
+            &digest[..12],
+            ocr::decode::VERSION
+        );
         if ocr.views() > 1 {
             version.push_str(&format!("/views-{}", ocr.views()));
             if ocr.sure() < 1.0 {
@@ -167,7 +173,7 @@ fn wholes_first(mut reads: Vec<BoxRead>) -> Vec<BoxRead> {
 
 /// True when `whole` reads the serial of which `piece` read a part: its
 /// box extends the piece's along the text line, its text holds the
-/// piece's and more, and it fits a known serial format. (Whether the piece
+/// piece's and more, and it fits a serial format of its family. (Whether the piece
 /// fits one tells little: most pieces of five or more characters have
 /// some US state's shape.)
 fn is_whole_of(whole: &BoxRead, piece: &BoxRead) -> bool {
@@ -176,7 +182,7 @@ fn is_whole_of(whole: &BoxRead, piece: &BoxRead) -> bool {
         && p.len() >= MIN_PLATE_CHARS
         && w.contains(p.as_str())
         && whole.bbox.extends(&piece.bbox)
-        && formats::matches_known_format(w)
+        && formats::matches_format(w, whole.read.family)
 }
 
 /// Best score first; stable, so equal scores keep the localiser's order.
@@ -186,7 +192,8 @@ fn rank(reads: &mut [(usize, BoxRead)]) {
 
 /// How likely a box is the plate its read says: the box's score times the
 /// read's confidence, times the decoder's format odds (`e^format_prior`: 4
-/// when the text fits a known serial format, else 1), as the decoder ranks
+/// when the text fits a serial format of the crop's family, else 1), as the
+/// decoder ranks
 /// a crop's alternates. A read of fewer than [`MIN_PLATE_CHARS`] characters
 /// scores 0: the reader says there is no plate text there (or a lone
 /// character of a sticker or a sign), however sure it is of that.
@@ -194,7 +201,7 @@ pub fn plate_score(bbox: &PlateBox, read: &PlateRead) -> f32 {
     if read.text.chars().count() < MIN_PLATE_CHARS {
         return 0.0;
     }
-    let odds = ocr::decode::format_prior(&read.text).exp();
+    let odds = ocr::decode::format_prior(&read.text, read.family).exp();
     bbox.confidence.max(0.05) * read.confidence * odds
 }
 
@@ -295,6 +302,7 @@ fn gray_crop(frame: &Planes, b: &PlateBox) -> GrayImage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plate::formats::Family;
 
     #[test]
     fn reads_under_two_characters_rank_last_and_known_formats_gain_their_odds() {
@@ -312,16 +320,25 @@ mod tests {
             char_confidences: vec![confidence; text.len()],
             candidates: Vec::new(),
             region: None,
+            family: Family::Us,
         };
         assert_eq!(plate_score(&bbox, &read("", 0.99)), 0.0);
         assert_eq!(plate_score(&bbox, &read("K", 0.99)), 0.0);
         assert!(plate_score(&bbox, &read("K7", 0.99)) > 0.0);
-        assert!(crate::plate::formats::matches_known_format("7ABC123"));
-        assert!(!crate::plate::formats::matches_known_format("7ABCI23"));
+        assert!(formats::matches_format("7ABC123", Family::Us));
+        assert!(!formats::matches_format("7ABCI23", Family::Any));
         let fits = plate_score(&bbox, &read("7ABC123", 0.1));
         let other = plate_score(&bbox, &read("7ABCI23", 0.1));
         assert!((fits / other - 4.0).abs() < 1e-4, "{fits} / {other}");
         assert!((other - 0.05).abs() < 1e-6);
+        // Britain's shape gains its odds on a European read only.
+        let gb = read("AB12CDE", 0.1);
+        assert_eq!(plate_score(&bbox, &gb), other);
+        let gb = PlateRead {
+            family: Family::Eu,
+            ..gb
+        };
+        assert_eq!(plate_score(&bbox, &gb), fits);
     }
 
     /// A frame with a dark line through (100, 50) at `degrees`, and the
@@ -383,6 +400,7 @@ mod tests {
                 char_confidences: vec![score; text.len()],
                 candidates: Vec::new(),
                 region: None,
+                family: Family::of_size(w, 30),
             },
             score,
         }
@@ -399,7 +417,8 @@ mod tests {
         let piece = box_read("896AO", 160, 100, 2.0);
         let whole = box_read("RK896AO", 100, 160, 0.8);
         let other = box_read("7ABC123", 400, 150, 1.0);
-        assert!(formats::matches_known_format("RK896AO"));
+        assert_eq!(whole.read.family, Family::Eu);
+        assert!(formats::matches_format("RK896AO", Family::Eu));
         let out = wholes_first(vec![piece.clone(), other.clone(), whole.clone()]);
         assert_eq!(texts(&out), ["RK896AO", "896AO", "7ABC123"]);
         assert_eq!(out[0].score, 2.0);
@@ -412,7 +431,7 @@ mod tests {
         let out = wholes_first(vec![piece.clone(), unlike]);
         assert_eq!(texts(&out), ["896AO", "RK895AO"]);
         let junk = box_read("RK896AOXY7", 100, 200, 0.8);
-        assert!(!formats::matches_known_format("RK896AOXY7"));
+        assert!(!formats::matches_format("RK896AOXY7", Family::Any));
         let out = wholes_first(vec![piece.clone(), junk]);
         assert_eq!(texts(&out), ["896AO", "RK896AOXY7"]);
         // A whole already first stays so, with its own score.
@@ -476,7 +495,9 @@ mod tests {
         let b = PlateReader::new(None, ocr::Reader::from_model(again)).unwrap();
         assert_eq!(a.model_version(), b.model_version());
         assert!(
-            a.model_version().starts_with("alpr-"),
+            a.model_version().starts_with("alpr-")
+                && a.model_version()
+                    .ends_with(&format!("/decode-{}", ocr::decode::VERSION)),
             "{}",
             a.model_version()
         );

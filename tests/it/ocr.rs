@@ -122,8 +122,14 @@ fn the_reader_reads_every_crop_with_ranked_candidates() {
         assert_eq!(r.candidates[0].text, r.text);
         // Ranked by adjusted score: the reader's log-probability plus the
         // format prior's bonus, so confidences alone need not descend.
-        let adjusted =
-            |c: &alpr::ocr::Candidate| c.confidence.ln() + alpr::ocr::decode::format_prior(&c.text);
+        assert_eq!(
+            r.family,
+            alpr::plate::formats::Family::Us,
+            "crops of 2:1 to 2.8:1"
+        );
+        let adjusted = |c: &alpr::ocr::Candidate| {
+            c.confidence.ln() + alpr::ocr::decode::format_prior(&c.text, r.family)
+        };
         assert!(
             r.candidates
                 .windows(2)

@@ -191,7 +191,7 @@ fn rank(reads: &mut [(usize, BoxRead)]) {
 }
 
 /// How likely a box is the plate its read says: the box's score times the
-/// read's confidence, times the decoder's format odds (`e^format_prior`: 4
+/// read's confidence, times the decoder's format odds (`e^format_prior`: 8
 /// when the text fits a serial format of the crop's family, else 1), as the
 /// decoder ranks
 /// a crop's alternates. A read of fewer than [`MIN_PLATE_CHARS`] characters
@@ -329,7 +329,7 @@ mod tests {
         assert!(!formats::matches_format("7ABCI23", Family::Any));
         let fits = plate_score(&bbox, &read("7ABC123", 0.1));
         let other = plate_score(&bbox, &read("7ABCI23", 0.1));
-        assert!((fits / other - 4.0).abs() < 1e-4, "{fits} / {other}");
+        assert!((fits / other - 8.0).abs() < 1e-4, "{fits} / {other}");
         assert!((other - 0.05).abs() < 1e-6);
         // Britain's shape gains its odds on a European read only.
         let gb = read("AB12CDE", 0.1);

@@ -42,9 +42,8 @@ use crate::synth_plates::styles::STYLES;
 /// tells: [`Family::Us`] (US styles, 2:1), [`Family::Eu`] (the one-row
 /// European styles, 4.4-4.6:1) or, where no outline is known,
 /// [`Family::Any`] (every style).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {
-    #[default]
     Any,
     Us,
     Eu,

@@ -79,8 +79,8 @@ pub const VERSION: &str = "2";
 /// The weights file's name inside a model folder.
 pub const FILE_NAME: &str = "ocr.safetensors";
 
-/// Crops per forward pass on the GPU: bounds the activations' memory (about 200 KB a
-/// crop after the first convolution).
+/// Crops per forward pass on the GPU: bounds the activations' memory
+/// (about 200 KB a crop after the first convolution).
 pub const CHUNK: usize = 256;
 
 /// The pooling after a convolution.

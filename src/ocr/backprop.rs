@@ -15,6 +15,11 @@
 //! so a convolution is one product of its weights `[cout][cin * 9]` with the
 //! input's nine shifted copies `[cin * 9][B * H * W]` (im2col).
 //!
+//! A step runs on the current rayon pool: the products in gemm's blocks,
+//! the rest a channel (or a slice of a weight buffer) a task, each task
+//! summing in the order one thread would, so every thread count gives the
+//! same weights to the bit (`a_step_does_not_depend_on_the_thread_count`).
+//!
 //! ```text
 //! forward, per layer:  x --im2col--> cols --W x cols--> y --batch norm--> xhat
 //!   --gamma, beta, ReLU--> r --max pool (argmax kept)--> next x
@@ -38,6 +43,7 @@
 //! agreement test compares them on inputs without ties.
 
 use gemm::Parallelism;
+use rayon::prelude::*;
 
 use crate::ocr::model::{BLANK, CLASSES, COLUMNS, FEATURES, HEIGHT, LAYERS, Model, Pool, WIDTH};
 use crate::ocr::{ctc, decode};
@@ -52,11 +58,17 @@ const BETA1: f64 = 0.9;
 const BETA2: f64 = 0.999;
 const ADAM_EPS: f64 = 1e-8;
 pub(crate) const WEIGHT_DECAY: f64 = 1e-4;
+/// Parameters an AdamW task updates: element-wise, so any split gives
+/// the same weights.
+const ADAM_CHUNK: usize = 8192;
 
 /// `c = a * b` (or `c += a * b`), `a` `m x k`, `b` `k x n`, `c` `m x n`,
 /// all row-major; `a_t` / `b_t` say the slice holds the transpose instead
-/// (`k x m`, `n x k`). One thread: the sums' order, and so the weights a
-/// run ends with, do not depend on the machine's thread count.
+/// (`k x m`, `n x k`). On the current rayon pool's threads: gemm splits
+/// `c` into blocks and sums each element's products in one order, the same
+/// for any number of threads (`gemm-common`'s depth blocks depend on the
+/// shapes only), so the weights a run ends with do not depend on the
+/// machine's thread count (tested).
 fn matmul(
     c: &mut [f32],
     a: &[f32],
@@ -110,7 +122,7 @@ fn matmul(
             false,
             false,
             false,
-            Parallelism::None,
+            Parallelism::Rayon(rayon::current_num_threads()),
         );
     }
 }
@@ -121,30 +133,32 @@ fn matmul(
 fn im2col(x: &[f32], (c, b, h, w): (usize, usize, usize, usize)) -> Vec<f32> {
     let n = b * h * w;
     let mut cols = vec![0.0f32; c * 9 * n];
-    for ci in 0..c {
-        for ky in 0..3 {
-            for kx in 0..3 {
-                let row = &mut cols[((ci * 9) + ky * 3 + kx) * n..][..n];
-                for bi in 0..b {
-                    let plane = &x[(ci * b + bi) * h * w..][..h * w];
-                    for y in 0..h {
-                        let sy = y + ky;
-                        if sy < 1 || sy > h {
-                            continue;
-                        }
-                        let src = &plane[(sy - 1) * w..][..w];
-                        let dst = &mut row[(bi * h + y) * w..][..w];
-                        // dst[x] = src[x + kx - 1] where that is inside.
-                        match kx {
-                            0 => dst[1..].copy_from_slice(&src[..w - 1]),
-                            1 => dst.copy_from_slice(src),
-                            _ => dst[..w - 1].copy_from_slice(&src[1..]),
+    cols.par_chunks_mut(9 * n)
+        .enumerate()
+        .for_each(|(ci, taps)| {
+            for ky in 0..3 {
+                for kx in 0..3 {
+                    let row = &mut taps[(ky * 3 + kx) * n..][..n];
+                    for bi in 0..b {
+                        let plane = &x[(ci * b + bi) * h * w..][..h * w];
+                        for y in 0..h {
+                            let sy = y + ky;
+                            if sy < 1 || sy > h {
+                                continue;
+                            }
+                            let src = &plane[(sy - 1) * w..][..w];
+                            let dst = &mut row[(bi * h + y) * w..][..w];
+                            // dst[x] = src[x + kx - 1] where that is inside.
+                            match kx {
+                                0 => dst[1..].copy_from_slice(&src[..w - 1]),
+                                1 => dst.copy_from_slice(src),
+                                _ => dst[..w - 1].copy_from_slice(&src[1..]),
+                            }
                         }
                     }
                 }
             }
-        }
-    }
+        });
     cols
 }
 
@@ -153,12 +167,12 @@ fn im2col(x: &[f32], (c, b, h, w): (usize, usize, usize, usize)) -> Vec<f32> {
 fn col2im(cols: &[f32], (c, b, h, w): (usize, usize, usize, usize)) -> Vec<f32> {
     let n = b * h * w;
     let mut x = vec![0.0f32; c * n];
-    for ci in 0..c {
+    x.par_chunks_mut(n).enumerate().for_each(|(ci, channel)| {
         for ky in 0..3 {
             for kx in 0..3 {
                 let row = &cols[((ci * 9) + ky * 3 + kx) * n..][..n];
                 for bi in 0..b {
-                    let plane = &mut x[(ci * b + bi) * h * w..][..h * w];
+                    let plane = &mut channel[bi * h * w..][..h * w];
                     for y in 0..h {
                         let sy = y + ky;
                         if sy < 1 || sy > h {
@@ -178,7 +192,7 @@ fn col2im(cols: &[f32], (c, b, h, w): (usize, usize, usize, usize)) -> Vec<f32> 
                 }
             }
         }
-    }
+    });
     x
 }
 
@@ -195,26 +209,29 @@ fn pool_forward(
         Pool::None => unreachable!("no pooling has no pool pass"),
     };
     let (oh, ow) = (h / ph, w / pw);
-    let mut out = Vec::with_capacity(c * b * oh * ow);
-    let mut arg = Vec::with_capacity(c * b * oh * ow);
-    for plane in 0..c * b {
-        let base = plane * h * w;
-        for y in 0..oh {
-            for xo in 0..ow {
-                let mut best = base + y * ph * w + xo * pw;
-                for dy in 0..ph {
-                    for dx in 0..pw {
-                        let i = base + (y * ph + dy) * w + xo * pw + dx;
-                        if x[i] > x[best] {
-                            best = i;
+    let mut out = vec![0.0f32; c * b * oh * ow];
+    let mut arg = vec![0u32; c * b * oh * ow];
+    out.par_chunks_mut(oh * ow)
+        .zip(arg.par_chunks_mut(oh * ow))
+        .enumerate()
+        .for_each(|(plane, (out, arg))| {
+            let base = plane * h * w;
+            for y in 0..oh {
+                for xo in 0..ow {
+                    let mut best = base + y * ph * w + xo * pw;
+                    for dy in 0..ph {
+                        for dx in 0..pw {
+                            let i = base + (y * ph + dy) * w + xo * pw + dx;
+                            if x[i] > x[best] {
+                                best = i;
+                            }
                         }
                     }
+                    out[y * ow + xo] = x[best];
+                    arg[y * ow + xo] = best as u32;
                 }
-                out.push(x[best]);
-                arg.push(best as u32);
             }
-        }
-    }
+        });
     (out, arg)
 }
 
@@ -322,31 +339,38 @@ impl Native {
                 false,
                 false,
             );
+            // Each channel's batch statistics, and its values normalised.
+            let stats: Vec<(f32, f32)> = y
+                .par_chunks_mut(n)
+                .map(|ys| {
+                    let mean = ys.iter().map(|&v| f64::from(v)).sum::<f64>() / n as f64;
+                    let var = ys
+                        .iter()
+                        .map(|&v| (f64::from(v) - mean).powi(2))
+                        .sum::<f64>()
+                        / n as f64;
+                    let (mean, var) = (mean as f32, var as f32);
+                    let s = (var + BN_EPS).sqrt();
+                    for v in ys.iter_mut() {
+                        *v = (*v - mean) / s;
+                    }
+                    (mean, var)
+                })
+                .collect();
             let mut std = Vec::with_capacity(l.cout);
-            for (c, ys) in y.chunks_mut(n).enumerate() {
-                let mean = ys.iter().map(|&v| f64::from(v)).sum::<f64>() / n as f64;
-                let var = ys
-                    .iter()
-                    .map(|&v| (f64::from(v) - mean).powi(2))
-                    .sum::<f64>()
-                    / n as f64;
-                let (mean, var) = (mean as f32, var as f32);
-                let s = (var + BN_EPS).sqrt();
-                for v in ys.iter_mut() {
-                    *v = (*v - mean) / s;
-                }
+            for (c, &(mean, var)) in stats.iter().enumerate() {
                 l.mean[c] = l.mean[c] * (1.0 - BN_MOMENTUM) + mean * BN_MOMENTUM;
                 l.var[c] = l.var[c] * (1.0 - BN_MOMENTUM) + var * BN_MOMENTUM;
-                std.push(s);
+                std.push((var + BN_EPS).sqrt());
             }
             let xhat = y;
             let mut r = xhat.clone();
-            for (c, rs) in r.chunks_mut(n).enumerate() {
+            r.par_chunks_mut(n).enumerate().for_each(|(c, rs)| {
                 let (g, be) = (l.gamma[c], l.beta[c]);
                 for v in rs.iter_mut() {
                     *v = (g * *v + be).max(0.0);
                 }
-            }
+            });
             let arg = match l.pool {
                 Pool::None => {
                     x = r;
@@ -453,36 +477,44 @@ impl Native {
             let mut dz = match l.pool {
                 Pool::None => dx,
                 _ => {
+                    // A channel's pooled outputs took inputs of that channel.
                     let mut dr = vec![0.0f32; l.cout * n];
-                    for (&i, &g) in cache.arg.iter().zip(&dx) {
-                        dr[i as usize] += g;
-                    }
+                    let pooled = dx.len() / l.cout;
+                    dr.par_chunks_mut(n)
+                        .zip(dx.par_chunks(pooled).zip(cache.arg.par_chunks(pooled)))
+                        .enumerate()
+                        .for_each(|(c, (dr, (dx, arg)))| {
+                            for (&i, &g) in arg.iter().zip(dx) {
+                                dr[i as usize - c * n] += g;
+                            }
+                        });
                     dr
                 }
             };
-            let mut dgamma = vec![0.0f32; l.cout];
-            let mut dbeta = vec![0.0f32; l.cout];
-            for c in 0..l.cout {
-                let (g, be, s) = (l.gamma[c], l.beta[c], cache.std[c]);
-                let xh = &cache.xhat[c * n..][..n];
-                let d = &mut dz[c * n..][..n];
-                let (mut sum_d, mut sum_dx) = (0.0f64, 0.0f64);
-                for (d, &xh) in d.iter_mut().zip(xh) {
-                    if g * xh + be <= 0.0 {
-                        *d = 0.0;
+            let sums: Vec<(f32, f32)> = dz
+                .par_chunks_mut(n)
+                .zip(cache.xhat.par_chunks(n))
+                .enumerate()
+                .map(|(c, (d, xh))| {
+                    let (g, be, s) = (l.gamma[c], l.beta[c], cache.std[c]);
+                    let (mut sum_d, mut sum_dx) = (0.0f64, 0.0f64);
+                    for (d, &xh) in d.iter_mut().zip(xh) {
+                        if g * xh + be <= 0.0 {
+                            *d = 0.0;
+                        }
+                        sum_d += f64::from(*d);
+                        sum_dx += f64::from(*d * xh);
                     }
-                    sum_d += f64::from(*d);
-                    sum_dx += f64::from(*d * xh);
-                }
-                dgamma[c] = sum_dx as f32;
-                dbeta[c] = sum_d as f32;
-                // dy = g / s * (dz - mean(dz) - xhat * mean(dz * xhat)).
-                let (mean_d, mean_dx) = ((sum_d / n as f64) as f32, (sum_dx / n as f64) as f32);
-                let scale = g / s;
-                for (d, &xh) in d.iter_mut().zip(xh) {
-                    *d = scale * (*d - mean_d - xh * mean_dx);
-                }
-            }
+                    // dy = g / s * (dz - mean(dz) - xhat * mean(dz * xhat)).
+                    let (mean_d, mean_dx) = ((sum_d / n as f64) as f32, (sum_dx / n as f64) as f32);
+                    let scale = g / s;
+                    for (d, &xh) in d.iter_mut().zip(xh) {
+                        *d = scale * (*d - mean_d - xh * mean_dx);
+                    }
+                    (sum_dx as f32, sum_d as f32)
+                })
+                .collect();
+            let (dgamma, dbeta): (Vec<f32>, Vec<f32>) = sums.into_iter().unzip();
             let dy = dz;
             let mut dw = vec![0.0f32; l.cout * l.cin * 9];
             matmul(
@@ -526,13 +558,22 @@ impl Native {
         let decay = (1.0 - lr * WEIGHT_DECAY) as f32;
         let mut moments = std::mem::take(&mut self.moments);
         for ((p, g), (m, v)) in self.params_mut().into_iter().zip(grads).zip(&mut moments) {
-            for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
-                *m = *m * BETA1 as f32 + g * (1.0 - BETA1) as f32;
-                *v = *v * BETA2 as f32 + g * g * (1.0 - BETA2) as f32;
-                let m_hat = *m * scale_m as f32;
-                let v_hat = *v * scale_v as f32;
-                *p = *p * decay - m_hat / (v_hat.sqrt() + ADAM_EPS as f32) * lr as f32;
-            }
+            p.par_chunks_mut(ADAM_CHUNK)
+                .zip(g.par_chunks(ADAM_CHUNK))
+                .zip(
+                    m.par_chunks_mut(ADAM_CHUNK)
+                        .zip(v.par_chunks_mut(ADAM_CHUNK)),
+                )
+                .for_each(|((p, g), (m, v))| {
+                    for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut())
+                    {
+                        *m = *m * BETA1 as f32 + g * (1.0 - BETA1) as f32;
+                        *v = *v * BETA2 as f32 + g * g * (1.0 - BETA2) as f32;
+                        let m_hat = *m * scale_m as f32;
+                        let v_hat = *v * scale_v as f32;
+                        *p = *p * decay - m_hat / (v_hat.sqrt() + ADAM_EPS as f32) * lr as f32;
+                    }
+                });
         }
         self.moments = moments;
     }
@@ -597,7 +638,6 @@ fn log_softmax(logits: &[f32]) -> Vec<f32> {
 /// greedy read (best class per column, repeats merged, blanks dropped) is
 /// the text. A text that cannot fit the columns adds nothing.
 pub(crate) fn ctc_batch(log_probs: &[f32], targets: &[Vec<usize>]) -> (f32, Vec<f32>, f32) {
-    use rayon::prelude::*;
     let per = COLUMNS * CLASSES;
     let n = targets.len().max(1) as f64;
     let results: Vec<(f64, Vec<f32>, bool)> = log_probs
@@ -679,6 +719,45 @@ mod tests {
                 assert_eq!(c, want.map(|v| 2.0 * v));
             }
         }
+    }
+
+    #[test]
+    fn a_step_does_not_depend_on_the_thread_count() {
+        // Two steps of a random start on one thread and on three: every
+        // buffer the same to the bit (the weights, batch statistics and
+        // AdamW's moments), as are the losses.
+        let b = 4;
+        let n = b * (HEIGHT * WIDTH) as usize;
+        let x: Vec<f32> = (0..n)
+            .map(|i| ((i * 7919 % 1013) as f32) / 500.0 - 1.0)
+            .collect();
+        let targets: Vec<Vec<usize>> = (0..b).map(|i| vec![i + 1, 10 + i, 3]).collect();
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let mut net = random(11);
+            let losses: Vec<u32> = (0..2)
+                .map(|_| pool.install(|| net.step(&x, &targets, 1e-3)).loss.to_bits())
+                .collect();
+            (net, losses)
+        };
+        let ((one, l1), (three, l3)) = (run(1), run(3));
+        assert_eq!(l1, l3);
+        assert_eq!(one.step_t, 2);
+        let bits = |net: &Native| -> Vec<Vec<u32>> {
+            let mut v: Vec<&Vec<f32>> = Vec::new();
+            for l in &net.layers {
+                v.extend([&l.w, &l.gamma, &l.beta, &l.mean, &l.var]);
+            }
+            v.extend([&net.dense_w, &net.dense_b]);
+            v.extend(net.moments.iter().flat_map(|(m, s)| [m, s]));
+            v.iter()
+                .map(|b| b.iter().map(|f| f.to_bits()).collect())
+                .collect()
+        };
+        assert_eq!(bits(&one), bits(&three));
     }
 
     #[test]

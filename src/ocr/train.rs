@@ -389,8 +389,17 @@ pub fn learning_rate(cfg: &TrainConfig, step: usize) -> f64 {
 
 /// A run's network and optimiser, in the engine the run asked for.
 enum Trainer {
-    Candle { net: Net, opt: AdamW },
-    Native(Native),
+    Candle {
+        net: Net,
+        opt: AdamW,
+    },
+    /// The native engine's steps run on their own pool, as many threads as
+    /// the run's (`--threads`), beside the plate generator's: a step's
+    /// results do not depend on how many (see [`backprop`]).
+    Native {
+        net: Native,
+        pool: rayon::ThreadPool,
+    },
 }
 
 impl Trainer {
@@ -405,7 +414,13 @@ impl Trainer {
                 let opt = AdamW::new(net.vars(), params)?;
                 Trainer::Candle { net, opt }
             }
-            Engine::Native => Trainer::Native(net.to_native()?),
+            Engine::Native => Trainer::Native {
+                net: net.to_native()?,
+                pool: rayon::ThreadPoolBuilder::new()
+                    .num_threads(rayon::current_num_threads())
+                    .build()
+                    .map_err(|e| candle_core::Error::Msg(format!("training threads: {e}")))?,
+            },
         })
     }
 
@@ -429,8 +444,8 @@ impl Trainer {
                 opt.backward_step(&surrogate)?;
                 Ok((loss, hits))
             }
-            Trainer::Native(net) => {
-                let r = net.step(&x, y, lr);
+            Trainer::Native { net, pool } => {
+                let r = pool.install(|| net.step(&x, y, lr));
                 Ok((r.loss, r.greedy_acc))
             }
         }
@@ -439,7 +454,7 @@ impl Trainer {
     fn export(&self) -> CResult<Model> {
         match self {
             Trainer::Candle { net, .. } => net.export(),
-            Trainer::Native(net) => Ok(net.export()),
+            Trainer::Native { net, .. } => Ok(net.export()),
         }
     }
 }
@@ -677,7 +692,7 @@ mod tests {
         }
         let [candle, native] = [0, 1].map(|i| match &engines[i] {
             Trainer::Candle { net, .. } => net.to_native().unwrap(),
-            Trainer::Native(net) => net.clone(),
+            Trainer::Native { net, .. } => net.clone(),
         });
         let buffers = |n: &Native| -> Vec<Vec<f32>> {
             let mut v: Vec<Vec<f32>> = Vec::new();

@@ -208,6 +208,20 @@ pub enum BenchWhat {
         #[arg(long, value_enum, default_value_t = crate::gpu::GpuMode::Off)]
         gpu: crate::gpu::GpuMode,
     },
+    /// Training (built with --features train): ms per native step on one
+    /// thread and on every thread, and generated plates per second.
+    #[cfg(feature = "train")]
+    Train {
+        /// Generated plates per step.
+        #[arg(long, default_value_t = 32)]
+        batch: usize,
+        /// Steps per pass (their plates are made once, before timing).
+        #[arg(long, default_value_t = 20)]
+        steps: usize,
+        /// Passes; the median step time is reported.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
     /// Canvass, exact plate, partial plate and counts per camera per day.
     Query {
         /// Store directory (e.g. made by `alpr synth-reads --reads 10000000`).
@@ -310,6 +324,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     gpu,
                 },
         }) => bench_ocr::run(&paths, &reader, runs, gpu),
+        #[cfg(feature = "train")]
+        Command::Bench(BenchArgs {
+            what: BenchWhat::Train { batch, steps, runs },
+        }) => train_ocr::bench(batch, steps, runs),
         Command::SynthPlates(args) => synth_plates::run(&args).map(|_| ExitCode::SUCCESS),
         Command::SynthFrames(args) => synth_frames::run(&args).map(|_| ExitCode::SUCCESS),
     }

@@ -57,7 +57,7 @@ pub fn run(args: &TrainOcrArgs) -> anyhow::Result<ExitCode> {
         args.steps > 0 && args.batch > 0 && args.eval_every > 0,
         "--steps, --batch and --eval-every must be positive"
     );
-    keep_freed_memory();
+    train::keep_freed_memory();
     if args.threads > 0 {
         rayon::ThreadPoolBuilder::new()
             .num_threads(args.threads)
@@ -87,17 +87,26 @@ pub fn run(args: &TrainOcrArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// mimalloc's `mi_option_purge_delay` (the same in mimalloc 2 and 3's
-/// `mimalloc.h`; `libmimalloc-sys` names no constant for it).
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
-/// Tells the allocator (mimalloc, the `train` build's) never to hand freed
-/// pages back to the kernel: a training step frees and allocates the same
-/// few megabytes of buffers every step, and pages handed back are faulted
-/// in and zeroed by the kernel again the next (a tenth of a step's CPU
-/// time). The process keeps its peak, a few hundred megabytes.
-fn keep_freed_memory() {
-    // SAFETY: sets a process-wide option of the allocator, which mimalloc
-    // allows at any time; -1 means "never purge".
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+/// Runs `alpr bench train`: the native step's speed on one thread and on
+/// the global pool (every core), as `train-ocr` runs it.
+pub fn bench(batch: usize, steps: usize, runs: usize) -> anyhow::Result<ExitCode> {
+    train::keep_freed_memory();
+    let t = train::time_steps(batch, steps, runs)?;
+    println!("native training steps of {batch} generated plates, {steps} steps, {runs} passes");
+    println!(
+        "generator: {:.0} plates/s on {} threads",
+        t.plates_per_s, t.threads
+    );
+    println!(
+        "step: one thread {:.1} ms; {} threads {:.1} ms ({:.2}x); same weights: {}",
+        t.one_thread_ms,
+        t.threads,
+        t.all_threads_ms,
+        t.one_thread_ms / t.all_threads_ms,
+        if t.same_weights { "yes" } else { "NO" }
+    );
+    if !t.same_weights {
+        anyhow::bail!("the step's weights depend on the thread count");
+    }
+    Ok(ExitCode::SUCCESS)
 }

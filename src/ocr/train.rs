@@ -377,6 +377,88 @@ pub fn score(model: &Model, x: &[f32], texts: &[String]) -> Result<Scores> {
     Ok(s)
 }
 
+/// mimalloc's `mi_option_purge_delay` (the same in mimalloc 2 and 3's
+/// `mimalloc.h`; `libmimalloc-sys` names no constant for it).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Tells the allocator (mimalloc, the `train` build's) never to hand freed
+/// pages back to the kernel: a training step frees and allocates the same
+/// few megabytes of buffers every step, and pages handed back are faulted
+/// in and zeroed by the kernel again the next (a tenth of a step's CPU
+/// time). The process keeps its peak, a few hundred megabytes.
+pub fn keep_freed_memory() {
+    // SAFETY: sets a process-wide option of the allocator, which mimalloc
+    // allows at any time; -1 means "never purge".
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+}
+
+/// What `alpr bench train` measured (see [`time_steps`]).
+#[derive(Debug, Clone, Copy)]
+pub struct StepTimes {
+    /// Plates the generator made a second on the global pool, prepared
+    /// for the network as a run's are.
+    pub plates_per_s: f64,
+    /// Threads of the global pool.
+    pub threads: usize,
+    /// A native step's median time, one thread and `threads`.
+    pub one_thread_ms: f64,
+    pub all_threads_ms: f64,
+    /// Whether both ended with the same weights (they must).
+    pub same_weights: bool,
+}
+
+/// Times the native engine's steps: `steps` batches of `batch_size`
+/// generated plates (seed 1) made first, timed apart from the steps (a
+/// run makes them beside its steps, on the other threads), then the same
+/// steps from the same random start on one thread and on the global
+/// pool's threads, a warm-up pass and the median of `runs` passes each.
+pub fn time_steps(batch_size: usize, steps: usize, runs: usize) -> Result<StepTimes> {
+    if batch_size == 0 || steps == 0 {
+        return Err(Error::bad_input(
+            "bench train: --batch and --steps must be positive",
+        ));
+    }
+    let synth = PlateSynth::new()?;
+    let t = Instant::now();
+    let batches: Vec<(Vec<f32>, Vec<Vec<usize>>)> = (0..steps)
+        .map(|k| {
+            let (x, y, _) = batch(&synth, 1, (k * batch_size) as u64, batch_size, true);
+            (x, y)
+        })
+        .collect();
+    let plates_per_s = (steps * batch_size) as f64 / t.elapsed().as_secs_f64();
+    let threads = rayon::current_num_threads();
+    let time = |threads: usize| -> Result<(f64, String)> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| Error::bad_input(format!("bench train: threads: {e}")))?;
+        let (mut per_step, mut digest) = (Vec::new(), String::new());
+        for pass in 0..=runs.max(1) {
+            let mut net = backprop::random(1);
+            let t = Instant::now();
+            for (x, y) in &batches {
+                pool.install(|| net.step(x, y, 1e-3));
+            }
+            if pass > 0 {
+                per_step.push(t.elapsed().as_secs_f64() * 1e3 / steps as f64);
+            }
+            digest = net.export().digest();
+        }
+        per_step.sort_by(f64::total_cmp);
+        Ok((per_step[per_step.len() / 2], digest))
+    };
+    let (one_thread_ms, one) = time(1)?;
+    let (all_threads_ms, all) = time(threads)?;
+    Ok(StepTimes {
+        plates_per_s,
+        threads,
+        one_thread_ms,
+        all_threads_ms,
+        same_weights: one == all,
+    })
+}
+
 /// The learning rate at `step`: linear warm-up, then cosine to 2% of peak.
 pub fn learning_rate(cfg: &TrainConfig, step: usize) -> f64 {
     if step < cfg.warmup {
@@ -647,6 +729,15 @@ mod tests {
         for (p, w) in probs.iter().zip(&want) {
             assert!((p - w).abs() < 1e-3, "{p} vs {w}");
         }
+    }
+
+    #[test]
+    fn step_times_are_measured_and_the_weights_agree() {
+        let t = time_steps(2, 2, 1).unwrap();
+        assert!(t.plates_per_s > 0.0 && t.one_thread_ms > 0.0 && t.all_threads_ms > 0.0);
+        assert_eq!(t.threads, rayon::current_num_threads());
+        assert!(t.same_weights);
+        assert!(time_steps(0, 2, 1).is_err());
     }
 
     #[test]

@@ -339,8 +339,9 @@ impl Native {
                 false,
                 false,
             );
-            // Each channel's batch statistics, and its values normalised.
-            let stats: Vec<(f32, f32)> = y
+            // Each channel's batch mean, variance and deviation, and its
+            // values normalised.
+            let stats: Vec<(f32, f32, f32)> = y
                 .par_chunks_mut(n)
                 .map(|ys| {
                     let mean = ys.iter().map(|&v| f64::from(v)).sum::<f64>() / n as f64;
@@ -354,14 +355,14 @@ impl Native {
                     for v in ys.iter_mut() {
                         *v = (*v - mean) / s;
                     }
-                    (mean, var)
+                    (mean, var, s)
                 })
                 .collect();
             let mut std = Vec::with_capacity(l.cout);
-            for (c, &(mean, var)) in stats.iter().enumerate() {
+            for (c, &(mean, var, s)) in stats.iter().enumerate() {
                 l.mean[c] = l.mean[c] * (1.0 - BN_MOMENTUM) + mean * BN_MOMENTUM;
                 l.var[c] = l.var[c] * (1.0 - BN_MOMENTUM) + var * BN_MOMENTUM;
-                std.push((var + BN_EPS).sqrt());
+                std.push(s);
             }
             let xhat = y;
             let mut r = xhat.clone();

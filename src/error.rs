@@ -50,6 +50,12 @@ pub enum Error {
     /// validation error: our bug or the driver's).
     #[error("GPU failure: {0}")]
     GpuFailed(String),
+
+    /// Training the reader failed while it ran (the loss diverged, the
+    /// plate generator or a thread pool stopped, the engine failed): not
+    /// the command line's fault, so not bad input.
+    #[error("training failed: {0}")]
+    Training(String),
 }
 
 /// Result alias for the library.

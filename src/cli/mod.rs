@@ -354,3 +354,22 @@ pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
     });
     ExitCode::from(if bad_input { 2 } else { 1 })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bad input exits 2, a refusal 4, a failure while running (a training
+    /// run that diverged among them) 1, wrapped in context or not.
+    #[test]
+    fn errors_map_to_their_documented_exit_codes() {
+        let code = |e: Error| exit_code_for(&anyhow::Error::from(e).context("while testing"));
+        assert_eq!(code(Error::bad_input("no such query")), ExitCode::from(2));
+        assert_eq!(code(Error::Refused("no purpose".into())), ExitCode::from(4));
+        assert_eq!(code(Error::Training("diverged".into())), ExitCode::from(1));
+        assert_eq!(
+            code(Error::GpuFailed("device lost".into())),
+            ExitCode::from(1)
+        );
+    }
+}

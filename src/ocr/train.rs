@@ -78,7 +78,7 @@ pub enum Engine {
 }
 
 fn candle_err(e: candle_core::Error) -> Error {
-    Error::bad_input(format!("training: {e}"))
+    Error::Training(e.to_string())
 }
 
 /// One convolution with its batch norm.
@@ -432,7 +432,7 @@ pub fn time_steps(batch_size: usize, steps: usize, runs: usize) -> Result<StepTi
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
-            .map_err(|e| Error::bad_input(format!("bench train: threads: {e}")))?;
+            .map_err(|e| Error::Training(format!("bench train: threads: {e}")))?;
         let (mut per_step, mut digest) = (Vec::new(), String::new());
         for pass in 0..=runs.max(1) {
             let mut net = backprop::random(1);
@@ -602,12 +602,12 @@ pub fn train(cfg: &TrainConfig) -> Result<Scores> {
         let t = Instant::now();
         let (x, y) = rx
             .recv()
-            .map_err(|_| Error::bad_input("training: the plate generator stopped"))?;
+            .map_err(|_| Error::Training("the plate generator stopped".into()))?;
         data_s += t.elapsed().as_secs_f64();
         let (loss, acc) = trainer.step(x, &y, lr).map_err(candle_err)?;
         if !loss.is_finite() {
-            return Err(Error::bad_input(format!(
-                "training diverged at step {step} (loss {loss})"
+            return Err(Error::Training(format!(
+                "diverged at step {step} (loss {loss}); try a lower --lr"
             )));
         }
         loss_sum += f64::from(loss);

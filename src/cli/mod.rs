@@ -34,7 +34,7 @@ use crate::query::output::Format;
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success
-  1  failure while running (I/O, query engine, damaged store)
+  1  failure while running (I/O, query engine, damaged store, training)
   2  bad command line or bad input (unknown query, bad parameter, bad path)
   3  (recognize) some inputs were skipped
   4  access refused (credentials, role, training, missing purpose); audited

@@ -360,7 +360,8 @@ mod tests {
     use super::*;
 
     /// Bad input exits 2, a refusal 4, a failure while running (a training
-    /// run that diverged among them) 1, wrapped in context or not.
+    /// run that diverged among them) 1, found under the context a command
+    /// wraps around them.
     #[test]
     fn errors_map_to_their_documented_exit_codes() {
         let code = |e: Error| exit_code_for(&anyhow::Error::from(e).context("while testing"));

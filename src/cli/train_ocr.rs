@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::Error;
 use crate::ocr::train::{self, Engine, TrainConfig};
 
 /// Arguments of `alpr train-ocr`.
@@ -53,10 +54,10 @@ pub struct TrainOcrArgs {
 
 /// Runs `alpr train-ocr`.
 pub fn run(args: &TrainOcrArgs) -> anyhow::Result<ExitCode> {
-    anyhow::ensure!(
-        args.steps > 0 && args.batch > 0 && args.eval_every > 0,
-        "--steps, --batch and --eval-every must be positive"
-    );
+    if args.steps == 0 || args.batch == 0 || args.eval_every == 0 {
+        // A mistake on the command line, like `bench train --steps 0`: exit 2.
+        return Err(Error::bad_input("--steps, --batch and --eval-every must be positive").into());
+    }
     train::keep_freed_memory();
     if args.threads > 0 {
         rayon::ThreadPoolBuilder::new()

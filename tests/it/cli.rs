@@ -197,3 +197,21 @@ fn queries_lists_every_saved_query_with_parameters() {
     }
     assert!(out.contains("--param radius_m=<float>"), "{out}");
 }
+
+/// A zero count is a mistake on the command line (exit 2), in `train-ocr`
+/// as in `bench train`, and nothing is written.
+#[cfg(feature = "train")]
+#[test]
+fn zero_training_counts_are_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("model");
+    let out_arg = out.display().to_string();
+    for flag in ["--steps", "--batch", "--eval-every"] {
+        let o = alpr(&["train-ocr", "--out", &out_arg, flag, "0"]);
+        assert_eq!(o.status.code(), Some(2), "{flag}: {}", stderr(&o));
+        assert!(stderr(&o).contains("must be positive"), "{}", stderr(&o));
+    }
+    assert!(!out.exists());
+    let o = alpr(&["bench", "train", "--steps", "0"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}

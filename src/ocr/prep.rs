@@ -137,6 +137,14 @@ pub fn prepare_rgb(crop: &RgbImage) -> Vec<f32> {
     prepare(&imageops::grayscale(crop))
 }
 
+/// The grey of one colour pixel as the reader is trained on it: the `image`
+/// crate's `grayscale` and `to_luma8` arithmetic (Rec. 709 weights in
+/// integers, truncated), so a crop cut from a photo is the grey a crop file
+/// or a generated plate of the same colours would be.
+pub fn luma(r: u8, g: u8, b: u8) -> u8 {
+    ((2126 * u32::from(r) + 7152 * u32::from(g) + 722 * u32::from(b)) / 10000) as u8
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +201,20 @@ mod tests {
             prepare_view(&GrayImage::new(0, 0), &VIEWS[1]).len(),
             (WIDTH * HEIGHT) as usize
         );
+    }
+
+    #[test]
+    fn luma_is_the_image_crates_grey() {
+        let levels = [0u8, 1, 17, 64, 100, 127, 128, 200, 254, 255];
+        let mut colour = RgbImage::new(levels.len() as u32, (levels.len() * levels.len()) as u32);
+        for (i, px) in colour.pixels_mut().enumerate() {
+            let n = levels.len();
+            *px = image::Rgb([levels[i % n], levels[i / n % n], levels[i / n / n]]);
+        }
+        let grey = imageops::grayscale(&colour);
+        for (c, g) in colour.pixels().zip(grey.pixels()) {
+            assert_eq!(luma(c[0], c[1], c[2]), g[0], "{c:?}");
+        }
     }
 
     #[test]

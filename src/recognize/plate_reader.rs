@@ -23,7 +23,7 @@ use super::detect::{PlateBox, detect_batch};
 use super::reader::{FoundPlate, FrameReader, crop_jpeg};
 use crate::Result;
 use crate::gpu::{Gpu, Planes};
-use crate::ocr::{self, PlateRead};
+use crate::ocr::{self, PlateRead, prep};
 use crate::plate::formats;
 
 /// Boxes reported per frame.
@@ -257,7 +257,7 @@ fn overlaps(a: &PlateBox, b: &PlateBox) -> bool {
     a.iou(b) > 0.3
 }
 
-/// The box plus [`MARGIN`], clamped to the frame, as 8-bit luma.
+/// The box plus [`MARGIN`], clamped to the frame, as 8-bit grey ([`prep::luma`]).
 fn gray_crop(frame: &Planes, b: &PlateBox) -> GrayImage {
     let (fw, fh) = (frame.width() as i64, frame.height() as i64);
     let mx = (b.w as f32 * MARGIN.0) as i64;
@@ -267,11 +267,11 @@ fn gray_crop(frame: &Planes, b: &PlateBox) -> GrayImage {
     let x1 = (b.x as i64 + b.w as i64 + mx).clamp(x0 + 1, fw);
     let y1 = (b.y as i64 + b.h as i64 + my).clamp(y0 + 1, fh);
     let px = frame.plane(0);
+    // The grey the reader was trained on (not the localiser's BT.601).
     let luma = |x: i64, y: i64| -> u32 {
         let [r, g, bl, _] =
             px[(y.clamp(0, fh - 1) * fw + x.clamp(0, fw - 1)) as usize].to_le_bytes();
-        // BT.601 luma, integer.
-        (77 * r as u32 + 150 * g as u32 + 29 * bl as u32) >> 8
+        u32::from(prep::luma(r, g, bl))
     };
     let (w, h) = ((x1 - x0) as u32, (y1 - y0) as u32);
     if b.tilt.abs() < DESKEW_MIN {

@@ -8,6 +8,7 @@ use std::time::Instant;
 use image::GrayImage;
 
 use crate::gpu::{Gpu, GpuMode};
+use crate::ocr::prep;
 use crate::recognize;
 
 /// Times `Reader::read_batch` over the decoded crops in `paths` (or, with no
@@ -32,7 +33,7 @@ pub fn run(
         // the network is, which only plate-like crops show.
         let synth = crate::synth_plates::PlateSynth::new()?;
         crops = (0..256)
-            .map(|i| image::DynamicImage::ImageRgb8(synth.sample(1, i).image).to_luma8())
+            .map(|i| prep::grey(&synth.sample(1, i).image))
             .collect();
     }
     let gpu = Gpu::new(mode)?;

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::gpu::{Gpu, GpuMode};
-use crate::ocr::Candidate;
+use crate::ocr::{Candidate, prep};
 use crate::recognize;
 use crate::{Error, Result};
 
@@ -68,7 +68,7 @@ fn round(c: f32) -> f32 {
     (c * 1e6).round() / 1e6
 }
 
-/// Decodes a crop file to grayscale.
+/// Decodes a crop file to the reader's grey ([`prep::grey`]).
 pub fn load_crop(path: &Path) -> Result<GrayImage> {
     let bad = |message: String| Error::BadData {
         path: path.to_path_buf(),
@@ -78,10 +78,10 @@ pub fn load_crop(path: &Path) -> Result<GrayImage> {
         .map_err(|e| Error::io(path, e))?
         .with_guessed_format()
         .map_err(|e| Error::io(path, e))?;
-    Ok(reader
+    let image = reader
         .decode()
-        .map_err(|e| bad(format!("not a readable image: {e}")))?
-        .to_luma8())
+        .map_err(|e| bad(format!("not a readable image: {e}")))?;
+    Ok(prep::grey(&image.to_rgb8()))
 }
 
 /// Runs `alpr read-crops`.

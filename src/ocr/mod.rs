@@ -216,7 +216,7 @@ mod tests {
     fn crops(n: u64) -> Vec<GrayImage> {
         let synth = PlateSynth::new().unwrap();
         (0..n)
-            .map(|i| image::imageops::grayscale(&synth.sample(77, i).image))
+            .map(|i| prep::grey(&synth.sample(77, i).image))
             .collect()
     }
 

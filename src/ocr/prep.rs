@@ -134,13 +134,22 @@ fn taps(o: u32, len: u32, new_len: u32) -> (usize, Vec<f32>) {
 
 /// [`prepare`] for a colour crop.
 pub fn prepare_rgb(crop: &RgbImage) -> Vec<f32> {
-    prepare(&imageops::grayscale(crop))
+    prepare(&grey(crop))
+}
+
+/// A colour crop in the grey the reader is trained on: each pixel's
+/// [`luma`]. Every crop the reader reads is made grey this way, generated
+/// or decoded from a file or cut from a photo. (The `image` crate's
+/// `to_luma8` is not it: it rounds through floats, a level lighter on
+/// about half the pixels.)
+pub fn grey(crop: &RgbImage) -> GrayImage {
+    imageops::grayscale(crop)
 }
 
 /// The grey of one colour pixel as the reader is trained on it: the `image`
-/// crate's `grayscale` and `to_luma8` arithmetic (Rec. 709 weights in
-/// integers, truncated), so a crop cut from a photo is the grey a crop file
-/// or a generated plate of the same colours would be.
+/// crate's `grayscale` arithmetic (Rec. 709 weights in integers,
+/// truncated), so a crop cut from a photo is the grey a crop file or a
+/// generated plate of the same colours is.
 pub fn luma(r: u8, g: u8, b: u8) -> u8 {
     ((2126 * u32::from(r) + 7152 * u32::from(g) + 722 * u32::from(b)) / 10000) as u8
 }
@@ -211,7 +220,7 @@ mod tests {
             let n = levels.len();
             *px = image::Rgb([levels[i % n], levels[i / n % n], levels[i / n / n]]);
         }
-        let grey = imageops::grayscale(&colour);
+        let grey = grey(&colour);
         for (c, g) in colour.pixels().zip(grey.pixels()) {
             assert_eq!(luma(c[0], c[1], c[2]), g[0], "{c:?}");
         }

@@ -375,6 +375,36 @@ mod tests {
     }
 
     #[test]
+    fn a_crop_has_the_grey_the_reader_was_trained_on() {
+        // A level box on a coloured frame: the crop is the frame's pixels
+        // in the reader's grey, as a crop file or a generated plate of
+        // those colours is prepared (not the localiser's BT.601).
+        let (w, h) = (40u32, 20u32);
+        let colour = image::RgbImage::from_fn(w, h, |x, y| {
+            image::Rgb([(x * 6) as u8, (y * 12) as u8, ((x * y) % 256) as u8])
+        });
+        let data = colour
+            .pixels()
+            .map(|p| crate::gpu::pack_rgba(p[0], p[1], p[2], 255))
+            .collect();
+        let frame = Planes::new(w, h, 1, data).unwrap();
+        let b = PlateBox {
+            x: 10,
+            y: 5,
+            w: 20,
+            h: 10,
+            confidence: 0.5,
+            tilt: 0.0,
+        };
+        let crop = gray_crop(&frame, &b);
+        // The box plus 6% and 12% of its width and height a side.
+        let (x0, y0) = (10 - 1, 5 - 1);
+        assert_eq!(crop.dimensions(), (22, 12));
+        let want = image::imageops::crop_imm(&colour, x0, y0, 22, 12).to_image();
+        assert_eq!(crop, prep::grey(&want));
+    }
+
+    #[test]
     fn tilted_crops_are_levelled() {
         // 8 degrees over the middle 77 columns: about 11 rows of drift.
         assert!(spread(&line_rows(8.0, 0.0)) >= 8);

@@ -148,10 +148,7 @@ fn the_shipped_weights_read_generated_plates() {
     // code or the decoder has broken.
     let synth = alpr::synth_plates::PlateSynth::new().unwrap();
     let samples: Vec<_> = (0..64).map(|i| synth.sample(777, i)).collect();
-    let crops: Vec<GrayImage> = samples
-        .iter()
-        .map(|s| image::DynamicImage::ImageRgb8(s.image.clone()).to_luma8())
-        .collect();
+    let crops: Vec<GrayImage> = samples.iter().map(|s| prep::grey(&s.image)).collect();
     let reads = Reader::embedded()
         .unwrap()
         .read_batch(None, &crops)

@@ -304,16 +304,21 @@ mod tests {
     use super::*;
     use crate::plate::formats::Family;
 
+    /// A box of confidence 0.5.
+    fn plate_box(x: u32, y: u32, w: u32, h: u32, tilt: f32) -> PlateBox {
+        PlateBox {
+            x,
+            y,
+            w,
+            h,
+            confidence: 0.5,
+            tilt,
+        }
+    }
+
     #[test]
     fn reads_under_two_characters_rank_last_and_known_formats_gain_their_odds() {
-        let bbox = PlateBox {
-            x: 0,
-            y: 0,
-            w: 100,
-            h: 40,
-            confidence: 0.5,
-            tilt: 0.0,
-        };
+        let bbox = plate_box(0, 0, 100, 40, 0.0);
         let read = |text: &str, confidence: f32| PlateRead {
             text: text.to_string(),
             confidence,
@@ -355,15 +360,7 @@ mod tests {
             })
             .collect();
         let frame = Planes::new(w, h, 1, data).unwrap();
-        let b = PlateBox {
-            x: 40,
-            y: 20,
-            w: 120,
-            h: 60,
-            confidence: 1.0,
-            tilt,
-        };
-        let crop = gray_crop(&frame, &b);
+        let crop = gray_crop(&frame, &plate_box(40, 20, 120, 60, tilt));
         let (cw, ch) = crop.dimensions();
         (cw / 5..cw * 4 / 5)
             .map(|x| (0..ch).min_by_key(|&y| crop.get_pixel(x, y)[0]).unwrap())
@@ -388,15 +385,7 @@ mod tests {
             .map(|p| crate::gpu::pack_rgba(p[0], p[1], p[2], 255))
             .collect();
         let frame = Planes::new(w, h, 1, data).unwrap();
-        let b = PlateBox {
-            x: 10,
-            y: 5,
-            w: 20,
-            h: 10,
-            confidence: 0.5,
-            tilt: 0.0,
-        };
-        let crop = gray_crop(&frame, &b);
+        let crop = gray_crop(&frame, &plate_box(10, 5, 20, 10, 0.0));
         // The box plus 6% and 12% of its width and height a side.
         let (x0, y0) = (10 - 1, 5 - 1);
         assert_eq!(crop.dimensions(), (22, 12));
@@ -416,14 +405,7 @@ mod tests {
 
     fn box_read(text: &str, x: u32, w: u32, score: f32) -> BoxRead {
         BoxRead {
-            bbox: PlateBox {
-                x,
-                y: 100,
-                w,
-                h: 30,
-                confidence: 0.5,
-                tilt: 0.0,
-            },
+            bbox: plate_box(x, 100, w, 30, 0.0),
             read: PlateRead {
                 text: text.to_string(),
                 confidence: score,

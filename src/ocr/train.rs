@@ -77,6 +77,7 @@ pub enum Engine {
     Native,
 }
 
+/// A candle error met while training, as the run's failure (exit 1).
 fn candle_err(e: candle_core::Error) -> Error {
     Error::Training(e.to_string())
 }

@@ -51,7 +51,15 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
                         (p.bbox, p.read.text.clone(), cands)
                     })
                     .collect();
-                preds.insert(name(&r.path), Prediction { plates, ms: r.ms });
+                let region = r.plates.first().and_then(|p| p.read.region.clone());
+                preds.insert(
+                    name(&r.path),
+                    Prediction {
+                        plates,
+                        ms: r.ms,
+                        region,
+                    },
+                );
             }
             Err(e) => eprintln!("alpr: skipped: {e}"),
         });
@@ -89,6 +97,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
                     Prediction {
                         plates: vec![(plate, r.text, vec![])],
                         ms,
+                        region: r.region,
                     },
                 );
             }

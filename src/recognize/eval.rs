@@ -23,6 +23,9 @@ pub const IOU_MIN: f32 = 0.4;
 pub struct Label {
     pub bbox: Option<[f32; 4]>,
     pub text: String,
+    /// The plate's US state (`CA`), where the labels give one (the crops'
+    /// `state` column).
+    pub state: Option<String>,
 }
 
 /// What was predicted for one image: plates best first, each with its
@@ -31,6 +34,20 @@ pub struct Label {
 pub struct Prediction {
     pub plates: Vec<(PlateBox, String, Vec<String>)>,
     pub ms: f64,
+    /// The best plate's state, where the reader named one.
+    pub region: Option<String>,
+}
+
+/// How the reader's states compare with the labels' (not a
+/// `score-plates` figure).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct StateFigures {
+    /// Labelled plates with a state.
+    pub labelled: usize,
+    /// Of those, plates whose best read names a state.
+    pub named: usize,
+    /// Of those, the labelled state.
+    pub right: usize,
 }
 
 /// Where the labelled plates' widths (pixels) are split in
@@ -68,6 +85,9 @@ pub struct Figures {
     /// that hold a plate. Not a `score-plates` figure.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub by_width: Vec<WidthBin>,
+    /// Where the labels give states. Not a `score-plates` figure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub states: Option<StateFigures>,
 }
 
 /// Upper-case, without whitespace and dashes.
@@ -170,6 +190,21 @@ pub fn score(labels: &BTreeMap<String, Label>, preds: &BTreeMap<String, Predicti
         })
         .collect();
     let share = |k: usize| k as f64 / n;
+    let stated: Vec<(&String, &String)> = labels
+        .iter()
+        .filter_map(|(name, l)| Some((name, l.state.as_ref()?)))
+        .collect();
+    let states = (!stated.is_empty()).then(|| {
+        let regions: Vec<(&String, &String)> = stated
+            .iter()
+            .filter_map(|&(name, state)| Some((preds.get(name)?.region.as_ref()?, state)))
+            .collect();
+        StateFigures {
+            labelled: stated.len(),
+            named: regions.len(),
+            right: regions.iter().filter(|(r, s)| r == s).count(),
+        }
+    });
     Figures {
         images: labels.len(),
         predicted: labels.keys().filter(|k| preds.contains_key(*k)).count(),
@@ -181,6 +216,7 @@ pub fn score(labels: &BTreeMap<String, Label>, preds: &BTreeMap<String, Predicti
         ms_p50: percentile(&ms, 0.5),
         ms_p95: percentile(&ms, 0.95),
         by_width,
+        states,
     }
 }
 
@@ -226,6 +262,7 @@ pub fn folder_labels(dir: &Path) -> Result<BTreeMap<String, Label>> {
             Label {
                 bbox: Some(bbox),
                 text: norm(&parts[5..].join(" ")),
+                state: None,
             },
         );
     }
@@ -255,6 +292,7 @@ pub fn crop_labels(csv: &Path) -> Result<BTreeMap<String, Label>> {
                     Label {
                         bbox: None,
                         text: norm(f[f.len() - 1]),
+                        state: Some(f[1].trim().to_ascii_uppercase()).filter(|s| !s.is_empty()),
                     },
                 )
             })
@@ -305,6 +343,15 @@ impl Figures {
                 pct(b.top10)
             ));
         }
+        if let Some(s) = &self.states {
+            out.push(format!(
+                "states      {} of {} named, {} right ({} of those named; not a score-plates figure)",
+                s.named,
+                s.labelled,
+                s.right,
+                pct(s.right as f64 / s.named.max(1) as f64)
+            ));
+        }
         out
     }
 }
@@ -337,6 +384,7 @@ mod tests {
                 Label {
                     bbox: Some([0.0, 0.0, 10.0, 5.0]),
                     text: text.into(),
+                    state: None,
                 },
             );
         }
@@ -346,6 +394,7 @@ mod tests {
             Prediction {
                 plates: vec![(bx(0), "7abc-123".into(), vec![])],
                 ms: 10.0,
+                region: None,
             },
         );
         preds.insert(
@@ -356,6 +405,7 @@ mod tests {
                     (bx(1), "8XYZ99".into(), vec!["8XYZ999".into()]),
                 ],
                 ms: 30.0,
+                region: None,
             },
         );
         let f = score(&labels, &preds);
@@ -391,6 +441,7 @@ mod tests {
                 Label {
                     bbox: Some([0.0, 0.0, w, 20.0]),
                     text: "ABC123".into(),
+                    state: None,
                 },
             );
             let text = if w == 120.0 || w == 900.0 {
@@ -403,6 +454,7 @@ mod tests {
                 Prediction {
                     plates: vec![(bx(0), text.into(), vec![])],
                     ms: 1.0,
+                    region: None,
                 },
             );
         }
@@ -434,5 +486,46 @@ mod tests {
         let f = score(&crops, &preds);
         assert!(f.by_width.is_empty());
         assert!(!serde_json::to_string(&f).unwrap().contains("by_width"));
+        assert_eq!(f.states, None, "no label gives a state");
+    }
+
+    #[test]
+    fn states_are_counted_where_the_labels_give_them() {
+        let mut labels = BTreeMap::new();
+        let mut preds = BTreeMap::new();
+        // Labelled CA, TX, TX, none; named CA, NV, nothing, CA.
+        for (i, (state, region)) in [
+            (Some("CA"), Some("CA")),
+            (Some("TX"), Some("NV")),
+            (Some("TX"), None),
+            (None, Some("CA")),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let name = format!("{i}.png");
+            let label = Label {
+                bbox: None,
+                text: "ABC123".into(),
+                state: state.map(String::from),
+            };
+            labels.insert(name.clone(), label);
+            let pred = Prediction {
+                plates: vec![(bx(0), "ABC123".into(), vec![])],
+                ms: 1.0,
+                region: region.map(String::from),
+            };
+            preds.insert(name, pred);
+        }
+        let f = score(&labels, &preds);
+        let want = StateFigures {
+            labelled: 3,
+            named: 2,
+            right: 1,
+        };
+        assert_eq!(f.states, Some(want));
+        let line =
+            "states      2 of 3 named, 1 right (50.0% of those named; not a score-plates figure)";
+        assert!(f.lines().contains(&line.to_string()), "{:#?}", f.lines());
     }
 }

@@ -249,4 +249,8 @@ fn eval_scores_labelled_photos_and_crops_like_score_plates() {
         "{out}"
     );
     assert!(!out.contains("det_recall"), "{out}");
+    // The crops' labels give states: how many the reader named, and how
+    // many right (none can be: no state is "XX").
+    let states = out.lines().find(|l| l.starts_with("states ")).unwrap_or("");
+    assert!(states.contains(" of 3 named, 0 right"), "{out}");
 }

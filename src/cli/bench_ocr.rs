@@ -19,6 +19,9 @@ pub fn run(
     runs: usize,
     mode: GpuMode,
 ) -> anyhow::Result<ExitCode> {
+    if runs == 0 {
+        return Err(crate::Error::bad_input("bench ocr: --runs must be positive").into());
+    }
     let reader = reader.reader()?;
     let (files, errors) = recognize::discover(paths);
     for e in &errors {
@@ -47,7 +50,7 @@ pub fn run(
         let time = |pool: Option<&rayon::ThreadPool>| -> anyhow::Result<f64> {
             // A warm-up pass, then the median of `runs` passes.
             let mut per_plate = Vec::new();
-            for run in 0..=runs.max(1) {
+            for run in 0..=runs {
                 let t = Instant::now();
                 for chunk in crops.chunks(batch) {
                     match pool {

@@ -414,9 +414,9 @@ pub struct StepTimes {
 /// steps from the same random start on one thread and on the global
 /// pool's threads, a warm-up pass and the median of `runs` passes each.
 pub fn time_steps(batch_size: usize, steps: usize, runs: usize) -> Result<StepTimes> {
-    if batch_size == 0 || steps == 0 {
+    if batch_size == 0 || steps == 0 || runs == 0 {
         return Err(Error::bad_input(
-            "bench train: --batch and --steps must be positive",
+            "bench train: --batch, --steps and --runs must be positive",
         ));
     }
     let synth = PlateSynth::new()?;
@@ -435,7 +435,7 @@ pub fn time_steps(batch_size: usize, steps: usize, runs: usize) -> Result<StepTi
             .build()
             .map_err(|e| Error::Training(format!("bench train: threads: {e}")))?;
         let (mut per_step, mut digest) = (Vec::new(), String::new());
-        for pass in 0..=runs.max(1) {
+        for pass in 0..=runs {
             let mut net = backprop::random(1);
             let t = Instant::now();
             for (x, y) in &batches {

@@ -212,6 +212,17 @@ fn zero_training_counts_are_bad_input() {
         assert!(stderr(&o).contains("must be positive"), "{}", stderr(&o));
     }
     assert!(!out.exists());
-    let o = alpr(&["bench", "train", "--steps", "0"]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    for flag in ["--steps", "--batch", "--runs"] {
+        let o = alpr(&["bench", "train", flag, "0"]);
+        assert_eq!(o.status.code(), Some(2), "bench {flag}: {}", stderr(&o));
+        assert!(stderr(&o).contains("must be positive"), "{}", stderr(&o));
+    }
+}
+
+/// A bench of no passes is a mistake on the command line, not one pass.
+#[test]
+fn a_bench_of_no_runs_is_bad_input() {
+    let o = alpr(&["bench", "ocr", "--runs", "0"]);
+    assert_eq!(o.status.code(), Some(2), "bench ocr: {}", stderr(&o));
+    assert!(stderr(&o).contains("must be positive"), "{}", stderr(&o));
 }

@@ -81,7 +81,11 @@ pub fn load_crop(path: &Path) -> Result<GrayImage> {
     let image = reader
         .decode()
         .map_err(|e| bad(format!("not a readable image: {e}")))?;
-    Ok(prep::grey(&image.to_rgb8()))
+    Ok(match image {
+        // A grey pixel's luma is itself: no need to widen it to colour.
+        image::DynamicImage::ImageLuma8(grey) => grey,
+        other => prep::grey(&other.into_rgb8()),
+    })
 }
 
 /// Runs `alpr read-crops`.

@@ -225,6 +225,11 @@ mod tests {
         }
         // What the reader was trained on before `grey` was its own.
         assert_eq!(grey(&colour), imageops::grayscale(&colour));
+        // A grey pixel's luma is itself (crop files already grey are read
+        // as they are).
+        for v in 0..=255u8 {
+            assert_eq!(luma(v, v, v), v);
+        }
     }
 
     #[test]

@@ -46,6 +46,7 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
 use crate::gpu::Gpu;
 use crate::gpu::kernels::{conv2d, dense, maxpool, softmax_slots};
+use crate::store::durable;
 use crate::{Error, Result};
 
 /// Height of a prepared crop, pixels.
@@ -292,11 +293,12 @@ impl Model {
             .map_err(|e| Error::bad_input(format!("exporting the OCR weights: {e}")))
     }
 
-    /// Writes the weights file into `dir` (created if missing).
+    /// Writes the weights file into `dir` (created if missing), staged,
+    /// fsynced and renamed into place: a training run killed while it
+    /// saves keeps its previous weights, never half a file.
     pub fn save(&self, dir: &Path) -> Result<()> {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let path = dir.join(FILE_NAME);
-        std::fs::write(&path, self.to_bytes()?).map_err(|e| Error::io(&path, e))
+        durable::create_dir_durable(dir)?;
+        durable::write_atomic(&dir.join(FILE_NAME), &self.to_bytes()?)
     }
 
     /// Per-column probabilities `[crops][COLUMNS][CLASSES]` for prepared
@@ -406,6 +408,35 @@ mod tests {
         assert_eq!(size, (COLUMNS as u32, ROWS as u32));
         assert_eq!(FEATURES, LAYERS[LAYERS.len() - 1].0 as usize * ROWS);
         assert_eq!(ALPHABET.len() + 1, CLASSES);
+    }
+
+    /// A save makes a new file and renames it over the old one, so whoever
+    /// holds the old file (a hard link here; a reader in practice) keeps
+    /// it whole, where writing in place would change it under them.
+    #[test]
+    fn saving_replaces_the_weights_whole_and_leaves_no_staging_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("run");
+        let path = out.join(FILE_NAME);
+        toy().save(&out).unwrap();
+        let held = dir.path().join("held.safetensors");
+        std::fs::hard_link(&path, &held).unwrap();
+        let mut other = toy();
+        other.dense[0] += 1.0;
+        other.save(&out).unwrap();
+        assert!(
+            Model::load(&path).unwrap() == other,
+            "the new weights are saved"
+        );
+        assert!(
+            Model::load(&held).unwrap() == toy(),
+            "the old file was rewritten in place"
+        );
+        let names: Vec<_> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from(FILE_NAME)]);
     }
 
     #[test]

@@ -10,7 +10,8 @@ use crate::ocr::train::{self, Engine, TrainConfig};
 /// Arguments of `alpr train-ocr`.
 #[derive(Debug, clap::Args)]
 pub struct TrainOcrArgs {
-    /// Model folder to write (ocr.safetensors; rewritten at every evaluation).
+    /// Model folder to write (ocr.safetensors; replaced whole at every
+    /// evaluation, so a run stopped early keeps its last evaluated weights).
     #[arg(long)]
     pub out: PathBuf,
     /// Random seed: the same seed gives the same data and initial weights.

@@ -28,7 +28,7 @@ pub fn replace_with<F>(target: &Path, write: F) -> Result<()>
 where
     F: FnOnce(&mut File) -> Result<()>,
 {
-    let dir = target.parent().unwrap_or(Path::new("."));
+    let dir = parent(target);
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let staging = staging_path(target);
     let result = (|| {
@@ -57,6 +57,16 @@ pub fn write_atomic(target: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
+/// The directory holding `path`: `.` for a bare relative name, whose
+/// `Path::parent` is empty (no directory can be opened or created by that
+/// name).
+fn parent(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
 /// Fsyncs a directory so a rename or creation inside it survives a crash.
 pub fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
@@ -66,18 +76,16 @@ pub fn sync_dir(dir: &Path) -> Result<()> {
 
 /// Creates `dir` (and parents), fsyncing each parent whose entry was new.
 pub fn create_dir_durable(dir: &Path) -> Result<()> {
-    if dir.is_dir() {
+    if dir.as_os_str().is_empty() || dir.is_dir() {
         return Ok(());
     }
-    if let Some(parent) = dir.parent() {
-        create_dir_durable(parent)?;
-    }
+    create_dir_durable(parent(dir))?;
     match std::fs::create_dir(dir) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(()),
         Err(e) => return Err(Error::io(dir, e)),
     }
-    sync_dir(dir.parent().unwrap_or(Path::new(".")))
+    sync_dir(parent(dir))
 }
 
 /// Removes staging files left in `dir` by crashed writers whose name starts
@@ -115,6 +123,14 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec!["f.json"]);
+    }
+
+    #[test]
+    fn a_bare_relative_name_lives_in_the_current_directory() {
+        assert_eq!(parent(Path::new("f.json")), Path::new("."));
+        assert_eq!(parent(Path::new("a/f.json")), Path::new("a"));
+        assert_eq!(parent(Path::new("/f.json")), Path::new("/"));
+        assert!(create_dir_durable(Path::new("")).is_ok());
     }
 
     #[test]

@@ -26,6 +26,28 @@ fn store_arg() -> String {
 }
 
 #[test]
+fn relative_output_folders_are_created_under_the_working_directory() {
+    // `plates/new` and its parent do not exist yet: each is created and
+    // fsynced in the directory above it, `.` for `plates`.
+    let cwd = tempfile::tempdir().unwrap();
+    let o = Command::new(alpr_bin())
+        .current_dir(cwd.path())
+        .args([
+            "synth-plates",
+            "--out",
+            "plates/new",
+            "--count",
+            "2",
+            "--seed",
+            "3",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(cwd.path().join("plates/new/labels.csv").is_file());
+}
+
+#[test]
 fn missing_store_is_a_clear_bad_input_error() {
     let o = alpr(&["query", "--store", "/nonexistent/store", "SELECT 1"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));

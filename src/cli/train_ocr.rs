@@ -11,7 +11,8 @@ use crate::ocr::train::{self, Engine, TrainConfig};
 #[derive(Debug, clap::Args)]
 pub struct TrainOcrArgs {
     /// Model folder to write (ocr.safetensors; replaced whole at every
-    /// evaluation, so a run stopped early keeps its last evaluated weights).
+    /// evaluation, so a run stopped early keeps its last evaluated weights
+    /// and, on the native engine, can be resumed: --resume).
     #[arg(long)]
     pub out: PathBuf,
     /// Random seed: the same seed gives the same data and initial weights.
@@ -48,6 +49,13 @@ pub struct TrainOcrArgs {
     /// native engine's after a few steps, as two machines' would).
     #[arg(long, value_enum, default_value_t = Engine::Native)]
     pub engine: Engine,
+    /// Continue the unfinished run whose state --out holds
+    /// (train-state.safetensors: the native engine writes it at every
+    /// evaluation and removes it at the end), given the run's own options;
+    /// it ends with the weights the run would have had without the stop.
+    /// Without it, a folder holding such a state is refused.
+    #[arg(long)]
+    pub resume: bool,
     /// Worker threads (0: every core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -77,6 +85,7 @@ pub fn run(args: &TrainOcrArgs) -> anyhow::Result<ExitCode> {
         val_seed: args.val_seed,
         init: args.init.clone(),
         engine: args.engine,
+        resume: args.resume,
     };
     let scores = train::train(&cfg)?;
     println!(

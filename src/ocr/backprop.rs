@@ -271,8 +271,8 @@ pub struct Native {
     pub(crate) dense_b: Vec<f32>,
     /// First and second moments, one pair per parameter buffer in
     /// [`Native::params_mut`]'s order.
-    moments: Vec<(Vec<f32>, Vec<f32>)>,
-    step_t: i32,
+    pub(crate) moments: Vec<(Vec<f32>, Vec<f32>)>,
+    pub(crate) step_t: i32,
 }
 
 /// A step's mean CTC loss and the share of plates its greedy read got.

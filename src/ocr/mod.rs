@@ -24,6 +24,8 @@
 
 #[cfg(feature = "train")]
 pub mod backprop;
+#[cfg(feature = "train")]
+pub mod checkpoint;
 pub mod ctc;
 pub mod decode;
 pub mod model;

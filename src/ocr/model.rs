@@ -171,6 +171,57 @@ pub fn metadata() -> HashMap<String, String> {
     ])
 }
 
+/// Tensor `name` of a safetensors file as F32 values, checked for its
+/// dtype, its shape and finite values; the error says what is wrong.
+pub(crate) fn read_f32(
+    tensors: &SafeTensors,
+    name: &str,
+    shape: &[usize],
+) -> std::result::Result<Vec<f32>, String> {
+    let t = tensors
+        .tensor(name)
+        .map_err(|_| format!("tensor {name} is missing"))?;
+    if t.dtype() != Dtype::F32 || t.shape() != shape {
+        return Err(format!(
+            "tensor {name} is {:?} {:?}, expected F32 {shape:?}",
+            t.dtype(),
+            t.shape()
+        ));
+    }
+    let values: Vec<f32> = t
+        .data()
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+        return Err(format!("tensor {name} holds a non-finite value at {i}"));
+    }
+    Ok(values)
+}
+
+/// A safetensors file's bytes: F32 tensors (name, shape, values) and
+/// `metadata`.
+pub(crate) fn write_f32(
+    tensors: &[(String, Vec<usize>, &[f32])],
+    metadata: HashMap<String, String>,
+) -> Result<Vec<u8>> {
+    let bytes: Vec<Vec<u8>> = tensors
+        .iter()
+        .map(|(_, _, values)| values.iter().flat_map(|v| v.to_le_bytes()).collect())
+        .collect();
+    let views = tensors
+        .iter()
+        .zip(&bytes)
+        .map(|((name, shape, _), bytes)| {
+            TensorView::new(Dtype::F32, shape.clone(), bytes)
+                .map(|v| (name.clone(), v))
+                .map_err(|e| Error::bad_input(format!("exporting {name}: {e}")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    safetensors::serialize(views, Some(metadata))
+        .map_err(|e| Error::bad_input(format!("writing tensors: {e}")))
+}
+
 /// `[crops][channels][ROWS][COLUMNS]` -> `[crops][COLUMNS][channels * ROWS]`:
 /// each column's values together, as the dense layer reads a row.
 pub fn to_columns(x: &[f32]) -> Vec<f32> {
@@ -215,29 +266,7 @@ impl Model {
         }
         let tensors = SafeTensors::deserialize(bytes)
             .map_err(|e| bad(format!("not an OCR weights file (safetensors): {e}")))?;
-        let read = |name: &str, shape: &[usize]| -> Result<Vec<f32>> {
-            let t = tensors
-                .tensor(name)
-                .map_err(|_| bad(format!("tensor {name} is missing")))?;
-            if t.dtype() != Dtype::F32 || t.shape() != shape {
-                return Err(bad(format!(
-                    "tensor {name} is {:?} {:?}, expected F32 {shape:?}",
-                    t.dtype(),
-                    t.shape()
-                )));
-            }
-            let values: Vec<f32> = t
-                .data()
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect();
-            if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-                return Err(bad(format!(
-                    "tensor {name} holds a non-finite value at {i}"
-                )));
-            }
-            Ok(values)
-        };
+        let read = |name: &str, shape: &[usize]| read_f32(&tensors, name, shape).map_err(&bad);
         let shapes = tensor_shapes();
         let mut convs = Vec::new();
         for pair in shapes[..2 * LAYERS.len()].chunks(2) {
@@ -266,31 +295,20 @@ impl Model {
     /// The weights file's bytes.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let shapes = tensor_shapes();
-        let mut parts: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
-        let mut push = |(name, shape): &(String, Vec<usize>), values: &[f32]| {
-            let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-            parts.push((name.clone(), shape.clone(), bytes));
-        };
+        let split = FEATURES * CLASSES;
+        let mut values: Vec<&[f32]> = Vec::with_capacity(shapes.len());
         for (k, w) in self.convs.iter().enumerate() {
             let (cin, cout) = conv_channels(k);
-            let split = (cin * cout * 9) as usize;
-            push(&shapes[2 * k], &w[..split]);
-            push(&shapes[2 * k + 1], &w[split..]);
+            let (weights, biases) = w.split_at((cin * cout * 9) as usize);
+            values.extend([weights, biases]);
         }
-        let split = FEATURES * CLASSES;
-        let n = shapes.len();
-        push(&shapes[n - 2], &self.dense[..split]);
-        push(&shapes[n - 1], &self.dense[split..]);
-        let views = parts
-            .iter()
-            .map(|(name, shape, bytes)| {
-                TensorView::new(Dtype::F32, shape.clone(), bytes)
-                    .map(|v| (name.clone(), v))
-                    .map_err(|e| Error::bad_input(format!("exporting {name}: {e}")))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        safetensors::serialize(views, Some(metadata()))
-            .map_err(|e| Error::bad_input(format!("exporting the OCR weights: {e}")))
+        values.extend([&self.dense[..split], &self.dense[split..]]);
+        let parts: Vec<(String, Vec<usize>, &[f32])> = shapes
+            .into_iter()
+            .zip(values)
+            .map(|((name, shape), v)| (name, shape, v))
+            .collect();
+        write_f32(&parts, metadata())
     }
 
     /// Writes the weights file into `dir` (created if missing), staged,

@@ -5,7 +5,9 @@
 //! norm is folded into the convolutions, the weights are written (so a
 //! stopped run leaves a usable model) and scored on a held-out synthetic set
 //! with the inference code itself (the CPU twins), which checks the export
-//! at the same time.
+//! at the same time. The native engine also writes its whole state then
+//! ([`crate::ocr::checkpoint`]), from which a stopped run resumes to the
+//! weights it would have ended with.
 //!
 //! Two engines run the same network and optimiser ([`Engine`]): candle, which
 //! trained every shipped run, and [`crate::ocr::backprop`], the same pass
@@ -17,9 +19,10 @@
 //!   --conv (im2col of 9 shifted views, matmul) -> BN -> ReLU -> pool, x5
 //!   --dense per column--> [B][24][37] --log-softmax, CTC--> AdamW step
 //!   every eval_every: fold BN -> Model -> ocr.safetensors -> score held-out set
+//!                     (native) train-state.safetensors, removed after the last step
 //! ```
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use candle_core::{D, Device, Tensor, Var};
@@ -29,6 +32,7 @@ use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 
 use crate::ocr::backprop::{self, Native, ctc_batch};
+use crate::ocr::checkpoint::{self, RunOptions};
 use crate::ocr::decode::{self, class_of};
 use crate::ocr::model::{self, CLASSES, COLUMNS, FEATURES, HEIGHT, LAYERS, Model, Pool, WIDTH};
 use crate::ocr::prep;
@@ -64,6 +68,9 @@ pub struct TrainConfig {
     /// ones (batch norm re-measured on generated plates: `Net::from_model`).
     pub init: Option<PathBuf>,
     pub engine: Engine,
+    /// Continue the unfinished run whose state `out` holds
+    /// ([`checkpoint`]), instead of starting afresh.
+    pub resume: bool,
 }
 
 /// What computes the training steps. Both start from the same weights and
@@ -497,13 +504,17 @@ impl Trainer {
                 let opt = AdamW::new(net.vars(), params)?;
                 Trainer::Candle { net, opt }
             }
-            Engine::Native => Trainer::Native {
-                net: net.to_native()?,
-                pool: rayon::ThreadPoolBuilder::new()
-                    .num_threads(rayon::current_num_threads())
-                    .build()
-                    .map_err(|e| candle_core::Error::Msg(format!("training threads: {e}")))?,
-            },
+            Engine::Native => Trainer::native(net.to_native()?)?,
+        })
+    }
+
+    fn native(net: Native) -> CResult<Trainer> {
+        Ok(Trainer::Native {
+            net,
+            pool: rayon::ThreadPoolBuilder::new()
+                .num_threads(rayon::current_num_threads())
+                .build()
+                .map_err(|e| candle_core::Error::Msg(format!("training threads: {e}")))?,
         })
     }
 
@@ -542,33 +553,87 @@ impl Trainer {
     }
 }
 
-/// Trains, writing `cfg.out/ocr.safetensors` at every evaluation and at the
-/// end; returns the final held-out scores. Progress goes to stderr.
-pub fn train(cfg: &TrainConfig) -> Result<Scores> {
+/// A fresh run's network: random weights of `cfg.seed`, or the `init`
+/// weights with batch-norm statistics measured on plates of the run's seed
+/// (their held-out scores printed first).
+fn start(
+    cfg: &TrainConfig,
+    synth: &PlateSynth,
+    init: Option<(&Path, &Model)>,
+    (val_x, val_texts): (&[f32], &[String]),
+) -> Result<Net> {
     let dev = Device::Cpu;
+    let Some((dir, init)) = init else {
+        return Net::new(&dev, cfg.seed).map_err(candle_err);
+    };
+    let s = score(init, val_x, val_texts)?;
+    eprintln!(
+        "train-ocr: starting from {} (held-out plate {:.3} char {:.3})",
+        dir.display(),
+        s.plate_acc,
+        s.char_acc
+    );
+    let calib_seed = cfg.seed ^ 0x00ca_11b0_a7e5_eed5;
+    let (x, _, _) = batch(synth, calib_seed, 0, 256, true);
+    let x =
+        Tensor::from_vec(x, (256, 1, HEIGHT as usize, WIDTH as usize), &dev).map_err(candle_err)?;
+    Net::from_model(init, &dev, &x).map_err(candle_err)
+}
+
+/// Trains, writing `cfg.out/ocr.safetensors` at every evaluation and at the
+/// end (and, on the native engine, the run's state until it finishes:
+/// [`checkpoint`]); returns the final held-out scores. Progress goes to
+/// stderr.
+pub fn train(cfg: &TrainConfig) -> Result<Scores> {
+    train_until(cfg, cfg.steps)
+}
+
+/// [`train`], stopped after `until` steps as a run killed then would be
+/// (`until < cfg.steps`: the tests of `--resume`).
+fn train_until(cfg: &TrainConfig, until: usize) -> Result<Scores> {
+    if cfg.resume && cfg.engine != Engine::Native {
+        return Err(Error::bad_input(
+            "--resume needs the native engine: candle's optimiser state is not saved",
+        ));
+    }
     let synth = PlateSynth::new()?;
     let val_seed = cfg.val_seed.unwrap_or(cfg.seed) ^ 0x005e_ed0f_ba11_d47a;
     let (val_x, _, val_texts) = batch(&synth, val_seed, 0, cfg.val_size, false);
-    let net = match &cfg.init {
-        None => Net::new(&dev, cfg.seed).map_err(candle_err)?,
-        Some(dir) => {
-            let init = Model::load(&dir.join(model::FILE_NAME))?;
-            let s = score(&init, &val_x, &val_texts)?;
-            eprintln!(
-                "train-ocr: starting from {} (held-out plate {:.3} char {:.3})",
-                dir.display(),
-                s.plate_acc,
-                s.char_acc
-            );
-            // Batch-norm statistics from plates of their own seed.
-            let calib_seed = cfg.seed ^ 0x00ca_11b0_a7e5_eed5;
-            let (x, _, _) = batch(&synth, calib_seed, 0, 256, true);
-            let x = Tensor::from_vec(x, (256, 1, HEIGHT as usize, WIDTH as usize), &dev)
-                .map_err(candle_err)?;
-            Net::from_model(&init, &dev, &x).map_err(candle_err)?
-        }
+    let init = match &cfg.init {
+        Some(dir) => Some(Model::load(&dir.join(model::FILE_NAME))?),
+        None => None,
     };
-    let mut trainer = Trainer::new(net, cfg).map_err(candle_err)?;
+    let options = RunOptions {
+        seed: cfg.seed,
+        steps: cfg.steps,
+        batch: cfg.batch,
+        lr: cfg.lr,
+        warmup: cfg.warmup,
+        init: init.as_ref().map_or_else(|| "random".into(), Model::digest),
+    };
+    let (mut trainer, first) = if cfg.resume {
+        let (net, done) = checkpoint::load(&cfg.out, &options)?;
+        eprintln!(
+            "train-ocr: resuming {} after step {done} of {}",
+            cfg.out.display(),
+            cfg.steps
+        );
+        (Trainer::native(net).map_err(candle_err)?, done)
+    } else {
+        let state = checkpoint::path(&cfg.out);
+        if state.exists() {
+            // Starting afresh would overwrite that run's weights at the
+            // first evaluation and its state with them.
+            return Err(Error::bad_input(format!(
+                "{}: an unfinished run's state; resume it (--resume, with its options) \
+                 or remove the file to start afresh",
+                state.display()
+            )));
+        }
+        let init = cfg.init.as_deref().zip(init.as_ref());
+        let net = start(cfg, &synth, init, (&val_x, &val_texts))?;
+        (Trainer::new(net, cfg).map_err(candle_err)?, 0)
+    };
     eprintln!(
         "train-ocr: {} parameters, {:.1} MFLOPs/crop, {} steps of {}, seed {}, {} held-out plates, {:?} engine",
         model::parameter_count(),
@@ -590,7 +655,7 @@ pub fn train(cfg: &TrainConfig) -> Result<Scores> {
         let (seed, size, steps) = (cfg.seed, cfg.batch, cfg.steps);
         let synth = PlateSynth::new()?;
         std::thread::spawn(move || {
-            for step in 0..steps {
+            for step in first..steps {
                 let (x, y, _) = batch(&synth, seed, (step * size) as u64, size, true);
                 if tx.send((x, y)).is_err() {
                     return;
@@ -598,7 +663,7 @@ pub fn train(cfg: &TrainConfig) -> Result<Scores> {
             }
         })
     };
-    for step in 0..cfg.steps {
+    for step in first..until {
         let lr = learning_rate(cfg, step);
         let t = Instant::now();
         let (x, y) = rx
@@ -618,6 +683,13 @@ pub fn train(cfg: &TrainConfig) -> Result<Scores> {
         if (step + 1) % cfg.eval_every == 0 || done {
             let model = trainer.export().map_err(candle_err)?;
             model.save(&cfg.out)?;
+            if let Trainer::Native { net, .. } = &trainer {
+                if done {
+                    checkpoint::remove(&cfg.out)?;
+                } else {
+                    checkpoint::save(&cfg.out, net, step + 1, &options)?;
+                }
+            }
             last = score(&model, &val_x, &val_texts)?;
             eprintln!(
                 "step {:>6}  lr {lr:.2e}  loss {:.4}  greedy plate acc {:.3}  held-out plate {:.3} char {:.3}  {:.0} s ({:.0} s waiting for plates)",
@@ -660,10 +732,91 @@ mod tests {
             val_seed: None,
             init: None,
             engine: Engine::Candle,
+            resume: false,
         };
         assert!(learning_rate(&cfg, 0) < learning_rate(&cfg, 50));
         assert!((learning_rate(&cfg, 100) - 1e-3).abs() < 1e-9);
         assert!(learning_rate(&cfg, 999) < 1e-4);
+    }
+
+    /// A small native run writing to `out`.
+    fn small_run(out: &Path, init: Option<PathBuf>, resume: bool) -> TrainConfig {
+        TrainConfig {
+            out: out.to_path_buf(),
+            seed: 5,
+            steps: 4,
+            batch: 2,
+            lr: 1e-3,
+            warmup: 1,
+            eval_every: 2,
+            val_size: 2,
+            val_seed: None,
+            init,
+            engine: Engine::Native,
+            resume,
+        }
+    }
+
+    fn digest(dir: &Path) -> String {
+        Model::load(&dir.join(model::FILE_NAME)).unwrap().digest()
+    }
+
+    #[test]
+    fn a_stopped_run_resumed_ends_with_the_weights_of_one_that_never_stopped() {
+        let (whole, parts, init) = (
+            tempfile::tempdir().unwrap(),
+            tempfile::tempdir().unwrap(),
+            tempfile::tempdir().unwrap(),
+        );
+        train(&small_run(whole.path(), None, false)).unwrap();
+        // A finished run leaves its weights and nothing to resume.
+        assert!(!checkpoint::path(whole.path()).exists());
+        let e = train(&small_run(whole.path(), None, true)).unwrap_err();
+        assert!(e.to_string().contains("no training state"), "{e}");
+
+        // Stopped after its first evaluation (step 2 of 4), then resumed.
+        train_until(&small_run(parts.path(), None, false), 2).unwrap();
+        assert!(checkpoint::path(parts.path()).exists());
+        let halfway = digest(parts.path());
+        assert_ne!(halfway, digest(whole.path()));
+        // Continuing from the stopped run's exported weights instead is not
+        // the same run: batch norm re-measured, a fresh optimiser.
+        std::fs::copy(
+            parts.path().join(model::FILE_NAME),
+            init.path().join(model::FILE_NAME),
+        )
+        .unwrap();
+        let continued = tempfile::tempdir().unwrap();
+        let mut cfg = small_run(continued.path(), Some(init.path().to_path_buf()), false);
+        cfg.steps = 2;
+        train(&cfg).unwrap();
+        assert_ne!(digest(continued.path()), digest(whole.path()));
+
+        train(&small_run(parts.path(), None, true)).unwrap();
+        assert_eq!(digest(parts.path()), digest(whole.path()));
+        assert!(!checkpoint::path(parts.path()).exists());
+    }
+
+    #[test]
+    fn resuming_refuses_the_candle_engine_and_a_fresh_run_an_unfinished_runs_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = small_run(dir.path(), None, true);
+        cfg.engine = Engine::Candle;
+        let e = train(&cfg).unwrap_err().to_string();
+        assert!(e.contains("native engine"), "{e}");
+        // An unfinished run's folder: a fresh run (without --resume) would
+        // lose it, and is refused before it writes anything.
+        train_until(&small_run(dir.path(), None, false), 2).unwrap();
+        let weights = digest(dir.path());
+        let e = train(&small_run(dir.path(), None, false))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("unfinished run") && e.contains("--resume"),
+            "{e}"
+        );
+        assert_eq!(digest(dir.path()), weights);
+        assert!(checkpoint::path(dir.path()).exists());
     }
 
     #[test]
@@ -765,6 +918,7 @@ mod tests {
             val_seed: None,
             init: None,
             engine,
+            resume: false,
         };
         let start = Net::new(&dev, 4).unwrap().to_native().unwrap();
         let mut engines = [Engine::Candle, Engine::Native]

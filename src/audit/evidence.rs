@@ -24,7 +24,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::store::durable::{STAGING_SUFFIX, create_dir_durable, sync_dir};
+use crate::store::durable::{STAGING_SUFFIX, create_dir_durable, parent_dir, sync_dir};
 use crate::store::writer::write_table;
 
 /// One file of a package.
@@ -70,7 +70,7 @@ pub fn export(
             dir.display()
         )));
     }
-    let parent = dir.parent().unwrap_or(Path::new("."));
+    let parent = parent_dir(dir);
     create_dir_durable(parent)?;
     let name = dir
         .file_name()

@@ -28,7 +28,7 @@ pub fn replace_with<F>(target: &Path, write: F) -> Result<()>
 where
     F: FnOnce(&mut File) -> Result<()>,
 {
-    let dir = parent(target);
+    let dir = parent_dir(target);
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let staging = staging_path(target);
     let result = (|| {
@@ -60,7 +60,7 @@ pub fn write_atomic(target: &Path, bytes: &[u8]) -> Result<()> {
 /// The directory holding `path`: `.` for a bare relative name, whose
 /// `Path::parent` is empty (no directory can be opened or created by that
 /// name).
-fn parent(path: &Path) -> &Path {
+pub fn parent_dir(path: &Path) -> &Path {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -79,13 +79,13 @@ pub fn create_dir_durable(dir: &Path) -> Result<()> {
     if dir.as_os_str().is_empty() || dir.is_dir() {
         return Ok(());
     }
-    create_dir_durable(parent(dir))?;
+    create_dir_durable(parent_dir(dir))?;
     match std::fs::create_dir(dir) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(()),
         Err(e) => return Err(Error::io(dir, e)),
     }
-    sync_dir(parent(dir))
+    sync_dir(parent_dir(dir))
 }
 
 /// Removes staging files left in `dir` by crashed writers whose name starts
@@ -127,9 +127,9 @@ mod tests {
 
     #[test]
     fn a_bare_relative_name_lives_in_the_current_directory() {
-        assert_eq!(parent(Path::new("f.json")), Path::new("."));
-        assert_eq!(parent(Path::new("a/f.json")), Path::new("a"));
-        assert_eq!(parent(Path::new("/f.json")), Path::new("/"));
+        assert_eq!(parent_dir(Path::new("f.json")), Path::new("."));
+        assert_eq!(parent_dir(Path::new("a/f.json")), Path::new("a"));
+        assert_eq!(parent_dir(Path::new("/f.json")), Path::new("/"));
         assert!(create_dir_durable(Path::new("")).is_ok());
     }
 

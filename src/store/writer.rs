@@ -83,7 +83,8 @@ pub fn write_reads(store: &Store, batch_id: &str, batches: &[RecordBatch]) -> Re
 
 /// Writes one small reference table (cameras, a hot list) atomically.
 pub fn write_table(path: &std::path::Path, batch: &RecordBatch) -> Result<()> {
-    if let (Some(dir), Some(name)) = (path.parent(), path.file_name()) {
+    if let Some(name) = path.file_name() {
+        let dir = durable::parent_dir(path);
         durable::remove_stale_staging(dir, &format!("{}.", name.to_string_lossy()))?;
     }
     durable::replace_with(path, |file| {

@@ -69,6 +69,15 @@ impl RunOptions {
     }
 }
 
+/// The metadata every state of this build carries: the network's, as in
+/// the weights file, and this file's format and version.
+fn build_metadata() -> HashMap<String, String> {
+    let mut meta = model::metadata();
+    meta.insert("format".into(), FORMAT.into());
+    meta.insert("version".into(), VERSION.into());
+    meta
+}
+
 /// The state's path in `dir`.
 pub fn path(dir: &Path) -> PathBuf {
     dir.join(FILE_NAME)
@@ -105,9 +114,7 @@ pub fn save(dir: &Path, net: &Native, step: usize, options: &RunOptions) -> Resu
         .iter()
         .map(|(name, values)| (name.clone(), vec![values.len()], values.as_slice()))
         .collect();
-    let mut meta = model::metadata();
-    meta.insert("format".into(), FORMAT.into());
-    meta.insert("version".into(), VERSION.into());
+    let mut meta = build_metadata();
     meta.insert("step".into(), step.to_string());
     meta.insert("adam_step".into(), net.step_t.to_string());
     for (key, value) in options.fields() {
@@ -143,10 +150,7 @@ pub fn load(dir: &Path, options: &RunOptions) -> Result<(Native, usize)> {
             .cloned()
             .ok_or_else(|| bad(format!("metadata {key} is missing")))
     };
-    let mut want = model::metadata();
-    want.insert("format".into(), FORMAT.into());
-    want.insert("version".into(), VERSION.into());
-    for (key, value) in &want {
+    for (key, value) in &build_metadata() {
         let got = get(key)?;
         if got != *value {
             return Err(bad(format!(

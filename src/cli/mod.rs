@@ -44,7 +44,7 @@ and a password from --password-file, ALPR_PASSWORD, or a prompt.";
 
 /// Batch analytics for automated licence plate reader (ALPR) data.
 #[derive(Debug, Parser)]
-#[command(name = "alpr", version, about, after_help = EXIT_CODES)]
+#[command(name = "alpr", version, about, after_help = EXIT_CODES, max_term_width = 80)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -372,5 +372,28 @@ mod tests {
             code(Error::GpuFailed("device lost".into())),
             ExitCode::from(1)
         );
+    }
+
+    /// Every command's long help fits 80 columns (STYLE.md) whatever the
+    /// terminal, but for the usage lines clap writes whole.
+    #[test]
+    fn help_fits_80_columns() {
+        use clap::CommandFactory;
+        fn check(cmd: &mut clap::Command, path: &str) {
+            let help = cmd.render_long_help().to_string();
+            for line in help.lines() {
+                assert!(
+                    line.starts_with("Usage:") || line.chars().count() <= 80,
+                    "`{path} --help`: {line:?}"
+                );
+            }
+            for sub in cmd.get_subcommands_mut() {
+                let path = format!("{path} {}", sub.get_name());
+                check(sub, &path);
+            }
+        }
+        let mut cli = Cli::command();
+        cli.build();
+        check(&mut cli, "alpr");
     }
 }

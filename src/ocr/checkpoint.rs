@@ -121,7 +121,6 @@ pub fn save(dir: &Path, net: &Native, step: usize, options: &RunOptions) -> Resu
         meta.insert(key.into(), value);
     }
     let bytes = write_f32(&tensors, meta)?;
-    durable::create_dir_durable(dir)?;
     durable::write_atomic(&path(dir), &bytes)
 }
 

@@ -315,7 +315,6 @@ impl Model {
     /// fsynced and renamed into place: a training run killed while it
     /// saves keeps its previous weights, never half a file.
     pub fn save(&self, dir: &Path) -> Result<()> {
-        durable::create_dir_durable(dir)?;
         durable::write_atomic(&dir.join(FILE_NAME), &self.to_bytes()?)
     }
 

@@ -596,6 +596,16 @@ fn train_until(cfg: &TrainConfig, until: usize) -> Result<Scores> {
             "--resume needs the native engine: candle's optimiser state is not saved",
         ));
     }
+    let state = checkpoint::path(&cfg.out);
+    if !cfg.resume && state.exists() {
+        // Starting afresh would overwrite that run's weights at the first
+        // evaluation and its state with them.
+        return Err(Error::bad_input(format!(
+            "{}: an unfinished run's state; resume it (--resume, with its options) \
+             or remove the file to start afresh",
+            state.display()
+        )));
+    }
     let synth = PlateSynth::new()?;
     let val_seed = cfg.val_seed.unwrap_or(cfg.seed) ^ 0x005e_ed0f_ba11_d47a;
     let (val_x, _, val_texts) = batch(&synth, val_seed, 0, cfg.val_size, false);
@@ -620,16 +630,6 @@ fn train_until(cfg: &TrainConfig, until: usize) -> Result<Scores> {
         );
         (Trainer::native(net).map_err(candle_err)?, done)
     } else {
-        let state = checkpoint::path(&cfg.out);
-        if state.exists() {
-            // Starting afresh would overwrite that run's weights at the
-            // first evaluation and its state with them.
-            return Err(Error::bad_input(format!(
-                "{}: an unfinished run's state; resume it (--resume, with its options) \
-                 or remove the file to start afresh",
-                state.display()
-            )));
-        }
         let init = cfg.init.as_deref().zip(init.as_ref());
         let net = start(cfg, &synth, init, (&val_x, &val_texts))?;
         (Trainer::new(net, cfg).map_err(candle_err)?, 0)

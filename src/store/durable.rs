@@ -23,13 +23,14 @@ pub fn staging_path(target: &Path) -> PathBuf {
     target.with_file_name(format!(".{name}.{}{STAGING_SUFFIX}", std::process::id()))
 }
 
-/// Writes `target` through `write`, durably and atomically.
+/// Writes `target` through `write`, durably and atomically; its folder
+/// (and any missing above it) is created durably first.
 pub fn replace_with<F>(target: &Path, write: F) -> Result<()>
 where
     F: FnOnce(&mut File) -> Result<()>,
 {
     let dir = parent_dir(target);
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    create_dir_durable(dir)?;
     let staging = staging_path(target);
     let result = (|| {
         let mut file = OpenOptions::new()

@@ -101,20 +101,32 @@ pub enum UsersCommand {
     },
 }
 
-fn expiry(on: NaiveDate, expires: Option<NaiveDate>) -> NaiveDate {
-    expires.unwrap_or_else(|| on.checked_add_days(Days::new(365)).unwrap_or(on))
-}
-
-pub fn init(args: &InitArgs) -> anyhow::Result<ExitCode> {
-    let store = Store::create(&args.store)?;
-    if Catalog::exists(&store) {
+/// `admin init` makes the first administrator only.
+fn refuse_users(store: &Store) -> anyhow::Result<()> {
+    if Catalog::exists(store) {
         anyhow::bail!(crate::Error::bad_input(format!(
             "store {} already has users; add more with `alpr users add`",
             store.root().display()
         )));
     }
+    Ok(())
+}
+
+fn expiry(on: NaiveDate, expires: Option<NaiveDate>) -> NaiveDate {
+    expires.unwrap_or_else(|| on.checked_add_days(Days::new(365)).unwrap_or(on))
+}
+
+pub fn init(args: &InitArgs) -> anyhow::Result<ExitCode> {
+    // Everything that can refuse comes before the store is made, so that a
+    // refusal leaves no empty store behind.
+    if let Ok(existing) = Store::open(&args.store) {
+        refuse_users(&existing)?;
+    }
     let password = read_new_password(args.new_password_file.as_deref(), &args.user)?;
     users::check_password_policy(&args.user, &password)?;
+    let store = Store::create(&args.store)?;
+    // Again: another `admin init` may have run meanwhile.
+    refuse_users(&store)?;
     let user = NewUser {
         name: args.user.clone(),
         organisation: args.organisation.clone(),

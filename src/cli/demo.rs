@@ -59,11 +59,12 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         user: None,
         password_file: None,
     };
+    let synth = super::synth::generator(&synth_args)?;
     let (admin, analyst) = demo_users(&args.store)?;
     let store = Store::open(&args.store)?;
     let maintainer = Access::login(&store, &admin, Action::Maintain)?;
     let (synth, _) = tokio::task::block_in_place(|| {
-        super::synth::generate(&synth_args, &store, Some(&maintainer))
+        super::synth::generate(&synth_args, synth, &store, Some(&maintainer))
     })?;
     tokio::task::block_in_place(|| ingest_samples(&store, &admin, &args.samples))?;
     let truths = synth.truths();

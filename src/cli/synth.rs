@@ -13,27 +13,36 @@ use crate::synth::{Synth, SynthConfig, write_store};
 /// Generates the store described by `args`; returns the generator (for its
 /// truths) and the summed write outcome.
 pub fn run(args: &SynthArgs) -> anyhow::Result<(Synth, WriteOutcome)> {
+    // The options are checked before the store is made: a mistake on the
+    // command line leaves no empty store behind.
+    let synth = generator(args)?;
     let store = Store::create(&args.store)?;
     let access =
         super::admin::maintain(&store, args.user.as_deref(), args.password_file.as_deref())?;
-    generate(args, &store, access.as_ref())
+    generate(args, synth, &store, access.as_ref())
 }
 
-/// Generates into `store`, recording the run in the audit log when the
-/// store has users (`access` is then the administrator who asked).
-pub fn generate(
-    args: &SynthArgs,
-    store: &Store,
-    access: Option<&crate::audit::Access>,
-) -> anyhow::Result<(Synth, WriteOutcome)> {
-    let started = Instant::now();
-    let synth = Synth::new(SynthConfig {
+/// The generator `args` describe, or a bad-input error naming the option.
+pub fn generator(args: &SynthArgs) -> anyhow::Result<Synth> {
+    Ok(Synth::new(SynthConfig {
         seed: args.seed,
         reads: args.reads,
         days: args.days,
         start: args.start,
         cameras: args.cameras,
-    })?;
+    })?)
+}
+
+/// Generates `synth`'s reads into `store`, recording the run in the audit
+/// log when the store has users (`access` is then the administrator who
+/// asked).
+pub fn generate(
+    args: &SynthArgs,
+    synth: Synth,
+    store: &Store,
+    access: Option<&crate::audit::Access>,
+) -> anyhow::Result<(Synth, WriteOutcome)> {
+    let started = Instant::now();
     // indicatif draws only on a terminal: pipes and CI stay quiet.
     let bar = ProgressBar::new(u64::from(args.days)).with_style(
         ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} days {msg}")

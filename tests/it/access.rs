@@ -552,7 +552,7 @@ fn a_hot_list_import_finds_past_reads_and_a_person_disposes_each_hit() {
 fn admin_init_creates_the_first_administrator_once() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("s");
-    let init = |user: &str| {
+    let init_with = |user: &str, password: &str| {
         Command::new(alpr_bin())
             .args([
                 "admin",
@@ -563,10 +563,16 @@ fn admin_init_creates_the_first_administrator_once() {
                 user,
             ])
             .args(["--organisation", "SO", "--trained-on", "2026-11-01"])
-            .env("ALPR_NEW_PASSWORD", PASSWORD)
+            .env("ALPR_NEW_PASSWORD", password)
             .output()
             .unwrap()
     };
+    let init = |user: &str| init_with(user, PASSWORD);
+    // A refused password leaves no store behind.
+    let o = init_with("chief", "short");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("too short"), "{}", text(&o));
+    assert!(!root.exists(), "a store was made for a refused init");
     let o = init("chief");
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let o = init("chief2");

@@ -3,7 +3,7 @@
 
 use std::process::{Command, Output};
 
-use crate::common::{alpr_as, alpr_bin, small_store};
+use crate::common::{PASSWORD, alpr_as, alpr_bin, small_store};
 
 /// `alpr ARGS`, and for `query` logged in as an analyst with a purpose.
 fn alpr(args: &[&str]) -> Output {
@@ -27,24 +27,105 @@ fn store_arg() -> String {
 
 #[test]
 fn relative_output_folders_are_created_under_the_working_directory() {
-    // `plates/new` and its parent do not exist yet: each is created and
-    // fsynced in the directory above it, `.` for `plates`.
+    // Every command that creates a folder or writes a named file, given
+    // paths relative to its working directory whose folders do not exist
+    // yet: each is created and fsynced in the directory above it, `.` for
+    // a bare name.
     let cwd = tempfile::tempdir().unwrap();
-    let o = Command::new(alpr_bin())
-        .current_dir(cwd.path())
-        .args([
-            "synth-plates",
-            "--out",
-            "plates/new",
-            "--count",
-            "2",
-            "--seed",
-            "3",
-        ])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert!(cwd.path().join("plates/new/labels.csv").is_file());
+    let run = |args: &[&str]| {
+        let o = Command::new(alpr_bin())
+            .current_dir(cwd.path())
+            .args(args)
+            .env("ALPR_NEW_PASSWORD", PASSWORD)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    };
+    run(&[
+        "synth-plates",
+        "--out",
+        "plates/new",
+        "--count",
+        "2",
+        "--seed",
+        "3",
+        "--montage",
+        "montage.png",
+    ]);
+    run(&[
+        "synth-frames",
+        "--out",
+        "frames/new",
+        "--count",
+        "1",
+        "--width",
+        "320",
+        "--height",
+        "240",
+    ]);
+    run(&[
+        "synth-reads",
+        "--store",
+        "reads/new",
+        "--reads",
+        "1000",
+        "--days",
+        "3",
+        "--cameras",
+        "10",
+        "--truths",
+        "truths.json",
+    ]);
+    run(&[
+        "admin",
+        "init",
+        "--store",
+        "users/new",
+        "--user",
+        "chief",
+        "--organisation",
+        "SO",
+        "--trained-on",
+        "2026-11-01",
+    ]);
+    let made = [
+        "plates/new/labels.csv",
+        "montage.png",
+        "truths.json",
+        "users/new",
+        "reads/new",
+        "frames/new",
+    ];
+    for path in made {
+        assert!(cwd.path().join(path).exists(), "{path} missing");
+    }
+    assert!(!crate::common::parquet_files(&cwd.path().join("reads/new")).is_empty());
+    assert!(
+        std::fs::read_dir(cwd.path().join("frames/new"))
+            .unwrap()
+            .count()
+            >= 2
+    );
+}
+
+#[test]
+fn synth_reads_refuses_bad_options_before_it_makes_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let o = alpr(&[
+        "synth-reads",
+        "--store",
+        store.to_str().unwrap(),
+        "--days",
+        "2",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--days must be at least 3"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!store.exists(), "an empty store was left behind");
 }
 
 #[test]

@@ -27,8 +27,9 @@ fn store_arg() -> String {
 
 #[test]
 fn relative_output_folders_are_created_under_the_working_directory() {
-    // Every command that creates a folder or writes a named file, given
-    // paths relative to its working directory whose folders do not exist
+    // Commands that create a folder or write a named file (not train-ocr,
+    // demo, release or retention: they share the same helpers), given
+    // paths relative to the working directory whose folders do not exist
     // yet: each is created and fsynced in the directory above it, `.` for
     // a bare name.
     let cwd = tempfile::tempdir().unwrap();
@@ -91,21 +92,14 @@ fn relative_output_folders_are_created_under_the_working_directory() {
     let made = [
         "plates/new/labels.csv",
         "montage.png",
+        "frames/new/labels.csv",
         "truths.json",
-        "users/new",
-        "reads/new",
-        "frames/new",
+        "users/new/catalog.sqlite",
     ];
     for path in made {
-        assert!(cwd.path().join(path).exists(), "{path} missing");
+        assert!(cwd.path().join(path).is_file(), "{path} missing");
     }
     assert!(!crate::common::parquet_files(&cwd.path().join("reads/new")).is_empty());
-    assert!(
-        std::fs::read_dir(cwd.path().join("frames/new"))
-            .unwrap()
-            .count()
-            >= 2
-    );
 }
 
 #[test]

@@ -49,7 +49,7 @@ impl Store {
             root.join("cameras"),
             root.join("hotlist"),
         ] {
-            std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+            durable::create_dir_durable(&dir)?;
         }
         let marker = root.join(MARKER);
         if !marker.exists() {

@@ -124,9 +124,8 @@ pub fn init(args: &InitArgs) -> anyhow::Result<ExitCode> {
     }
     let password = read_new_password(args.new_password_file.as_deref(), &args.user)?;
     users::check_password_policy(&args.user, &password)?;
+    // (Should another init make users meanwhile, `Catalog::create` refuses.)
     let store = Store::create(&args.store)?;
-    // Again: another `admin init` may have run meanwhile.
-    refuse_users(&store)?;
     let user = NewUser {
         name: args.user.clone(),
         organisation: args.organisation.clone(),

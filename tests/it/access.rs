@@ -40,9 +40,11 @@ impl Old {
         self.store.root().display().to_string()
     }
 
-    /// `alpr CMD... --store STORE ARGS...` as `user`.
+    /// `alpr CMD... --store STORE ARGS...` as `user`, in the fixture's
+    /// folder (so output paths may be relative to it).
     fn run(&self, user: &str, cmd: &[&str], args: &[&str]) -> Output {
         alpr_as(user)
+            .current_dir(self.dir.path())
             .args(cmd)
             .args(["--store", &self.root()])
             .args(args)
@@ -344,11 +346,13 @@ fn retention_exports_held_reads_to_evidence_then_drops_the_partitions() {
         "a dry run drops nothing"
     );
 
-    let evidence = s.path("evidence");
+    // A relative, not yet existing evidence folder: made under the
+    // working directory.
+    let evidence = s.path("held/evidence");
     let o = s.run(
         "it-administrator",
         &["retention", "run"],
-        &["--evidence", evidence.to_str().unwrap()],
+        &["--evidence", "held/evidence"],
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(s.store.partitions().unwrap().is_empty());
@@ -405,8 +409,10 @@ fn releases_need_an_approved_written_request_and_flag_federal_agencies() {
     let o = request("federal");
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("FLAGGED"));
-    let out = s.path("out");
-    let out_arg = out.to_str().unwrap();
+    // A relative, not yet existing output folder: made under the working
+    // directory.
+    let out = s.path("exports/out");
+    let out_arg = "exports/out";
     let o = s.run(
         "it-supervisor",
         &["release", "export"],

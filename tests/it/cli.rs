@@ -27,11 +27,11 @@ fn store_arg() -> String {
 
 #[test]
 fn relative_output_folders_are_created_under_the_working_directory() {
-    // Commands that create a folder or write a named file (not train-ocr,
-    // demo, release or retention: they share the same helpers), given
-    // paths relative to the working directory whose folders do not exist
-    // yet: each is created and fsynced in the directory above it, `.` for
-    // a bare name.
+    // Commands that create a folder or write a named file, given paths
+    // relative to the working directory whose folders do not exist yet:
+    // each is created and fsynced in the directory above it, `.` for a bare
+    // name. (The demo: its own test below; release export and retention's
+    // evidence: the access tests run them from their temporary folder.)
     let cwd = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
         let o = Command::new(alpr_bin())
@@ -89,6 +89,25 @@ fn relative_output_folders_are_created_under_the_working_directory() {
         "--trained-on",
         "2026-11-01",
     ]);
+    #[cfg(feature = "train")]
+    {
+        run(&[
+            "train-ocr",
+            "--out",
+            "model/new",
+            "--steps",
+            "2",
+            "--batch",
+            "2",
+            "--eval-every",
+            "2",
+            "--val-size",
+            "2",
+            "--threads",
+            "1",
+        ]);
+        assert!(cwd.path().join("model/new/ocr.safetensors").is_file());
+    }
     let made = [
         "plates/new/labels.csv",
         "montage.png",
@@ -100,6 +119,54 @@ fn relative_output_folders_are_created_under_the_working_directory() {
         assert!(cwd.path().join(path).is_file(), "{path} missing");
     }
     assert!(!crate::common::parquet_files(&cwd.path().join("reads/new")).is_empty());
+}
+
+/// The README's main command, on a small store at a relative path: every
+/// investigation runs, the stakeout finds the planted vehicle at all three
+/// sites, the audit trail verifies, and the demo's passwords are the
+/// owner's alone.
+#[test]
+fn the_demo_runs_end_to_end_in_a_relative_store() {
+    let cwd = tempfile::tempdir().unwrap();
+    let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples");
+    let o = Command::new(alpr_bin())
+        .current_dir(cwd.path())
+        .args([
+            "demo",
+            "--store",
+            "demo/new",
+            "--reads",
+            "2000",
+            "--samples",
+        ])
+        .arg(&samples)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("0 skipped"), "{out}");
+    assert!(out.contains("hash chain intact"), "{out}");
+    let (_, truths) = out.split_once("Planted truths: ").expect("truths printed");
+    let truths: serde_json::Value = serde_json::from_str(truths).unwrap();
+    let plate = truths["stakeout_plate"].as_str().unwrap();
+    let (_, stakeout) = out.split_once("== Stakeout").unwrap();
+    let (stakeout, _) = stakeout.split_once("\n==").unwrap();
+    assert!(
+        stakeout.contains(&format!("| {plate} | 3 ")),
+        "{plate} not at 3 sites:\n{stakeout}"
+    );
+    let store = cwd.path().join("demo/new");
+    assert!(store.join("alpr-store.json").is_file());
+    assert!(!crate::common::parquet_files(&store.join("reads")).is_empty());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(store.join("demo-credentials.txt"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "credentials mode {mode:o}");
+    }
 }
 
 #[test]

@@ -59,6 +59,20 @@ pub struct TrainOcrArgs {
     /// Worker threads (0: every core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Share (0-1) of the training plates over which the generator's
+    /// clutter (stroke lettering, stickers, emblems, stacked pairs, the
+    /// archer) ramps up from none: characters are learnt on plain plates
+    /// first. 0: every plate as the generator draws it.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_share)]
+    pub curriculum: f64,
+}
+
+/// A share from 0 to 1.
+fn parse_share(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("expected a share from 0 to 1, got '{s}'")),
+    }
 }
 
 /// Runs `alpr train-ocr`.
@@ -86,6 +100,7 @@ pub fn run(args: &TrainOcrArgs) -> anyhow::Result<ExitCode> {
         init: args.init.clone(),
         engine: args.engine,
         resume: args.resume,
+        curriculum: args.curriculum,
     };
     let scores = train::train(&cfg)?;
     println!(

@@ -52,11 +52,13 @@ pub struct RunOptions {
     pub warmup: usize,
     /// `random`, or the digest of the `--init` weights.
     pub init: String,
+    /// Share of the training plates over which clutter ramps up.
+    pub curriculum: f64,
 }
 
 impl RunOptions {
     /// Each option as the command line names it, with its value.
-    fn fields(&self) -> [(&'static str, String); 6] {
+    fn fields(&self) -> [(&'static str, String); 7] {
         [
             ("seed", self.seed.to_string()),
             ("steps", self.steps.to_string()),
@@ -65,6 +67,7 @@ impl RunOptions {
             ("lr", self.lr.to_string()),
             ("warmup", self.warmup.to_string()),
             ("init", self.init.clone()),
+            ("curriculum", self.curriculum.to_string()),
         ]
     }
 }
@@ -215,6 +218,7 @@ mod tests {
             lr: 1.5e-4,
             warmup: 1,
             init: "random".into(),
+            curriculum: 0.4,
         }
     }
 
@@ -268,6 +272,15 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("--lr")
+        );
+        let other = RunOptions {
+            curriculum: 0.0,
+            ..options()
+        };
+        let e = load(dir.path(), &other).unwrap_err().to_string();
+        assert!(
+            e.contains("--curriculum 0.4") && e.contains("gives 0"),
+            "{e}"
         );
         let shorter = RunOptions {
             steps: 2,

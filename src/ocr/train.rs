@@ -71,6 +71,10 @@ pub struct TrainConfig {
     /// Continue the unfinished run whose state `out` holds
     /// ([`checkpoint`]), instead of starting afresh.
     pub resume: bool,
+    /// Share (0-1) of the training plates over which their clutter ramps
+    /// up from none to the generator's own ([`clutter_at`]); 0: no ramp,
+    /// every plate as the generator draws it.
+    pub curriculum: f64,
 }
 
 /// What computes the training steps. Both start from the same weights and
@@ -335,10 +339,40 @@ fn batch(
     n: usize,
     jittered: bool,
 ) -> (Vec<f32>, Vec<Vec<usize>>, Vec<String>) {
+    ramped_batch(synth, seed, first, n, jittered, 0)
+}
+
+/// How much of the generator's clutter training plate `index` carries in
+/// a curriculum that ramps it up over the first `ramp` plates (Bengio et
+/// al. 2009): none at the first, linearly to all of it at `ramp` and after
+/// (all of it when `ramp` is 0). The reader learns the characters on plain
+/// plates first (model card, run 48).
+pub fn clutter_at(index: u64, ramp: u64) -> f64 {
+    if ramp == 0 {
+        return 1.0;
+    }
+    (index as f64 / ramp as f64).min(1.0)
+}
+
+/// The plates over which a run's clutter ramps up: `curriculum` of all it
+/// trains on.
+fn ramp_plates(cfg: &TrainConfig) -> u64 {
+    (cfg.curriculum * (cfg.steps * cfg.batch) as f64).round() as u64
+}
+
+/// [`batch`] with clutter ramped over the first `ramp` samples ([`clutter_at`]).
+fn ramped_batch(
+    synth: &PlateSynth,
+    seed: u64,
+    first: u64,
+    n: usize,
+    jittered: bool,
+    ramp: u64,
+) -> (Vec<f32>, Vec<Vec<usize>>, Vec<String>) {
     let samples: Vec<(Vec<f32>, Vec<usize>, String)> = (first..first + n as u64)
         .into_par_iter()
         .map(|i| {
-            let s = synth.sample(seed, i);
+            let s = synth.sample_with(seed, i, clutter_at(i, ramp));
             let img = if jittered {
                 jitter(&s.image, seed.wrapping_mul(31).wrapping_add(i))
             } else {
@@ -620,6 +654,7 @@ fn train_until(cfg: &TrainConfig, until: usize) -> Result<Scores> {
         lr: cfg.lr,
         warmup: cfg.warmup,
         init: init.as_ref().map_or_else(|| "random".into(), Model::digest),
+        curriculum: cfg.curriculum,
     };
     let (mut trainer, first) = if cfg.resume {
         let (net, done) = checkpoint::load(&cfg.out, &options)?;
@@ -652,11 +687,12 @@ fn train_until(cfg: &TrainConfig, until: usize) -> Result<Scores> {
     // ahead, while candle trains on the previous one.
     let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<f32>, Vec<Vec<usize>>)>(2);
     let producer = {
-        let (seed, size, steps) = (cfg.seed, cfg.batch, cfg.steps);
+        let (seed, size, steps, ramp) = (cfg.seed, cfg.batch, cfg.steps, ramp_plates(cfg));
         let synth = PlateSynth::new()?;
         std::thread::spawn(move || {
             for step in first..steps {
-                let (x, y, _) = batch(&synth, seed, (step * size) as u64, size, true);
+                let first = (step * size) as u64;
+                let (x, y, _) = ramped_batch(&synth, seed, first, size, true, ramp);
                 if tx.send((x, y)).is_err() {
                     return;
                 }
@@ -719,6 +755,21 @@ mod tests {
     }
 
     #[test]
+    fn clutter_ramps_up_over_the_curriculums_plates_then_stays_whole() {
+        assert_eq!(clutter_at(0, 0), 1.0, "no curriculum: every plate whole");
+        assert_eq!(clutter_at(0, 1000), 0.0);
+        assert_eq!(clutter_at(250, 1000), 0.25);
+        assert_eq!(clutter_at(1000, 1000), 1.0);
+        assert_eq!(clutter_at(5000, 1000), 1.0);
+        let mut cfg = small_run(Path::new("."), false);
+        (cfg.steps, cfg.batch, cfg.curriculum) = (28_000, 32, 0.4);
+        // The default run's ramp, as run 48 ran it.
+        assert_eq!(ramp_plates(&cfg), 358_400);
+        cfg.curriculum = 0.0;
+        assert_eq!(ramp_plates(&cfg), 0);
+    }
+
+    #[test]
     fn the_schedule_warms_up_then_decays() {
         let cfg = TrainConfig {
             out: PathBuf::new(),
@@ -733,6 +784,7 @@ mod tests {
             init: None,
             engine: Engine::Candle,
             resume: false,
+            curriculum: 0.0,
         };
         assert!(learning_rate(&cfg, 0) < learning_rate(&cfg, 50));
         assert!((learning_rate(&cfg, 100) - 1e-3).abs() < 1e-9);
@@ -754,6 +806,9 @@ mod tests {
             init: None,
             engine: Engine::Native,
             resume,
+            // Clutter ramps over the first half: a resumed run must pick
+            // the ramp up where it stopped.
+            curriculum: 0.5,
         }
     }
 
@@ -903,6 +958,7 @@ mod tests {
             init: None,
             engine,
             resume: false,
+            curriculum: 0.0,
         };
         let start = Net::new(&dev, 4).unwrap().to_native().unwrap();
         let mut engines = [Engine::Candle, Engine::Native]

@@ -32,12 +32,13 @@ fn fill_below(c: &mut Canvas, colour: Rgb, a: f32, top: impl Fn(f32) -> f32) {
 
 /// Paints the artwork of a design (the EU band excepted); returns how far
 /// from the left edge the serial must start to leave the artwork clear (0
-/// where it may run over it).
-pub(crate) fn art(c: &mut Canvas, decor: Decor, rng: &mut Pcg64Mcg) -> f32 {
+/// where it may run over it), and whether it drew Oklahoma's archer (as
+/// often as `clutter` (0-1) times its usual share).
+pub(crate) fn art(c: &mut Canvas, decor: Decor, rng: &mut Pcg64Mcg, clutter: f64) -> (f32, bool) {
     let (w, h) = (c.w as f32, c.h as f32);
     match decor {
         // Newer plates carry the archer, older ones the plain design.
-        Decor::Archer(col) if rng.random_bool(0.7) => {
+        Decor::Archer(col) if rng.random_bool(0.7 * clutter) => {
             let x0 = w * rng.random_range(0.02..0.05);
             let x1 = x0 + w * rng.random_range(0.18..0.27);
             let y = [
@@ -46,7 +47,7 @@ pub(crate) fn art(c: &mut Canvas, decor: Decor, rng: &mut Pcg64Mcg) -> f32 {
             ];
             let ink = lerp(col, hex(0xf0f0f0), rng.random_range(0.0..0.6));
             emblem::archer(c, rng, [x0, y[0], x1, y[1]], ink);
-            return x1 + w * rng.random_range(0.0..0.03);
+            return (x1 + w * rng.random_range(0.0..0.03), true);
         }
         Decor::Plain | Decor::EuBand | Decor::Archer(_) => {}
         Decor::Mountains(col) => {
@@ -130,7 +131,7 @@ pub(crate) fn art(c: &mut Canvas, decor: Decor, rng: &mut Pcg64Mcg) -> f32 {
             c.fill_disc(cx + h * 0.1, cy - h * 0.06, h * 0.06, col, 0.8);
         }
     }
-    0.0
+    (0.0, false)
 }
 
 fn fill_band(c: &mut Canvas, colour: Rgb, a: f32, mid: impl Fn(f32) -> f32, half: f32) {
@@ -276,7 +277,12 @@ mod tests {
         for seed in 0..40 {
             let mut rng = Pcg64Mcg::seed_from_u64(seed);
             let mut c = Canvas::new(200, 100, bg);
-            let end = art(&mut c, Decor::Archer(hex(0x3a4a68)), &mut rng);
+            let (end, archer) = art(&mut c, Decor::Archer(hex(0x3a4a68)), &mut rng, 1.0);
+            assert_eq!(
+                archer,
+                end > 0.0,
+                "seed {seed}: the archer is reported as drawn"
+            );
             let painted: Vec<usize> = (0..c.px.len())
                 .filter(|&i| c.px[i] != bg)
                 .map(|i| i % c.w)
@@ -303,7 +309,7 @@ mod tests {
         let mut rng = Pcg64Mcg::seed_from_u64(3);
         for decor in [Decor::Plain, Decor::Bird(hex(0x304060)), Decor::Rainbow] {
             let mut c = Canvas::new(200, 100, hex(0xf4f4f0));
-            assert_eq!(art(&mut c, decor, &mut rng), 0.0, "{decor:?}");
+            assert_eq!(art(&mut c, decor, &mut rng, 1.0), (0.0, false), "{decor:?}");
         }
     }
 }

@@ -31,6 +31,7 @@ use rand_pcg::Pcg64Mcg;
 
 use crate::error::Result;
 
+pub use render::Clutter;
 pub use scene::Scene;
 
 /// One synthetic crop and its truth.
@@ -42,6 +43,8 @@ pub struct PlateSample {
     pub text: String,
     /// The design drawn, e.g. `"us-ca"` or `"eu"`.
     pub style: &'static str,
+    /// The clutter it carries beyond its design.
+    pub clutter: Clutter,
 }
 
 /// The generator: fonts parsed once; share it across threads.
@@ -61,6 +64,15 @@ impl PlateSynth {
     /// Deterministic: same (seed, index) -> same sample, independent of
     /// thread or call order.
     pub fn sample(&self, seed: u64, index: u64) -> PlateSample {
+        self.sample_with(seed, index, 1.0)
+    }
+
+    /// [`PlateSynth::sample`] with each kind of [`Clutter`] drawn `clutter`
+    /// (0-1) times as often: 0 gives plain plates, whose serials are in the
+    /// fonts, for a training curriculum's start. The same (seed, index)
+    /// draws the same style and text at any `clutter`.
+    pub fn sample_with(&self, seed: u64, index: u64, clutter: f64) -> PlateSample {
+        let clutter = clutter.clamp(0.0, 1.0);
         let mut rng = stream(seed, index);
         let style = styles::pick(&mut rng);
         let serial = if !style.is_eu() && rng.random_bool(0.12) {
@@ -73,13 +85,14 @@ impl PlateSynth {
         // smaller and larger.
         let out_w = (60.0 + 340.0 * rng.random_range(0.0f32..1.0).powf(1.3)) as usize;
         let plate_w = ((out_w as f32 * 1.15) as usize).clamp(180, 460);
-        let plate = render::plate(&self.fonts, style, &serial, &mut rng, plate_w);
+        let (plate, drawn) = render::plate(&self.fonts, style, &serial, &mut rng, plate_w, clutter);
         let crop = geometry::crop(&plate, &mut rng, out_w);
         debug_assert!(text::is_valid_label(&serial.label), "{}", serial.label);
         PlateSample {
             image: augment::apply(crop, &mut rng),
             text: serial.label,
             style: style.id,
+            clutter: drawn,
         }
     }
 

@@ -26,6 +26,26 @@ const STROKE_SERIALS: f64 = 0.4;
 const SIDE_STICKERS: f64 = 0.2;
 /// Share of US plates with a specialty emblem beside the serial.
 const EMBLEMS: f64 = 0.25;
+/// Share of US plates with a stacked pair of small characters beside the
+/// serial.
+const STACKED_PAIRS: f64 = 0.1;
+
+/// The clutter a plate carries beyond its design: what a reader must see
+/// past to read the serial, and what a training curriculum holds back at
+/// first ([`super::PlateSynth::sample_with`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Clutter {
+    /// The serial in the stroke-drawn US plate lettering.
+    pub stroke_serial: bool,
+    /// Month and year stickers stacked beside the serial.
+    pub side_stickers: bool,
+    /// A specialty emblem beside the serial.
+    pub emblem: bool,
+    /// A stacked pair of small characters beside the serial.
+    pub stacked_pair: bool,
+    /// Oklahoma's archer.
+    pub archer: bool,
+}
 
 const DEALERS: [&str; 12] = [
     "HONDA OF DOWNTOWN",
@@ -81,14 +101,17 @@ fn small(canvas: &mut Canvas, fonts: &Fonts, font: FontId, s: &str, bx: Rect, in
     letter(canvas, fonts, font, &layout::words(s), bx, l, ink);
 }
 
-/// A plate of `style` showing `serial`, `w` pixels wide.
+/// A plate of `style` showing `serial`, `w` pixels wide, with each kind
+/// of clutter at `clutter` (0-1) times its usual share; what it carries.
 pub(crate) fn plate(
     fonts: &Fonts,
     style: &Style,
     serial: &Serial,
     rng: &mut Pcg64Mcg,
     w: usize,
-) -> Canvas {
+    clutter: f64,
+) -> (Canvas, Clutter) {
+    let mut drawn = Clutter::default();
     let aspect = style.aspect * rng.random_range(0.95..1.05);
     let h = ((w as f32 / aspect) as usize).max(8);
     let (wf, hf) = (w as f32, h as f32);
@@ -104,7 +127,8 @@ pub(crate) fn plate(
         let row = lerp(top, bottom, y as f32 / hf);
         c.px[y * w..(y + 1) * w].fill(row);
     }
-    let art_end = decor::art(&mut c, style.decor, rng);
+    let (art_end, archer) = decor::art(&mut c, style.decor, rng, clutter);
+    drawn.archer = archer;
 
     let mut x0 = (wf * 0.05).max(art_end);
     let mut x1 = wf * 0.95;
@@ -179,7 +203,8 @@ pub(crate) fn plate(
     }
     // Month and year stickers stacked beside the serial, as many issuers
     // place them: bold digits the reader must leave out.
-    if !eu && rng.random_bool(SIDE_STICKERS) {
+    if !eu && rng.random_bool(SIDE_STICKERS * clutter) {
+        drawn.side_stickers = true;
         let sw = wf * rng.random_range(0.08..0.12);
         let left = rng.random_bool(0.4);
         let sx = if left { x0 } else { x1 - sw };
@@ -197,7 +222,8 @@ pub(crate) fn plate(
     }
 
     // A specialty plate's picture beside the serial, mostly on the left.
-    if !eu && rng.random_bool(EMBLEMS) {
+    if !eu && rng.random_bool(EMBLEMS * clutter) {
+        drawn.emblem = true;
         let ew = wf * rng.random_range(0.13..0.28);
         let ey = [
             hf * rng.random_range(0.1..0.3),
@@ -219,7 +245,8 @@ pub(crate) fn plate(
     // height up to one as tall as the serial, close beside it, in the
     // serial's lettering or a plain bold one (specialty serials such as
     // Massachusetts' `CI 16FF` or North Carolina's `VF 3887`).
-    if !eu && rng.random_bool(0.1) {
+    if !eu && rng.random_bool(STACKED_PAIRS * clutter) {
+        drawn.stacked_pair = true;
         let pair: String = (0..2)
             .map(|_| (b'A' + rng.random_range(0..26u8)) as char)
             .collect();
@@ -253,7 +280,7 @@ pub(crate) fn plate(
         }
     }
 
-    draw_serial(&mut c, fonts, style, serial, rng, [x0, x1]);
+    drawn.stroke_serial = draw_serial(&mut c, fonts, style, serial, rng, [x0, x1], clutter);
     if !eu {
         let four = rng.random_bool(0.3);
         decor::bolts(&mut c, rng, four);
@@ -261,9 +288,10 @@ pub(crate) fn plate(
     if rng.random_bool(0.35) {
         frame(&mut c, fonts, rng);
     }
-    c
+    (c, drawn)
 }
 
+/// Draws the serial between `xs`; whether in the stroke lettering.
 fn draw_serial(
     c: &mut Canvas,
     fonts: &Fonts,
@@ -271,7 +299,8 @@ fn draw_serial(
     serial: &Serial,
     rng: &mut Pcg64Mcg,
     xs: [f32; 2],
-) {
+    clutter: f64,
+) -> bool {
     let hf = c.h as f32;
     let font = style.fonts[rng.random_range(0..style.fonts.len())];
     let (cap, cy) = if style.is_eu() {
@@ -296,7 +325,8 @@ fn draw_serial(
     };
     let bx = [xs[0], cy - cap / 2.0, xs[1], cy + cap / 2.0];
     // Most US issuers stamp a narrow gothic none of the fonts matches well.
-    let (mask, logos) = if !style.is_eu() && rng.random_bool(STROKE_SERIALS) {
+    let stroke = !style.is_eu() && rng.random_bool(STROKE_SERIALS * clutter);
+    let (mask, logos) = if stroke {
         layout::draw(&StrokeFont::random(rng), &serial.tokens, bx, l)
     } else {
         layout::draw(fonts.get(font), &serial.tokens, bx, l)
@@ -317,6 +347,7 @@ fn draw_serial(
     for centre in logos {
         seal::draw(c, rng, style.logo, centre, cap);
     }
+    stroke
 }
 
 /// A dealer or novelty frame over the plate's edges, often with text.

@@ -107,3 +107,42 @@ fn images_have_plausible_size_and_readable_contrast() {
     }
     assert!(dim.len() <= 3, "too many dim crops: {dim:?}");
 }
+
+#[test]
+fn clutter_scales_each_kind_and_leaves_style_and_text_alone() {
+    let s = synth();
+    let count = |clutter: f64| {
+        let mut n = [0usize; 5];
+        for i in 0..400 {
+            let plain = s.sample_with(21, i, clutter);
+            let full = s.sample(21, i);
+            assert_eq!(
+                (plain.style, &plain.text),
+                (full.style, &full.text),
+                "index {i}"
+            );
+            let c = plain.clutter;
+            let kinds = [
+                c.stroke_serial,
+                c.side_stickers,
+                c.emblem,
+                c.stacked_pair,
+                c.archer,
+            ];
+            for (n, k) in n.iter_mut().zip(kinds) {
+                *n += usize::from(k);
+            }
+        }
+        n
+    };
+    assert_eq!(count(0.0), [0; 5], "plain plates carry no clutter");
+    let [stroke, stickers, emblems, pairs, _] = count(1.0);
+    // Of 400 plates, about 340 US: 40%, 20%, 25% and 10% of them.
+    assert!((100..180).contains(&stroke), "{stroke}");
+    assert!((40..100).contains(&stickers), "{stickers}");
+    assert!((55..120).contains(&emblems), "{emblems}");
+    assert!((15..60).contains(&pairs), "{pairs}");
+    // The default is all of it: `sample` is `sample_with` at 1.
+    let (a, b) = (s.sample(21, 7), s.sample_with(21, 7, 1.0));
+    assert_eq!(a.image.as_raw(), b.image.as_raw());
+}

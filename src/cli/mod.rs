@@ -255,6 +255,17 @@ pub struct DemoArgs {
     pub samples: PathBuf,
 }
 
+/// A number from 0 to 1 (a share or a probability; NaN refused).
+pub(crate) fn parse_unit<T>(text: &str) -> Result<T, String>
+where
+    T: std::str::FromStr + PartialOrd + From<u8>,
+{
+    match text.parse::<T>() {
+        Ok(v) if v >= T::from(0) && v <= T::from(1) => Ok(v),
+        _ => Err(format!("{text:?} is not a number from 0 to 1")),
+    }
+}
+
 pub(crate) fn parse_key_value(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),

@@ -31,10 +31,7 @@ pub struct ReaderArgs {
 
 /// A `--sure` value: a number from 0 to 1.
 fn parse_sure(text: &str) -> std::result::Result<f32, String> {
-    match text.parse::<f32>() {
-        Ok(sure) if (0.0..=1.0).contains(&sure) => Ok(sure),
-        _ => Err(format!("{text:?} is not a number from 0 to 1")),
-    }
+    super::parse_unit(text)
 }
 
 impl ReaderArgs {

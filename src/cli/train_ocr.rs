@@ -63,16 +63,8 @@ pub struct TrainOcrArgs {
     /// clutter (stroke lettering, stickers, emblems, stacked pairs, the
     /// archer) ramps up from none: characters are learnt on plain plates
     /// first. 0: every plate as the generator draws it.
-    #[arg(long, default_value_t = 0.0, value_parser = parse_share)]
+    #[arg(long, default_value_t = 0.0, value_parser = super::parse_unit::<f64>)]
     pub curriculum: f64,
-}
-
-/// A share from 0 to 1.
-fn parse_share(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
-        _ => Err(format!("expected a share from 0 to 1, got '{s}'")),
-    }
 }
 
 /// Runs `alpr train-ocr`.

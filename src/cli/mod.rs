@@ -100,6 +100,10 @@ pub enum Command {
     /// Train the OCR model on generated plates (built with --features train).
     #[cfg(feature = "train")]
     TrainOcr(train_ocr::TrainOcrArgs),
+    /// Average the weights of OCR models continued from the same weights
+    /// (built with --features train).
+    #[cfg(feature = "train")]
+    SoupOcr(train_ocr::SoupOcrArgs),
     /// Generate synthetic plate crops and labels (training data for the reader).
     SynthPlates(synth_plates::SynthPlatesArgs),
     /// Generate camera frames with plates (and a clip) to try ingest on.
@@ -326,6 +330,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::ReadCrops(args) => read_crops::run(&args),
         #[cfg(feature = "train")]
         Command::TrainOcr(args) => train_ocr::run(&args),
+        #[cfg(feature = "train")]
+        Command::SoupOcr(args) => train_ocr::soup(&args),
         Command::Bench(BenchArgs {
             what:
                 BenchWhat::Ocr {

@@ -67,6 +67,31 @@ pub struct TrainOcrArgs {
     pub curriculum: f64,
 }
 
+/// Arguments of `alpr soup-ocr`.
+#[derive(Debug, clap::Args)]
+pub struct SoupOcrArgs {
+    /// Model folder to write (ocr.safetensors).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Model folders whose weights are averaged (each continued from the
+    /// same weights, or the mean is noise).
+    #[arg(required = true, num_args = 2..)]
+    pub models: Vec<PathBuf>,
+}
+
+/// Runs `alpr soup-ocr`: writes the mean of the models' weights.
+pub fn soup(args: &SoupOcrArgs) -> anyhow::Result<ExitCode> {
+    let models = args
+        .models
+        .iter()
+        .map(|dir| crate::ocr::Model::load(&dir.join(crate::ocr::model::FILE_NAME)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let soup = crate::ocr::Model::average(&models)?;
+    soup.save(&args.out)?;
+    println!("weights SHA-256 {} (Model::digest)", soup.digest());
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Runs `alpr train-ocr`.
 pub fn run(args: &TrainOcrArgs) -> anyhow::Result<ExitCode> {
     if args.steps == 0 || args.batch == 0 || args.eval_every == 0 {

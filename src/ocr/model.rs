@@ -292,6 +292,32 @@ impl Model {
         hex::encode(h.finalize())
     }
 
+    /// The mean of several models' weights, tensor by tensor: a "model
+    /// soup" (Wortsman et al. 2022). Meaningful only for models continued
+    /// from one set of weights, which stay in one basin; readers trained
+    /// apart average to noise.
+    pub fn average(models: &[Model]) -> Result<Model> {
+        let Some(first) = models.first() else {
+            return Err(Error::bad_input("no weights to average"));
+        };
+        let n = models.len() as f32;
+        let mean = |pick: &dyn Fn(&Model) -> &[f32]| -> Vec<f32> {
+            let mut sum = vec![0.0f32; pick(first).len()];
+            for m in models {
+                for (s, v) in sum.iter_mut().zip(pick(m)) {
+                    *s += v;
+                }
+            }
+            sum.iter().map(|s| s / n).collect()
+        };
+        Ok(Model {
+            convs: (0..first.convs.len())
+                .map(|k| mean(&|m| &m.convs[k]))
+                .collect(),
+            dense: mean(&|m| &m.dense),
+        })
+    }
+
     /// The weights file's bytes.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let shapes = tensor_shapes();
@@ -425,6 +451,22 @@ mod tests {
         assert_eq!(size, (COLUMNS as u32, ROWS as u32));
         assert_eq!(FEATURES, LAYERS[LAYERS.len() - 1].0 as usize * ROWS);
         assert_eq!(ALPHABET.len() + 1, CLASSES);
+    }
+
+    #[test]
+    fn a_soup_is_the_mean_of_its_models_weights() {
+        let a = toy();
+        let mut b = toy();
+        for v in b.convs.iter_mut().flatten().chain(&mut b.dense) {
+            *v += 0.5;
+        }
+        let soup = Model::average(&[a.clone(), b]).unwrap();
+        for (s, v) in soup.convs.iter().flatten().zip(a.convs.iter().flatten()) {
+            assert!((s - (v + 0.25)).abs() < 1e-6, "{s} {v}");
+        }
+        assert!((soup.dense[3] - (a.dense[3] + 0.25)).abs() < 1e-6);
+        assert_eq!(Model::average(std::slice::from_ref(&a)).unwrap(), a);
+        assert!(Model::average(&[]).is_err());
     }
 
     /// A save makes a new file and renames it over the old one, so whoever

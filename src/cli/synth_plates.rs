@@ -1,7 +1,12 @@
 //! `alpr synth-plates`: synthetic plate crops and their labels, for
-//! training the plate reader. Samples are made in parallel (rayon); each
-//! PNG is staged and renamed into place, and `labels.csv` is written last,
-//! durably, so a reader that trusts it never sees a partial set.
+//! training and measuring the plate reader. Samples are made in parallel
+//! (rayon); each PNG is staged and renamed into place, and the labels are
+//! written last, durably, so a reader that trusts them never sees a partial
+//! set: `labels.csv` (`file,style,PLATE`, with a header) and
+//! `groundtruth.csv`, the same crops in the format of the agency's labelled
+//! crops (`file,state,PLATE` rows, no header; the state of a US style, none
+//! for the European one), which `alpr eval` and `score-plates` read as
+//! they are.
 
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -22,7 +27,8 @@ const CELL: (u32, u32) = (200, 100);
 
 #[derive(Debug, clap::Args)]
 pub struct SynthPlatesArgs {
-    /// Output directory (created if missing): 000000.png... and labels.csv.
+    /// Output directory (created if missing): 000000.png..., labels.csv and
+    /// groundtruth.csv.
     #[arg(long)]
     pub out: PathBuf,
     /// Number of samples.
@@ -57,7 +63,7 @@ pub fn run(args: &SynthPlatesArgs) -> anyhow::Result<()> {
     );
     // CPU time spent generating (not encoding or writing), summed over threads.
     let generating_ns = AtomicU64::new(0);
-    let rows: Vec<String> = (0..args.count)
+    let rows: Vec<(String, &str, String)> = (0..args.count)
         .into_par_iter()
         .map(|i| {
             let t = Instant::now();
@@ -66,13 +72,18 @@ pub fn run(args: &SynthPlatesArgs) -> anyhow::Result<()> {
             let name = format!("{i:06}.png");
             png(&args.out.join(&name), &s.image)?;
             bar.inc(1);
-            Ok(format!("{name},{},{}\n", s.style, s.text))
+            Ok((name, s.style, s.text))
         })
         .collect::<Result<_>>()?;
     bar.finish_and_clear();
-    let mut csv = String::from("file,style,PLATE\n");
-    csv.extend(rows);
-    durable::write_atomic(&args.out.join("labels.csv"), csv.as_bytes())?;
+    let mut labels = String::from("file,style,PLATE\n");
+    let mut truth = String::new();
+    for (name, style, text) in &rows {
+        labels.push_str(&format!("{name},{style},{text}\n"));
+        truth.push_str(&format!("{name},{},{text}\n", state_of(style)));
+    }
+    durable::write_atomic(&args.out.join("groundtruth.csv"), truth.as_bytes())?;
+    durable::write_atomic(&args.out.join("labels.csv"), labels.as_bytes())?;
     let secs = started.elapsed().as_secs_f64();
     if let Some(path) = &args.montage {
         png(
@@ -90,6 +101,14 @@ pub fn run(args: &SynthPlatesArgs) -> anyhow::Result<()> {
         args.out.display()
     );
     Ok(())
+}
+
+/// The US state a style imitates (`us-ca` -> `CA`); none for others.
+fn state_of(style: &str) -> String {
+    style
+        .strip_prefix("us-")
+        .map(str::to_ascii_uppercase)
+        .unwrap_or_default()
 }
 
 /// The first `n` samples, each fitted into a cell of a grid 8 wide.

@@ -1,5 +1,6 @@
 //! `alpr synth-plates`: N PNGs that decode, a labels.csv naming each with a
-//! valid plate, a montage on request, and a clear error for a bad count.
+//! valid plate, the same labels as a groundtruth.csv that `alpr eval`
+//! reads, a montage on request, and a clear error for a bad count.
 
 use std::process::Command;
 
@@ -39,8 +40,36 @@ fn synth_plates_writes_images_labels_and_montage() {
         let img = image::open(out.join(row[0])).unwrap();
         assert!(img.width() >= 60 && img.height() >= 8);
     }
+    // The same crops in the labelled crops' format: no header, a US
+    // style's state, none for the European style.
+    let truth = std::fs::read_to_string(out.join("groundtruth.csv")).unwrap();
+    let truth: Vec<Vec<&str>> = truth.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(truth.len(), 12);
+    for (row, label) in truth.iter().zip(&rows) {
+        let state = label[1]
+            .strip_prefix("us-")
+            .unwrap_or("")
+            .to_ascii_uppercase();
+        assert_eq!(row, &vec![label[0], state.as_str(), label[2]]);
+    }
     // Exactly the images and the labels: no staging files left behind.
-    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 13);
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 14);
+    // `alpr eval` reads it as it is: twelve crops (no header taken for
+    // one), the US ones with a state.
+    let o = Command::new(alpr_bin())
+        .args(["eval", "--gpu", "off", "--json"])
+        .arg(out.join("groundtruth.csv"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let f: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (f["images"].as_u64(), f["predicted"].as_u64()),
+        (Some(12), Some(12)),
+        "{f}"
+    );
+    let us = rows.iter().filter(|r| r[1] != "eu").count() as u64;
+    assert_eq!(f["states"]["labelled"].as_u64().unwrap_or(0), us, "{f}");
     let grid = image::open(&montage).unwrap();
     assert!(grid.width() > 0 && grid.height() > 0);
 

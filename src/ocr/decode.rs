@@ -48,10 +48,11 @@ use crate::plate::formats::{self, Family};
 
 /// The decoder's version, part of a reader's model version so that
 /// `ingest --reprocess` re-reads what an older decoder read: 2 counts only
-/// the formats of the crop's family, with odds of 8. Reads whose model
-/// version names no decoder are version 1's (every style's formats, odds
-/// of 4).
-pub const VERSION: u32 = 2;
+/// the formats of the crop's family, with odds of 8; 3 also pools the reads
+/// of one plate's boxes in a photo (`recognize::plate_reader`, the
+/// thirtieth session). Reads whose model version names no decoder are
+/// version 1's (every style's formats, odds of 4).
+pub const VERSION: u32 = 3;
 
 /// Alternates kept per read, the best included.
 pub const TOP_K: usize = 10;

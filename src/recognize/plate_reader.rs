@@ -11,7 +11,8 @@
 //!   --rank: box score x read confidence x format odds (0 for a read under
 //!     2 characters)--> plates best first
 //!   [--views N > 1: the first POOLED_BOXES of each frame read again in N
-//!     views, pooled, ranked again among themselves]
+//!     views, pooled, ranked again among themselves; the boxes of one
+//!     plate among them pooled too: the read they support most comes first]
 //!   --a whole serial (box extending a piece's, text holding it, fitting a
 //!     known format) takes its piece's place-->
 //! ```
@@ -142,12 +143,69 @@ impl PlateReader {
                     }
                 }
                 rank(&mut rs[..first]);
+                pool_boxes(&mut rs[..first]);
             }
         }
         Ok(ranked
             .into_iter()
             .map(|rs| wholes_first(rs.into_iter().map(|(_, r)| r).collect()))
             .collect())
+    }
+}
+
+/// Boxes whose overlap (IoU) exceeds this are taken for one plate.
+const SAME_PLATE_IOU: f32 = 0.3;
+
+/// Each plate's boxes' reads pooled, as a crop's views are: `reads` (best
+/// first) fall into clusters of boxes on one plate (each overlapping its
+/// best-ranked box by more than [`SAME_PLATE_IOU`]), and in each the read
+/// whose text the whole cluster supports most takes the place and score of
+/// its best-ranked box (the boxes from there to its own place move down
+/// one, their order kept). A text's support is the sum over the cluster's
+/// boxes of the box's score times that box's probability of the text (0
+/// where its alternates lack it), times the text's format odds: boxes of
+/// one plate are more framings of it, and a text several of them read is
+/// likelier than one box's surer read.
+fn pool_boxes(reads: &mut [(usize, BoxRead)]) {
+    let mut clustered = vec![false; reads.len()];
+    for lead in 0..reads.len() {
+        if clustered[lead] {
+            continue;
+        }
+        let members: Vec<usize> = (lead..reads.len())
+            .filter(|&j| {
+                !clustered[j]
+                    && (j == lead || reads[j].1.bbox.iou(&reads[lead].1.bbox) > SAME_PLATE_IOU)
+            })
+            .collect();
+        let support = |text: &str| -> f32 {
+            members
+                .iter()
+                .map(|&j| {
+                    let r = &reads[j].1;
+                    let p = r.read.candidates.iter().find(|c| c.text == text);
+                    r.bbox.confidence.max(0.05) * p.map_or(0.0, |c| c.confidence)
+                })
+                .sum()
+        };
+        let mut best = (lead, f32::NEG_INFINITY);
+        for &j in &members {
+            clustered[j] = true;
+            let read = &reads[j].1.read;
+            if read.text.chars().count() < MIN_PLATE_CHARS {
+                continue;
+            }
+            let s = support(&read.text) * ocr::decode::format_prior(&read.text, read.family).exp();
+            if s > best.1 {
+                best = (j, s);
+            }
+        }
+        if best.0 != lead {
+            let score = reads[lead].1.score;
+            reads[lead..=best.0].rotate_right(1);
+            clustered[lead..=best.0].rotate_right(1);
+            reads[lead].1.score = reads[lead].1.score.max(score);
+        }
     }
 }
 
@@ -193,10 +251,10 @@ fn rank(reads: &mut [(usize, BoxRead)]) {
 /// How likely a box is the plate its read says: the box's score times the
 /// read's confidence, times the decoder's format odds (`e^format_prior`: 8
 /// when the text fits a serial format of the crop's family, else 1), as the
-/// decoder ranks
-/// a crop's alternates. A read of fewer than [`MIN_PLATE_CHARS`] characters
-/// scores 0: the reader says there is no plate text there (or a lone
-/// character of a sticker or a sign), however sure it is of that.
+/// decoder ranks a crop's alternates. A read of fewer than
+/// [`MIN_PLATE_CHARS`] characters scores 0: the reader says there is no
+/// plate text there (or a lone character of a sticker or a sign), however
+/// sure it is of that.
 pub fn plate_score(bbox: &PlateBox, read: &PlateRead) -> f32 {
     if read.text.chars().count() < MIN_PLATE_CHARS {
         return 0.0;
@@ -449,6 +507,49 @@ mod tests {
         // A whole already first stays so, with its own score.
         let out = wholes_first(vec![whole, piece]);
         assert_eq!((texts(&out)[0], out[0].score), ("RK896AO", 0.8));
+    }
+
+    /// A read with these alternates (text, probability), the first its text.
+    fn read_of(x: u32, w: u32, score: f32, candidates: &[(&str, f32)]) -> (usize, BoxRead) {
+        let mut r = box_read(candidates[0].0, x, w, score);
+        r.read.candidates = candidates
+            .iter()
+            .map(|&(text, confidence)| ocr::Candidate {
+                text: text.to_string(),
+                confidence,
+            })
+            .collect();
+        (0, r)
+    }
+
+    #[test]
+    fn a_plates_boxes_pool_their_reads() {
+        // Two boxes on one plate (IoU 0.8) and one apart: the first reads
+        // `DN2Z5S` surer, but the two together support `DK2Z5S` more
+        // (0.5 x 0.3 + 0.5 x 0.7 against 0.5 x 0.6 + 0.5 x 0.1).
+        let lead = read_of(100, 100, 2.0, &[("DN2Z5S", 0.6), ("DK2Z5S", 0.3)]);
+        let apart = read_of(400, 100, 1.5, &[("7ABC123", 0.9)]);
+        let other = read_of(110, 90, 1.0, &[("DK2Z5S", 0.7), ("DN2Z5S", 0.1)]);
+        let mut reads = vec![lead.clone(), apart.clone(), other.clone()];
+        pool_boxes(&mut reads);
+        let out: Vec<BoxRead> = reads.into_iter().map(|(_, r)| r).collect();
+        assert_eq!(texts(&out), ["DK2Z5S", "DN2Z5S", "7ABC123"]);
+        assert_eq!(out[0].score, 2.0);
+        assert_eq!(out[0].bbox, other.1.bbox);
+        assert_eq!(out[1].score, 2.0);
+        // A box apart is never pooled: the same reads, the second box moved
+        // away, stay as they were.
+        let moved = read_of(700, 90, 1.0, &[("DK2Z5S", 0.7), ("DN2Z5S", 0.1)]);
+        let mut reads = vec![lead.clone(), apart.clone(), moved];
+        pool_boxes(&mut reads);
+        let out: Vec<BoxRead> = reads.into_iter().map(|(_, r)| r).collect();
+        assert_eq!(texts(&out), ["DN2Z5S", "7ABC123", "DK2Z5S"]);
+        // A read under two characters never wins, however supported.
+        let short = read_of(110, 90, 1.0, &[("D", 0.99)]);
+        let weak = read_of(100, 100, 2.0, &[("DN2Z5S", 0.1), ("D", 0.9)]);
+        let mut reads = vec![weak, short];
+        pool_boxes(&mut reads);
+        assert_eq!(reads[0].1.read.text, "DN2Z5S");
     }
 
     /// With more views, only each frame's first [`POOLED_BOXES`] boxes of

@@ -34,6 +34,7 @@
 //! generic `us` style, `us-gov`, `us-dealer` and the European styles (`eu`)
 //! are no state: their formats count as known formats but never name one.
 
+use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 use crate::synth_plates::styles::STYLES;
@@ -265,9 +266,57 @@ pub fn likely_state(text: &str, family: Family) -> Option<&'static str> {
     }
 }
 
+/// The fewest characters of a [printed word](is_printed_word): shorter
+/// names (European country letters: `D`, `SK`) are as likely a serial.
+pub const PRINTED_WORD_MIN: usize = 4;
+
+/// Every state name and slogan of the style table as a read spells it
+/// ([`normalize`](super::normalize)d), of at least [`PRINTED_WORD_MIN`]
+/// characters.
+static PRINTED_WORDS: LazyLock<BTreeSet<String>> = LazyLock::new(|| {
+    STYLES
+        .iter()
+        .flat_map(|style| std::iter::once(style.name).chain(style.slogans.iter().copied()))
+        .map(super::normalize)
+        .filter(|word| word.len() >= PRINTED_WORD_MIN)
+        .collect()
+});
+
+/// True when `text` spells a word plates print beside the serial, a state's
+/// name or slogan of the style table (`TEXAS`, `GARDEN STATE`), rather
+/// than a serial: a box on a plate's header or footer reads one.
+///
+/// ```
+/// use alpr::plate::formats::is_printed_word;
+/// assert!(is_printed_word("TEXAS"));
+/// assert!(is_printed_word("new jersey"));
+/// assert!(!is_printed_word("7ABC123"));
+/// assert!(!is_printed_word("SK")); // too short to tell from a serial
+/// ```
+pub fn is_printed_word(text: &str) -> bool {
+    PRINTED_WORDS.contains(&super::normalize(text))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printed_words_are_the_tables_names_and_slogans() {
+        for word in [
+            "HAWAII",
+            "DISTRICT OF COLUMBIA",
+            "GARDENSTATE",
+            "Land of Lincoln",
+            "OHIO",
+        ] {
+            assert!(is_printed_word(word), "{word}");
+        }
+        // Serials, pieces of words, and names too short to tell apart.
+        for text in ["7ABC123", "HAWAI", "GB", "CZ", "GARDEN", ""] {
+            assert!(!is_printed_word(text), "{text}");
+        }
+    }
 
     #[test]
     fn shapes_drop_separators_and_keep_either() {

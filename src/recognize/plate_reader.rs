@@ -39,7 +39,7 @@ pub const POOLED_BOXES: usize = 3;
 /// decide), so a plate's only box may rank past `max` before it is read.
 const READ_FACTOR: usize = 2;
 /// Reads shorter than this are not plates: they rank last, and ingest
-/// does not store them.
+/// does not store them (nor a state's name: [`is_stored`]).
 pub const MIN_PLATE_CHARS: usize = 2;
 /// Reads below this confidence are not stored as reads by ingest (they
 /// still appear, ranked low, in `alpr recognize`).
@@ -281,8 +281,7 @@ impl FrameReader for PlateReader {
                 let mut kept: Vec<FoundPlate> = Vec::new();
                 for r in reads {
                     let text = r.read.text.clone();
-                    if text.len() < MIN_PLATE_CHARS
-                        || r.read.confidence < MIN_READ_CONFIDENCE
+                    if !is_stored(&r.read)
                         || kept
                             .iter()
                             .any(|k| k.text == text || overlaps(&k.bbox, &r.bbox))
@@ -309,6 +308,19 @@ impl FrameReader for PlateReader {
             })
             .collect())
     }
+}
+
+/// True when ingest stores `read` as a plate read: at least
+/// [`MIN_PLATE_CHARS`] characters, at least [`MIN_READ_CONFIDENCE`] sure,
+/// and not a state's name or slogan ([`formats::is_printed_word`]): a box
+/// on a plate's header reads `TEXAS` surely, and stored it would be a
+/// "plate" seen at every camera of the state. `alpr recognize` still lists
+/// such reads, ranked as they read. A vanity serial spelling a state's name
+/// is the price.
+fn is_stored(read: &PlateRead) -> bool {
+    read.text.len() >= MIN_PLATE_CHARS
+        && read.confidence >= MIN_READ_CONFIDENCE
+        && !formats::is_printed_word(&read.text)
 }
 
 fn overlaps(a: &PlateBox, b: &PlateBox) -> bool {
@@ -427,6 +439,25 @@ mod tests {
 
     fn spread(rows: &[u32]) -> u32 {
         rows.iter().max().unwrap() - rows.iter().min().unwrap()
+    }
+
+    #[test]
+    fn ingest_stores_plate_texts_only() {
+        let read = |text: &str, confidence: f32| PlateRead {
+            text: text.to_string(),
+            confidence,
+            char_confidences: vec![confidence; text.len()],
+            candidates: Vec::new(),
+            region: None,
+            family: Family::Us,
+        };
+        assert!(is_stored(&read("7ABC123", 0.9)));
+        assert!(is_stored(&read("K7", MIN_READ_CONFIDENCE)));
+        assert!(!is_stored(&read("K", 0.9)));
+        assert!(!is_stored(&read("7ABC123", 0.1)));
+        // A plate's header, however sure.
+        assert!(!is_stored(&read("TEXAS", 1.0)));
+        assert!(is_stored(&read("TEXAS1", 0.9)));
     }
 
     #[test]

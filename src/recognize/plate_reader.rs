@@ -39,7 +39,7 @@ pub const POOLED_BOXES: usize = 3;
 /// decide), so a plate's only box may rank past `max` before it is read.
 const READ_FACTOR: usize = 2;
 /// Reads shorter than this are not plates: they rank last, and ingest
-/// does not store them (nor a state's name: [`is_stored`]).
+/// does not store them (nor a state's name: [`formats::is_printed_word`]).
 pub const MIN_PLATE_CHARS: usize = 2;
 /// Reads below this confidence are not stored as reads by ingest (they
 /// still appear, ranked low, in `alpr recognize`).

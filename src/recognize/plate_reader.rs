@@ -386,17 +386,21 @@ mod tests {
         }
     }
 
-    #[test]
-    fn reads_under_two_characters_rank_last_and_known_formats_gain_their_odds() {
-        let bbox = plate_box(0, 0, 100, 40, 0.0);
-        let read = |text: &str, confidence: f32| PlateRead {
+    /// A read of `text` alone, `confidence` sure, with the US formats.
+    fn read(text: &str, confidence: f32) -> PlateRead {
+        PlateRead {
             text: text.to_string(),
             confidence,
             char_confidences: vec![confidence; text.len()],
             candidates: Vec::new(),
             region: None,
             family: Family::Us,
-        };
+        }
+    }
+
+    #[test]
+    fn reads_under_two_characters_rank_last_and_known_formats_gain_their_odds() {
+        let bbox = plate_box(0, 0, 100, 40, 0.0);
         assert_eq!(plate_score(&bbox, &read("", 0.99)), 0.0);
         assert_eq!(plate_score(&bbox, &read("K", 0.99)), 0.0);
         assert!(plate_score(&bbox, &read("K7", 0.99)) > 0.0);
@@ -443,14 +447,6 @@ mod tests {
 
     #[test]
     fn ingest_stores_plate_texts_only() {
-        let read = |text: &str, confidence: f32| PlateRead {
-            text: text.to_string(),
-            confidence,
-            char_confidences: vec![confidence; text.len()],
-            candidates: Vec::new(),
-            region: None,
-            family: Family::Us,
-        };
         assert!(is_stored(&read("7ABC123", 0.9)));
         assert!(is_stored(&read("K7", MIN_READ_CONFIDENCE)));
         assert!(!is_stored(&read("K", 0.9)));
@@ -496,12 +492,8 @@ mod tests {
         BoxRead {
             bbox: plate_box(x, 100, w, 30, 0.0),
             read: PlateRead {
-                text: text.to_string(),
-                confidence: score,
-                char_confidences: vec![score; text.len()],
-                candidates: Vec::new(),
-                region: None,
                 family: Family::of_size(w, 30),
+                ..read(text, score)
             },
             score,
         }

@@ -153,7 +153,8 @@ impl PlateReader {
     }
 }
 
-/// Boxes whose overlap (IoU) exceeds this are taken for one plate.
+/// Boxes whose overlap (IoU) exceeds this are taken for one plate: pooled
+/// ([`pool_boxes`]), and stored once by ingest.
 const SAME_PLATE_IOU: f32 = 0.3;
 
 /// Each plate's boxes' reads pooled, as a crop's views are: `reads` (best
@@ -174,8 +175,7 @@ fn pool_boxes(reads: &mut [(usize, BoxRead)]) {
         }
         let members: Vec<usize> = (lead..reads.len())
             .filter(|&j| {
-                !clustered[j]
-                    && (j == lead || reads[j].1.bbox.iou(&reads[lead].1.bbox) > SAME_PLATE_IOU)
+                !clustered[j] && (j == lead || overlaps(&reads[j].1.bbox, &reads[lead].1.bbox))
             })
             .collect();
         let support = |text: &str| -> f32 {
@@ -184,7 +184,7 @@ fn pool_boxes(reads: &mut [(usize, BoxRead)]) {
                 .map(|&j| {
                     let r = &reads[j].1;
                     let p = r.read.candidates.iter().find(|c| c.text == text);
-                    r.bbox.confidence.max(0.05) * p.map_or(0.0, |c| c.confidence)
+                    box_weight(&r.bbox) * p.map_or(0.0, |c| c.confidence)
                 })
                 .sum()
         };
@@ -260,7 +260,13 @@ pub fn plate_score(bbox: &PlateBox, read: &PlateRead) -> f32 {
         return 0.0;
     }
     let odds = ocr::decode::format_prior(&read.text, read.family).exp();
-    bbox.confidence.max(0.05) * read.confidence * odds
+    box_weight(bbox) * read.confidence * odds
+}
+
+/// A box's weight in a read's score: its localiser score, at least 0.05
+/// so that a sure read of a box the localiser barely kept still counts.
+fn box_weight(bbox: &PlateBox) -> f32 {
+    bbox.confidence.max(0.05)
 }
 
 impl FrameReader for PlateReader {
@@ -323,8 +329,9 @@ fn is_stored(read: &PlateRead) -> bool {
         && !formats::is_printed_word(&read.text)
 }
 
+/// True when two boxes are taken for one plate ([`SAME_PLATE_IOU`]).
 fn overlaps(a: &PlateBox, b: &PlateBox) -> bool {
-    a.iou(b) > 0.3
+    a.iou(b) > SAME_PLATE_IOU
 }
 
 /// The box plus [`MARGIN`], clamped to the frame, as 8-bit grey ([`prep::luma`]).
@@ -547,7 +554,7 @@ mod tests {
 
     #[test]
     fn a_plates_boxes_pool_their_reads() {
-        // Two boxes on one plate (IoU 0.8) and one apart: the first reads
+        // Two boxes on one plate (IoU 0.9) and one apart: the first reads
         // `DN2Z5S` surer, but the two together support `DK2Z5S` more
         // (0.5 x 0.3 + 0.5 x 0.7 against 0.5 x 0.6 + 0.5 x 0.1).
         let lead = read_of(100, 100, 2.0, &[("DN2Z5S", 0.6), ("DK2Z5S", 0.3)]);

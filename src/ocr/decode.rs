@@ -50,9 +50,10 @@ use crate::plate::formats::{self, Family};
 /// `ingest --reprocess` re-reads what an older decoder read: 2 counts only
 /// the formats of the crop's family, with odds of 8; 3 also pools the reads
 /// of one plate's boxes in a photo (`recognize::plate_reader`, the
-/// thirtieth session). Reads whose model version names no decoder are
-/// version 1's (every style's formats, odds of 4).
-pub const VERSION: u32 = 3;
+/// thirtieth session); 4 also reads European companions of a US-shaped
+/// first box (the thirty-first). Reads whose model version names no
+/// decoder are version 1's (every style's formats, odds of 4).
+pub const VERSION: u32 = 4;
 
 /// Alternates kept per read, the best included.
 pub const TOP_K: usize = 10;

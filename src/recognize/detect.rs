@@ -637,6 +637,9 @@ fn score(c: &Component, edges: &[u8], luma: &[u32], w: usize, h: usize) -> Optio
     Some(s.clamp(0.0, 1.0))
 }
 
+/// Width over height of a one-row European plate (520 x 110 mm).
+pub(crate) const EU_ASPECT: f32 = 4.7;
+
 /// The plate around a blob of characters, in original pixels. Blobs with
 /// the proportions of a US-style character row (under 4:1) get a 2:1 plate,
 /// longer ones a European 4.7:1 one; never shorter than the blob.
@@ -650,7 +653,7 @@ fn plate_box(c: &Component, factor: u32, frame_w: u32, frame_h: u32, score: f32)
     let ph = if aspect < 4.0 {
         (pw / 2.0).max(bh * 1.15)
     } else {
-        (pw / 4.7).max(bh * 1.15)
+        (pw / EU_ASPECT).max(bh * 1.15)
     };
     clip_box(cx, cy, pw, ph, frame_w, frame_h, score)
 }
@@ -670,7 +673,7 @@ fn row_box(row: &chars::Row, factor: u32, frame_w: u32, frame_h: u32) -> PlateBo
         (pw, pw / 2.0)
     } else {
         let pw = 1.18 * rw;
-        (pw, (pw / 4.7).max(1.3 * rh))
+        (pw, (pw / EU_ASPECT).max(1.3 * rh))
     };
     let score = 0.4 + 0.6 * row.score;
     PlateBox {
@@ -680,7 +683,7 @@ fn row_box(row: &chars::Row, factor: u32, frame_w: u32, frame_h: u32) -> PlateBo
 }
 
 /// A box of `pw x ph` centred on `(cx, cy)`, clipped to the frame.
-fn clip_box(
+pub(crate) fn clip_box(
     cx: f32,
     cy: f32,
     pw: f32,

@@ -13,6 +13,9 @@
 //!   [--views N > 1: the first POOLED_BOXES of each frame read again in N
 //!     views, pooled, ranked again among themselves; the boxes of one
 //!     plate among them pooled too: the read they support most comes first]
+//!   [first box US-shaped (under 3.2:1): three European-shaped companions
+//!     on its text line read in all views; one that reads a European
+//!     format, more characters, at least as surely takes the first place]
 //!   --a whole serial (box extending a piece's, text holding it, fitting a
 //!     known format) takes its piece's place-->
 //! ```
@@ -20,12 +23,12 @@
 use image::GrayImage;
 use rayon::prelude::*;
 
-use super::detect::{PlateBox, detect_batch};
+use super::detect::{EU_ASPECT, PlateBox, clip_box, detect_batch};
 use super::reader::{FoundPlate, FrameReader, crop_jpeg};
 use crate::Result;
 use crate::gpu::{Gpu, Planes};
 use crate::ocr::{self, PlateRead, prep};
-use crate::plate::formats;
+use crate::plate::formats::{self, Family};
 
 /// Boxes reported per frame.
 pub const BOXES_PER_FRAME: usize = 8;
@@ -96,7 +99,8 @@ impl PlateReader {
     /// best first: the localiser's best `READ_FACTOR * max` are read in one
     /// view and the best `max` reads kept; with more views, the first
     /// [`POOLED_BOXES`] of them are read again in all of them and ranked
-    /// again among themselves.
+    /// again among themselves; then a US-shaped first box's European
+    /// companions may take its place ([`Self::read_companions`]).
     pub fn read_all(&self, frames: &[&Planes], max: usize) -> Result<Vec<Vec<BoxRead>>> {
         let gpu = self.gpu.as_ref();
         let boxes = detect_batch(frames, gpu, max.saturating_mul(READ_FACTOR))?;
@@ -146,11 +150,121 @@ impl PlateReader {
                 pool_boxes(&mut rs[..first]);
             }
         }
-        Ok(ranked
+        let mut ranked: Vec<Vec<BoxRead>> = ranked
             .into_iter()
-            .map(|rs| wholes_first(rs.into_iter().map(|(_, r)| r).collect()))
-            .collect())
+            .map(|rs| rs.into_iter().map(|(_, r)| r).collect())
+            .collect();
+        self.read_companions(frames, &mut ranked, max)?;
+        Ok(ranked.into_iter().map(wholes_first).collect())
     }
+
+    /// Each frame whose first box has US proportions also has that box's
+    /// European [`companions`] read, in all the reader's views; one whose
+    /// read [`outreads`] the box's takes the first place (the surest of
+    /// them, scored at least as the box was), and at most `max` are kept.
+    fn read_companions(
+        &self,
+        frames: &[&Planes],
+        ranked: &mut [Vec<BoxRead>],
+        max: usize,
+    ) -> Result<()> {
+        let (owners, boxes): (Vec<usize>, Vec<PlateBox>) = ranked
+            .iter()
+            .enumerate()
+            .filter_map(|(i, rs)| Some((i, rs.first()?.bbox)))
+            .filter(|(_, b)| Family::of_size(b.w, b.h) == Family::Us)
+            .flat_map(|(i, b)| {
+                companions(&b, frames[i].width(), frames[i].height())
+                    .into_iter()
+                    .map(move |c| (i, c))
+            })
+            .unzip();
+        if boxes.is_empty() {
+            return Ok(());
+        }
+        let crops: Vec<GrayImage> = owners
+            .par_iter()
+            .zip(&boxes)
+            .map(|(&i, b)| gray_crop(frames[i], b))
+            .collect();
+        let reads = self.ocr.read_batch(self.gpu.as_ref(), &crops)?;
+        let n = COMPANION_SHIFTS.len();
+        for ((owner, boxes), reads) in owners.chunks(n).zip(boxes.chunks(n)).zip(reads.chunks(n)) {
+            promote_companion(&mut ranked[owner[0]], boxes, reads, max);
+        }
+        Ok(())
+    }
+}
+
+/// The surest of a frame's companion reads (`boxes[i]` read as
+/// `reads[i]`) that [`outreads`] its first box's read takes the first
+/// place, scored at least as that box was; at most `max` are kept.
+fn promote_companion(rs: &mut Vec<BoxRead>, boxes: &[PlateBox], reads: &[PlateRead], max: usize) {
+    let Some(first) = rs.first() else {
+        return;
+    };
+    let best = boxes
+        .iter()
+        .zip(reads)
+        .filter(|(_, read)| outreads(read, &first.read))
+        .max_by(|a, b| a.1.confidence.total_cmp(&b.1.confidence));
+    if let Some((bbox, read)) = best {
+        let companion = BoxRead {
+            bbox: *bbox,
+            read: read.clone(),
+            score: plate_score(bbox, read).max(first.score),
+        };
+        rs.insert(0, companion);
+        rs.truncate(max);
+    }
+}
+
+/// A European plate's height over that of a US-shaped box around its
+/// serial: the localiser draws such a box twice as tall as the glyphs (a
+/// US plate's), where a European plate is about 4/3 of their height.
+const COMPANION_HEIGHT: f32 = 0.66;
+/// Where a box's companions stand along its text line: offsets of their
+/// centres from the box's, in companion widths. A US-shaped box on a
+/// European plate is mostly a piece of its serial, at either end or in
+/// the middle.
+const COMPANION_SHIFTS: [f32; 3] = [0.0, -0.25, 0.25];
+
+/// The European plates a US-shaped box `b` may be a piece of: boxes of
+/// [`EU_ASPECT`] proportions, [`COMPANION_HEIGHT`] of `b`'s height, on
+/// `b`'s text line at each of [`COMPANION_SHIFTS`], with its tilt and
+/// score, clipped to the `frame_w` x `frame_h` frame.
+fn companions(b: &PlateBox, frame_w: u32, frame_h: u32) -> Vec<PlateBox> {
+    let h = b.h as f32 * COMPANION_HEIGHT;
+    let w = h * EU_ASPECT;
+    let (cx, cy) = (b.x as f32 + b.w as f32 / 2.0, b.y as f32 + b.h as f32 / 2.0);
+    let slope = b.tilt.tan();
+    COMPANION_SHIFTS
+        .iter()
+        .map(|shift| {
+            let dx = shift * w;
+            PlateBox {
+                tilt: b.tilt,
+                ..clip_box(
+                    cx + dx,
+                    cy + dx * slope,
+                    w,
+                    h,
+                    frame_w,
+                    frame_h,
+                    b.confidence,
+                )
+            }
+        })
+        .collect()
+}
+
+/// True when a companion's read replaces the read of the box it came
+/// from: it fits a European serial format, reads more characters (the
+/// box read a piece) and is at least as sure.
+fn outreads(companion: &PlateRead, piece: &PlateRead) -> bool {
+    formats::matches_format(&companion.text, Family::Eu)
+        && companion.text.chars().count() > piece.text.chars().count()
+        && companion.confidence >= piece.confidence
 }
 
 /// Boxes whose overlap (IoU) exceeds this are taken for one plate: pooled
@@ -580,6 +694,81 @@ mod tests {
         let mut reads = vec![weak, short];
         pool_boxes(&mut reads);
         assert_eq!(reads[0].1.read.text, "DN2Z5S");
+    }
+
+    #[test]
+    fn companions_stand_on_the_boxs_line_in_european_proportions() {
+        // A 100 x 50 box centred on (250, 125): companions 33 x 155.1,
+        // centred there and 38.8 pixels (a quarter of their width) either
+        // side, with the box's score.
+        let b = plate_box(200, 100, 100, 50, 0.0);
+        let cs = companions(&b, 1000, 500);
+        let centre = |c: &PlateBox| (c.x as f32 + c.w as f32 / 2.0, c.y as f32 + c.h as f32 / 2.0);
+        assert_eq!(cs.len(), COMPANION_SHIFTS.len());
+        for (c, want_x) in cs.iter().zip([250.0, 211.2, 288.8]) {
+            assert_eq!((c.w, c.h), (155, 33));
+            assert_eq!(Family::of_size(c.w, c.h), Family::Eu);
+            let (x, y) = centre(c);
+            assert!(
+                (x - want_x).abs() <= 1.0 && (y - 125.0).abs() <= 1.0,
+                "{c:?}"
+            );
+            assert_eq!((c.confidence, c.tilt), (0.5, 0.0));
+        }
+        // On a tilted line they follow it; at the frame's edge they are cut.
+        let tilt = 0.1f32;
+        let cs = companions(&plate_box(200, 100, 100, 50, tilt), 1000, 500);
+        let (_, right_y) = centre(&cs[2]);
+        assert!(
+            (right_y - (125.0 + 38.8 * tilt.tan())).abs() <= 1.0,
+            "{right_y}"
+        );
+        assert_eq!(cs[2].tilt, tilt);
+        let cs = companions(&plate_box(0, 100, 100, 50, 0.0), 1000, 500);
+        assert_eq!((cs[1].x, cs[1].w), (0, 89));
+    }
+
+    #[test]
+    fn a_european_companion_takes_the_place_of_a_piece() {
+        // `BE 955CX` read as the piece `055CX` in a 2:1 box; companions
+        // read `BE955CX` (a European format) 0.5 sure, `BE9S5CX` (none)
+        // 0.9 and `E955CX` (one, shorter) 0.8.
+        let piece = BoxRead {
+            read: read("055CX", 0.4),
+            ..box_read("055CX", 160, 60, 2.0)
+        };
+        let other = box_read("7ABC123", 400, 150, 1.0);
+        let boxes = companions(&piece.bbox, 1000, 500);
+        let reads = [
+            read("BE9S5CX", 0.9),
+            read("BE955CX", 0.5),
+            read("E955CX", 0.8),
+        ];
+        assert!(formats::matches_format("BE955CX", Family::Eu));
+        assert!(!formats::matches_format("BE9S5CX", Family::Eu));
+        let mut rs = vec![piece.clone(), other.clone()];
+        promote_companion(&mut rs, &boxes, &reads, 8);
+        assert_eq!(texts(&rs), ["BE955CX", "055CX", "7ABC123"]);
+        assert_eq!((rs[0].bbox, rs[0].score), (boxes[1], 2.0));
+        // At most `max` are kept.
+        let mut rs = vec![piece.clone(), other.clone()];
+        promote_companion(&mut rs, &boxes, &reads, 2);
+        assert_eq!(texts(&rs), ["BE955CX", "055CX"]);
+        // Not when the piece is the surer read, nor when no companion is
+        // both European and longer.
+        let sure = BoxRead {
+            read: read("055CX", 0.6),
+            ..piece.clone()
+        };
+        let mut rs = vec![sure, other.clone()];
+        promote_companion(&mut rs, &boxes, &reads, 8);
+        assert_eq!(texts(&rs), ["055CX", "7ABC123"]);
+        let mut rs = vec![piece.clone(), other];
+        promote_companion(&mut rs, &boxes[..1], &reads[..1], 8);
+        assert_eq!(texts(&rs), ["055CX", "7ABC123"]);
+        let mut none = Vec::new();
+        promote_companion(&mut none, &boxes, &reads, 8);
+        assert!(none.is_empty());
     }
 
     /// With more views, only each frame's first [`POOLED_BOXES`] boxes of

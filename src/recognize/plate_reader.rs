@@ -14,8 +14,9 @@
 //!     views, pooled, ranked again among themselves; the boxes of one
 //!     plate among them pooled too: the read they support most comes first]
 //!   [first box US-shaped (under 3.2:1): three European-shaped companions
-//!     on its text line read in all views; one that reads a European
-//!     format, more characters, at least as surely takes the first place]
+//!     on its text line read in one view, those reading a longer European
+//!     format again in all; one that reads it at least as surely as the
+//!     box takes the first place]
 //!   --a whole serial (box extending a piece's, text holding it, fitting a
 //!     known format) takes its piece's place-->
 //! ```
@@ -100,7 +101,7 @@ impl PlateReader {
     /// view and the best `max` reads kept; with more views, the first
     /// [`POOLED_BOXES`] of them are read again in all of them and ranked
     /// again among themselves; then a US-shaped first box's European
-    /// companions may take its place ([`Self::read_companions`]).
+    /// companions may take its place (the module's overview).
     pub fn read_all(&self, frames: &[&Planes], max: usize) -> Result<Vec<Vec<BoxRead>>> {
         let gpu = self.gpu.as_ref();
         let boxes = detect_batch(frames, gpu, max.saturating_mul(READ_FACTOR))?;
@@ -159,15 +160,19 @@ impl PlateReader {
     }
 
     /// Each frame whose first box has US proportions also has that box's
-    /// European [`companions`] read, in all the reader's views; one whose
-    /// read [`outreads`] the box's takes the first place (the surest of
-    /// them, scored at least as the box was), and at most `max` are kept.
+    /// European [`companions`] read; one whose read [`outreads`] the
+    /// box's takes the first place (the surest of them, scored at least as
+    /// the box was), and at most `max` are kept. With more views, the
+    /// companions are read in one view first, and only those whose read is
+    /// a [`longer_european`] one (which alone may outread the box) again in
+    /// all of them.
     fn read_companions(
         &self,
         frames: &[&Planes],
         ranked: &mut [Vec<BoxRead>],
         max: usize,
     ) -> Result<()> {
+        let gpu = self.gpu.as_ref();
         let (owners, boxes): (Vec<usize>, Vec<PlateBox>) = ranked
             .iter()
             .enumerate()
@@ -182,30 +187,48 @@ impl PlateReader {
         if boxes.is_empty() {
             return Ok(());
         }
-        let crops: Vec<GrayImage> = owners
+        let mut crops: Vec<GrayImage> = owners
             .par_iter()
             .zip(&boxes)
             .map(|(&i, b)| gray_crop(frames[i], b))
             .collect();
-        let reads = self.ocr.read_batch(self.gpu.as_ref(), &crops)?;
-        let n = COMPANION_SHIFTS.len();
-        for ((owner, boxes), reads) in owners.chunks(n).zip(boxes.chunks(n)).zip(reads.chunks(n)) {
-            promote_companion(&mut ranked[owner[0]], boxes, reads, max);
+        let mut reads: Vec<(usize, PlateRead)> = self
+            .ocr
+            .read_batch_in(gpu, &crops, 1)?
+            .into_iter()
+            .enumerate()
+            .collect();
+        if self.ocr.views() > 1 {
+            reads.retain(|(k, read)| longer_european(read, &ranked[owners[*k]][0].read));
+            let again: Vec<GrayImage> = reads
+                .iter()
+                .map(|(k, _)| std::mem::take(&mut crops[*k]))
+                .collect();
+            let pooled = self.ocr.read_batch(gpu, &again)?;
+            for ((_, read), pooled) in reads.iter_mut().zip(pooled) {
+                *read = pooled;
+            }
+        }
+        let mut candidates: Vec<Vec<(PlateBox, PlateRead)>> = vec![Vec::new(); ranked.len()];
+        for (k, read) in reads {
+            candidates[owners[k]].push((boxes[k], read));
+        }
+        for (rs, candidates) in ranked.iter_mut().zip(&candidates) {
+            promote_companion(rs, candidates, max);
         }
         Ok(())
     }
 }
 
-/// The surest of a frame's companion reads (`boxes[i]` read as
-/// `reads[i]`) that [`outreads`] its first box's read takes the first
-/// place, scored at least as that box was; at most `max` are kept.
-fn promote_companion(rs: &mut Vec<BoxRead>, boxes: &[PlateBox], reads: &[PlateRead], max: usize) {
+/// The surest of a frame's companions (each a box and its read) that
+/// [`outreads`] its first box's read takes the first place, scored at
+/// least as that box was; at most `max` are kept.
+fn promote_companion(rs: &mut Vec<BoxRead>, candidates: &[(PlateBox, PlateRead)], max: usize) {
     let Some(first) = rs.first() else {
         return;
     };
-    let best = boxes
+    let best = candidates
         .iter()
-        .zip(reads)
         .filter(|(_, read)| outreads(read, &first.read))
         .max_by(|a, b| a.1.confidence.total_cmp(&b.1.confidence));
     if let Some((bbox, read)) = best {
@@ -259,12 +282,17 @@ fn companions(b: &PlateBox, frame_w: u32, frame_h: u32) -> Vec<PlateBox> {
 }
 
 /// True when a companion's read replaces the read of the box it came
-/// from: it fits a European serial format, reads more characters (the
-/// box read a piece) and is at least as sure.
+/// from: a [`longer_european`] read, at least as sure.
 fn outreads(companion: &PlateRead, piece: &PlateRead) -> bool {
+    longer_european(companion, piece) && companion.confidence >= piece.confidence
+}
+
+/// True when a companion's read fits a European serial format and has
+/// more characters than the read of the box it came from (which read a
+/// piece, if the plate is European).
+fn longer_european(companion: &PlateRead, piece: &PlateRead) -> bool {
     formats::matches_format(&companion.text, Family::Eu)
         && companion.text.chars().count() > piece.text.chars().count()
-        && companion.confidence >= piece.confidence
 }
 
 /// Boxes whose overlap (IoU) exceeds this are taken for one plate: pooled
@@ -739,20 +767,21 @@ mod tests {
         };
         let other = box_read("7ABC123", 400, 150, 1.0);
         let boxes = companions(&piece.bbox, 1000, 500);
-        let reads = [
-            read("BE9S5CX", 0.9),
-            read("BE955CX", 0.5),
-            read("E955CX", 0.8),
-        ];
+        let texts_read = [("BE9S5CX", 0.9), ("BE955CX", 0.5), ("E955CX", 0.8)];
+        let reads: Vec<(PlateBox, PlateRead)> = boxes
+            .iter()
+            .zip(texts_read)
+            .map(|(b, (text, confidence))| (*b, read(text, confidence)))
+            .collect();
         assert!(formats::matches_format("BE955CX", Family::Eu));
         assert!(!formats::matches_format("BE9S5CX", Family::Eu));
         let mut rs = vec![piece.clone(), other.clone()];
-        promote_companion(&mut rs, &boxes, &reads, 8);
+        promote_companion(&mut rs, &reads, 8);
         assert_eq!(texts(&rs), ["BE955CX", "055CX", "7ABC123"]);
         assert_eq!((rs[0].bbox, rs[0].score), (boxes[1], 2.0));
         // At most `max` are kept.
         let mut rs = vec![piece.clone(), other.clone()];
-        promote_companion(&mut rs, &boxes, &reads, 2);
+        promote_companion(&mut rs, &reads, 2);
         assert_eq!(texts(&rs), ["BE955CX", "055CX"]);
         // Not when the piece is the surer read, nor when no companion is
         // both European and longer.
@@ -761,14 +790,73 @@ mod tests {
             ..piece.clone()
         };
         let mut rs = vec![sure, other.clone()];
-        promote_companion(&mut rs, &boxes, &reads, 8);
+        promote_companion(&mut rs, &reads, 8);
         assert_eq!(texts(&rs), ["055CX", "7ABC123"]);
         let mut rs = vec![piece.clone(), other];
-        promote_companion(&mut rs, &boxes[..1], &reads[..1], 8);
+        promote_companion(&mut rs, &reads[..1], 8);
         assert_eq!(texts(&rs), ["055CX", "7ABC123"]);
         let mut none = Vec::new();
-        promote_companion(&mut none, &boxes, &reads, 8);
+        promote_companion(&mut none, &reads, 8);
         assert!(none.is_empty());
+    }
+
+    /// A generated European plate in a frame, and a 2:1 box on the right
+    /// 60% of it read as a piece (`5CX`, not sure at all): in one view
+    /// and in five (the screen), a companion's longer European read takes
+    /// the first place, with the companion's box; a frame whose first box
+    /// is European-shaped gets none.
+    #[test]
+    fn a_european_companion_reads_the_plate_a_piece_box_cut() {
+        let synth = crate::synth_plates::PlateSynth::new().unwrap();
+        let index = (0..).find(|&i| synth.sample(7, i).style == "eu").unwrap();
+        let scene = synth.scene(7, index, 1280, 720);
+        let (fw, fh) = scene.image.dimensions();
+        let rgba = image::DynamicImage::ImageRgb8(scene.image).to_rgba8();
+        let frame = Planes::from_rgba8(fw, fh, 1, rgba.as_raw()).unwrap();
+        let [x, y, w, h] = scene.bbox;
+        let pw = w * 6 / 10;
+        let piece = BoxRead {
+            bbox: plate_box(
+                x + w - pw,
+                (y + h / 2).saturating_sub(pw / 4),
+                pw,
+                pw / 2,
+                0.0,
+            ),
+            read: read("5CX", 0.0),
+            score: 0.1,
+        };
+        let eu_shaped = BoxRead {
+            bbox: plate_box(x, y, w, h, 0.0),
+            ..piece.clone()
+        };
+        let boxes = companions(&piece.bbox, fw, fh);
+        for views in [1, 5] {
+            let ocr = ocr::Reader::embedded().unwrap().with_views(views).unwrap();
+            let reader = PlateReader::new(None, ocr).unwrap();
+            let mut ranked = vec![vec![piece.clone()], vec![eu_shaped.clone()]];
+            reader
+                .read_companions(&[&frame, &frame], &mut ranked, 8)
+                .unwrap();
+            let first = &ranked[0][0];
+            assert!(boxes.contains(&first.bbox), "{views} views: {first:?}");
+            assert!(
+                longer_european(&first.read, &piece.read),
+                "{:?}",
+                first.read
+            );
+            assert_eq!(
+                first.score,
+                0.1_f32.max(plate_score(&first.bbox, &first.read))
+            );
+            assert_eq!(texts(&ranked[0][1..]), ["5CX"]);
+            assert_eq!(
+                ranked[1].len(),
+                1,
+                "a European-shaped box has no companions"
+            );
+            eprintln!("{views} views: {} read {:?}", scene.text, first.read.text);
+        }
     }
 
     /// With more views, only each frame's first [`POOLED_BOXES`] boxes of

@@ -266,6 +266,68 @@ pub fn likely_state(text: &str, family: Family) -> Option<&'static str> {
     }
 }
 
+/// Where a format parts its groups: bit `i` set when it prints a separator
+/// (a gap, dash, dot or logo) between characters `i` and `i + 1`.
+///
+/// ```
+/// use alpr::plate::formats::separators_of_format;
+/// assert_eq!(separators_of_format("@@|###@@"), 0b10); // Slovakia: crest after 2
+/// assert_eq!(separators_of_format("@@## @@@"), 0b1000); // Britain: gap after 4
+/// assert_eq!(separators_of_format("#-@@@-###"), 0b1001);
+/// assert_eq!(separators_of_format("#@@@###"), 0);
+/// ```
+pub fn separators_of_format(format: &str) -> u32 {
+    let mut mask = 0u32;
+    let mut chars = 0u32;
+    for c in format.chars() {
+        if matches!(c, '#' | '@' | 'A' | '?') {
+            chars += 1;
+        } else if (1..=32).contains(&chars) {
+            mask |= 1 << (chars - 1);
+        }
+    }
+    mask
+}
+
+/// Every European format as (shape, separators), distinct.
+static EU_LAYOUTS: LazyLock<Vec<(Shape, u32)>> = LazyLock::new(|| {
+    let mut layouts: Vec<(Shape, u32)> = Vec::new();
+    for style in STYLES.iter().filter(|style| style.is_eu()) {
+        for format in style.formats {
+            let shape = Shape {
+                pattern: shape_of_format(format),
+                states: Vec::new(),
+                us: false,
+                eu: true,
+            };
+            let layout = (shape, separators_of_format(format));
+            if !layouts.contains(&layout) {
+                layouts.push(layout);
+            }
+        }
+    }
+    layouts
+});
+
+/// The [separators](separators_of_format) of each European format whose
+/// shape `text` has: where its groups would part on the plate. Slovakia's
+/// `@@|###@@` and Britain's `@@## @@@` differ only there, so `RK260AR`
+/// and `RK26OAR` differ in where they expect the gap.
+///
+/// ```
+/// use alpr::plate::formats::european_separators;
+/// let sk: Vec<u32> = european_separators("RK260AR").collect();
+/// assert!(sk.contains(&0b10) && !sk.contains(&0b1000));
+/// assert_eq!(european_separators("RK26OAR").collect::<Vec<_>>(), [0b1000]);
+/// assert_eq!(european_separators("7ABCDEFG").count(), 0);
+/// ```
+pub fn european_separators(text: &str) -> impl Iterator<Item = u32> + '_ {
+    EU_LAYOUTS
+        .iter()
+        .filter(move |(shape, _)| shape.fits(text))
+        .map(|(_, separators)| *separators)
+}
+
 /// The fewest characters of a [printed word](is_printed_word): shorter
 /// names (European country letters: `D`, `SK`) are as likely a serial.
 pub const PRINTED_WORD_MIN: usize = 4;

@@ -813,7 +813,7 @@ mod tests {
     /// blanks elsewhere; character `i`'s column then set to `ps`.
     fn probs_at(text: &str, columns: &[usize], p: f32, i: usize, ps: &[(char, f32)]) -> Vec<f32> {
         let mut out = vec![(1.0 - p) / (CLASSES - 1) as f32; COLUMNS * CLASSES];
-        let mut sure = vec![BLANK; COLUMNS];
+        let mut sure = [BLANK; COLUMNS];
         for (c, &t) in text.chars().zip(columns) {
             sure[t] = class_of(c).unwrap();
         }

@@ -30,7 +30,7 @@
 //! after two letters) and `RK26OAR` Britain's `@@## @@@` (a gap after
 //! four characters), and the reader's O and 0 are often a close call. For
 //! a European crop the decoder also looks at where the characters stand
-//! ([`layout_prior`]): a text gains as much as its characters part more
+//! (`layout_prior`): a text gains as much as its characters part more
 //! widely where a format it fits prints a separator than elsewhere.
 //!
 //! A crop read in several views ([`crate::ocr::prep::VIEWS`]) is decoded
@@ -109,7 +109,7 @@ pub fn format_prior(text: &str, family: Family) -> f32 {
     }
 }
 
-/// Log-prior per unit of layout contrast ([`layout_prior`]). Chosen on
+/// Log-prior per unit of layout contrast (`layout_prior`, module doc). Chosen on
 /// generated plates, never on photographs: over the 735 European crops of
 /// `synth-plates --seed 91` read in 5 views, weights 0 (none), 1, 2, 4 and 8
 /// read 670, 674, 674, 673 and 659 exactly (ties to the smaller); on seeds

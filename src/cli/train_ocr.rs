@@ -19,8 +19,9 @@ pub struct TrainOcrArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Optimiser steps (the default fills about an hour on 2 cores with the
-    /// native engine).
-    #[arg(long, default_value_t = 28000)]
+    /// native engine: 45,000 steps, about 62 minutes on the project's
+    /// 2-core machine).
+    #[arg(long, default_value_t = 45000)]
     pub steps: usize,
     /// Plates per step.
     #[arg(long, default_value_t = 32)]

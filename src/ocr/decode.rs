@@ -362,6 +362,7 @@ fn add_layout_prior(views: &[&[f32]], pool: &mut [(f32, f32, Seq)]) {
         .map(|probs| probs.iter().map(|p| p.max(1e-30).ln()).collect())
         .collect();
     for (adjusted, score, seq) in pool.iter_mut() {
+        // Only a text that fits a format got the (positive) format bonus.
         let fits = *adjusted > *score;
         if fits && *adjusted >= best - LAYOUT_REACH {
             *adjusted += layout_prior(views, &log_views, seq);
@@ -542,7 +543,12 @@ mod tests {
 
     /// Sets character `i`'s column (one column per character) to `ps`.
     fn set_column(probs: &mut [f32], i: usize, ps: &[(char, f32)]) {
-        let row = &mut probs[column_of(i) * CLASSES..(column_of(i) + 1) * CLASSES];
+        set_row(probs, column_of(i), ps);
+    }
+
+    /// Sets column `t` to `ps`, the rest of it spread over the other classes.
+    fn set_row(probs: &mut [f32], t: usize, ps: &[(char, f32)]) {
+        let row = &mut probs[t * CLASSES..(t + 1) * CLASSES];
         let rest: f32 = 1.0 - ps.iter().map(|(_, p)| p).sum::<f32>();
         row.fill(rest / (CLASSES - ps.len()) as f32);
         for &(c, p) in ps {
@@ -820,12 +826,7 @@ mod tests {
         for (t, &k) in sure.iter().enumerate() {
             out[t * CLASSES + k] = p;
         }
-        let row = &mut out[columns[i] * CLASSES..(columns[i] + 1) * CLASSES];
-        let rest: f32 = 1.0 - ps.iter().map(|(_, p)| p).sum::<f32>();
-        row.fill(rest / (CLASSES - ps.len()) as f32);
-        for &(c, p) in ps {
-            row[class_of(c).unwrap()] = p;
-        }
+        set_row(&mut out, columns[i], ps);
         out
     }
 

@@ -28,6 +28,8 @@
 //!   each with the families that print it
 //!   text, Family --alphanumerics, each a letter or a digit-->
 //!        matches_format / states_matching / likely_state
+//! STYLES (European) --formats--> (shape, separators) --> european_separators:
+//!   where the groups of each European format a text fits part
 //! ```
 //!
 //! States come from the style ids: `us-ca` and `us-ca-old` are CA. The

@@ -357,15 +357,19 @@ pub fn decode_views(views: &[&[f32]], k: usize, family: Family) -> PlateRead {
 /// within [`LAYOUT_REACH`] of the best adjusted score.
 fn add_layout_prior(views: &[&[f32]], pool: &mut [(f32, f32, Seq)]) {
     let best = pool.iter().map(|p| p.0).fold(f32::NEG_INFINITY, f32::max);
-    let log_views: Vec<Vec<f32>> = views
-        .iter()
-        .map(|probs| probs.iter().map(|p| p.max(1e-30).ln()).collect())
-        .collect();
+    // The views' logarithms, taken once and only if some text needs them.
+    let mut log_views: Option<Vec<Vec<f32>>> = None;
     for (adjusted, score, seq) in pool.iter_mut() {
         // Only a text that fits a format got the (positive) format bonus.
         let fits = *adjusted > *score;
         if fits && *adjusted >= best - LAYOUT_REACH {
-            *adjusted += layout_prior(views, &log_views, seq);
+            let log_views = log_views.get_or_insert_with(|| {
+                views
+                    .iter()
+                    .map(|probs| probs.iter().map(|p| p.max(1e-30).ln()).collect())
+                    .collect()
+            });
+            *adjusted += layout_prior(views, log_views, seq);
         }
     }
 }

@@ -54,11 +54,13 @@ pub struct RunOptions {
     pub init: String,
     /// Share of the training plates over which clutter ramps up.
     pub curriculum: f64,
+    /// Share of the training plates randomly filtered.
+    pub random_filters: f64,
 }
 
 impl RunOptions {
     /// Each option as the command line names it, with its value.
-    fn fields(&self) -> [(&'static str, String); 7] {
+    fn fields(&self) -> [(&'static str, String); 8] {
         [
             ("seed", self.seed.to_string()),
             ("steps", self.steps.to_string()),
@@ -68,6 +70,7 @@ impl RunOptions {
             ("warmup", self.warmup.to_string()),
             ("init", self.init.clone()),
             ("curriculum", self.curriculum.to_string()),
+            ("random-filters", self.random_filters.to_string()),
         ]
     }
 }
@@ -219,6 +222,7 @@ mod tests {
             warmup: 1,
             init: "random".into(),
             curriculum: 0.4,
+            random_filters: 0.0,
         }
     }
 
@@ -275,6 +279,7 @@ mod tests {
         );
         let other = RunOptions {
             curriculum: 0.0,
+            random_filters: 0.0,
             ..options()
         };
         let e = load(dir.path(), &other).unwrap_err().to_string();

@@ -31,6 +31,8 @@ pub mod decode;
 pub mod model;
 pub mod prep;
 #[cfg(feature = "train")]
+pub mod random_filter;
+#[cfg(feature = "train")]
 pub mod train;
 
 use std::path::Path;

@@ -35,7 +35,7 @@ use crate::ocr::backprop::{self, Native, ctc_batch};
 use crate::ocr::checkpoint::{self, RunOptions};
 use crate::ocr::decode::{self, class_of};
 use crate::ocr::model::{self, CLASSES, COLUMNS, FEATURES, HEIGHT, LAYERS, Model, Pool, WIDTH};
-use crate::ocr::prep;
+use crate::ocr::{prep, random_filter};
 use crate::plate::formats::Family;
 use crate::synth_plates::PlateSynth;
 use crate::{Error, Result};
@@ -75,6 +75,9 @@ pub struct TrainConfig {
     /// up from none to the generator's own ([`clutter_at`]); 0: no ramp,
     /// every plate as the generator draws it.
     pub curriculum: f64,
+    /// Share (0-1) of the training plates passed through a random filter
+    /// ([`random_filter`]); 0: none.
+    pub random_filters: f64,
 }
 
 /// What computes the training steps. Both start from the same weights and
@@ -339,7 +342,7 @@ fn batch(
     n: usize,
     jittered: bool,
 ) -> (Vec<f32>, Vec<Vec<usize>>, Vec<String>) {
-    ramped_batch(synth, seed, first, n, jittered, 0)
+    ramped_batch(synth, seed, first, n, jittered, 0, 0.0)
 }
 
 /// How much of the generator's clutter training plate `index` carries in
@@ -360,7 +363,9 @@ fn ramp_plates(cfg: &TrainConfig) -> u64 {
     (cfg.curriculum * (cfg.steps * cfg.batch) as f64).round() as u64
 }
 
-/// [`batch`] with clutter ramped over the first `ramp` samples ([`clutter_at`]).
+/// [`batch`] with clutter ramped over the first `ramp` samples
+/// ([`clutter_at`]) and a `filters` share of them randomly filtered
+/// ([`random_filter`]).
 fn ramped_batch(
     synth: &PlateSynth,
     seed: u64,
@@ -368,6 +373,7 @@ fn ramped_batch(
     n: usize,
     jittered: bool,
     ramp: u64,
+    filters: f64,
 ) -> (Vec<f32>, Vec<Vec<usize>>, Vec<String>) {
     let samples: Vec<(Vec<f32>, Vec<usize>, String)> = (first..first + n as u64)
         .into_par_iter()
@@ -378,7 +384,11 @@ fn ramped_batch(
             } else {
                 s.image
             };
-            (prep::prepare_rgb(&img), targets(&s.text), s.text)
+            let mut x = prep::prepare_rgb(&img);
+            if filters > 0.0 {
+                random_filter::apply(&mut x, seed.wrapping_mul(131).wrapping_add(i), filters);
+            }
+            (x, targets(&s.text), s.text)
         })
         .collect();
     let mut x = Vec::with_capacity(n * (HEIGHT * WIDTH) as usize);
@@ -655,6 +665,7 @@ fn train_until(cfg: &TrainConfig, until: usize) -> Result<Scores> {
         warmup: cfg.warmup,
         init: init.as_ref().map_or_else(|| "random".into(), Model::digest),
         curriculum: cfg.curriculum,
+        random_filters: cfg.random_filters,
     };
     let (mut trainer, first) = if cfg.resume {
         let (net, done) = checkpoint::load(&cfg.out, &options)?;
@@ -688,11 +699,12 @@ fn train_until(cfg: &TrainConfig, until: usize) -> Result<Scores> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<f32>, Vec<Vec<usize>>)>(2);
     let producer = {
         let (seed, size, steps, ramp) = (cfg.seed, cfg.batch, cfg.steps, ramp_plates(cfg));
+        let filters = cfg.random_filters;
         let synth = PlateSynth::new()?;
         std::thread::spawn(move || {
             for step in first..steps {
                 let first = (step * size) as u64;
-                let (x, y, _) = ramped_batch(&synth, seed, first, size, true, ramp);
+                let (x, y, _) = ramped_batch(&synth, seed, first, size, true, ramp, filters);
                 if tx.send((x, y)).is_err() {
                     return;
                 }
@@ -785,6 +797,7 @@ mod tests {
             engine: Engine::Candle,
             resume: false,
             curriculum: 0.0,
+            random_filters: 0.0,
         };
         assert!(learning_rate(&cfg, 0) < learning_rate(&cfg, 50));
         assert!((learning_rate(&cfg, 100) - 1e-3).abs() < 1e-9);
@@ -807,8 +820,10 @@ mod tests {
             engine: Engine::Native,
             resume,
             // Clutter ramps over the first half: a resumed run must pick
-            // the ramp up where it stopped.
+            // the ramp up where it stopped; half the plates are filtered,
+            // each as its key says, whichever run draws it.
             curriculum: 0.5,
+            random_filters: 0.5,
         }
     }
 
@@ -959,6 +974,7 @@ mod tests {
             engine,
             resume: false,
             curriculum: 0.0,
+            random_filters: 0.0,
         };
         let start = Net::new(&dev, 4).unwrap().to_native().unwrap();
         let mut engines = [Engine::Candle, Engine::Native]

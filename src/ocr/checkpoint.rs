@@ -222,7 +222,7 @@ mod tests {
             warmup: 1,
             init: "random".into(),
             curriculum: 0.4,
-            random_filters: 0.0,
+            random_filters: 0.2,
         }
     }
 
@@ -279,12 +279,20 @@ mod tests {
         );
         let other = RunOptions {
             curriculum: 0.0,
-            random_filters: 0.0,
             ..options()
         };
         let e = load(dir.path(), &other).unwrap_err().to_string();
         assert!(
             e.contains("--curriculum 0.4") && e.contains("gives 0"),
+            "{e}"
+        );
+        let other = RunOptions {
+            random_filters: 0.0,
+            ..options()
+        };
+        let e = load(dir.path(), &other).unwrap_err().to_string();
+        assert!(
+            e.contains("--random-filters 0.2") && e.contains("gives 0"),
             "{e}"
         );
         let shorter = RunOptions {

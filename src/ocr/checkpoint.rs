@@ -277,24 +277,26 @@ mod tests {
                 .to_string()
                 .contains("--lr")
         );
-        let other = RunOptions {
-            curriculum: 0.0,
-            ..options()
-        };
-        let e = load(dir.path(), &other).unwrap_err().to_string();
-        assert!(
-            e.contains("--curriculum 0.4") && e.contains("gives 0"),
-            "{e}"
-        );
-        let other = RunOptions {
-            random_filters: 0.0,
-            ..options()
-        };
-        let e = load(dir.path(), &other).unwrap_err().to_string();
-        assert!(
-            e.contains("--random-filters 0.2") && e.contains("gives 0"),
-            "{e}"
-        );
+        let shares = [
+            (
+                RunOptions {
+                    curriculum: 0.0,
+                    ..options()
+                },
+                "--curriculum 0.4",
+            ),
+            (
+                RunOptions {
+                    random_filters: 0.0,
+                    ..options()
+                },
+                "--random-filters 0.2",
+            ),
+        ];
+        for (other, run_had) in shares {
+            let e = load(dir.path(), &other).unwrap_err().to_string();
+            assert!(e.contains(run_had) && e.contains("gives 0"), "{e}");
+        }
         let shorter = RunOptions {
             steps: 2,
             ..options()

@@ -23,12 +23,19 @@ pub fn prepare(crop: &GrayImage) -> Vec<f32> {
         return vec![0.0; (HEIGHT * WIDTH) as usize];
     }
     let small = resize_triangle(crop, WIDTH, HEIGHT);
-    let values: Vec<f32> = small.iter().map(|&v| f32::from(v)).collect();
+    let mut values: Vec<f32> = small.iter().map(|&v| f32::from(v)).collect();
+    standardise(&mut values, MIN_DEVIATION);
+    values
+}
+
+/// Shifts `values` to zero mean and divides them by their deviation, or by
+/// `min_deviation` where that is larger (a flat input stays flat).
+pub fn standardise(values: &mut [f32], min_deviation: f32) {
     let n = values.len() as f32;
     let mean = values.iter().sum::<f32>() / n;
     let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
-    let dev = var.sqrt().max(MIN_DEVIATION);
-    values.into_iter().map(|v| (v - mean) / dev).collect()
+    let dev = var.sqrt().max(min_deviation);
+    values.iter_mut().for_each(|v| *v = (*v - mean) / dev);
 }
 
 /// A view of a crop: the fractions of its width or height cut off its left,

@@ -16,6 +16,7 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
 use crate::ocr::model::{HEIGHT, WIDTH};
+use crate::ocr::prep;
 
 /// The kernel sizes drawn from, each as likely.
 const SIZES: [usize; 3] = [1, 3, 5];
@@ -70,12 +71,7 @@ fn convolve(x: &[f32], kernel: &[f32], k: usize) -> Vec<f32> {
 
 /// Zero mean and unit deviation (a flat input stays flat).
 fn standardise(v: &mut [f32]) {
-    let n = v.len() as f32;
-    let mean = v.iter().sum::<f32>() / n;
-    let dev = (v.iter().map(|x| (x - mean) * (x - mean)).sum::<f32>() / n)
-        .sqrt()
-        .max(1e-3);
-    v.iter_mut().for_each(|x| *x = (*x - mean) / dev);
+    prep::standardise(v, 1e-3);
 }
 
 #[cfg(test)]

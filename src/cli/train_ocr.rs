@@ -69,8 +69,8 @@ pub struct TrainOcrArgs {
     /// Share (0-1) of the training plates passed through a random filter
     /// (RandConv): a random 1x1, 3x3 or 5x5 kernel, mixed with the plate in
     /// a random share, so the reader learns shapes rather than the
-    /// generator's textures. 0: none. The default 0.2 read as many dev
-    /// plates as the shipped weights' 421-minute chain (model card, run 69).
+    /// generator's textures. 0: none. With the default 0.2 and `--seed 48`
+    /// this command gives the shipped weights (model card, runs 69-71).
     #[arg(long, default_value_t = 0.2, value_parser = super::parse_unit::<f64>)]
     pub random_filters: f64,
 }

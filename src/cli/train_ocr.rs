@@ -46,8 +46,9 @@ pub struct TrainOcrArgs {
     #[arg(long)]
     pub init: Option<PathBuf>,
     /// What computes the steps: the native pass by hand (twice as fast) or
-    /// candle (every shipped run on the model card; weights part from the
-    /// native engine's after a few steps, as two machines' would).
+    /// candle (the chain of runs shipped until the thirty-eighth session,
+    /// `models/ocr-v2/RUNS.md`; weights part from the native engine's after
+    /// a few steps, as two machines' would).
     #[arg(long, value_enum, default_value_t = Engine::Native)]
     pub engine: Engine,
     /// Continue the unfinished run whose state --out holds
@@ -70,7 +71,7 @@ pub struct TrainOcrArgs {
     /// (RandConv): a random 1x1, 3x3 or 5x5 kernel, mixed with the plate in
     /// a random share, so the reader learns shapes rather than the
     /// generator's textures. 0: none. With the default 0.2 and `--seed 48`
-    /// this command gives the shipped weights (model card, runs 69-71).
+    /// this command gives the shipped weights (`models/ocr-v2/RUNS.md`, runs 69-71).
     #[arg(long, default_value_t = 0.2, value_parser = super::parse_unit::<f64>)]
     pub random_filters: f64,
 }

@@ -8,7 +8,7 @@
 //! walking strided element-wise ops over tensors of a few megabytes (perf,
 //! fourteenth session). Here each layer's buffers are computed once, in the
 //! layout the next product wants. [`crate::ocr::train`] keeps candle as the
-//! engine the model card's runs used (`--engine candle`) and checks this one
+//! engine the chain's runs used (`--engine candle`, `models/ocr-v2/RUNS.md`) and checks this one
 //! against it: the same loss, and the same weights after AdamW steps.
 //!
 //! Activations are channel-first (`[C][B][H][W]`, as in the candle engine),

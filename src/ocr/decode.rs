@@ -96,7 +96,7 @@ const MIN_PROB: f32 = 1e-4;
 /// plates (seeds 77-79) odds of 1, 2, 4, 8, 16 and 64 read 4,371, 4,428,
 /// 4,472, 4,487, 4,487 and 4,477 exactly (8 and 16 tie; the smaller was
 /// taken), and on 3,000 more (seed 80) 8 read 2,658 against 4's 2,645
-/// (model card). It was 4 until the eighteenth session.
+/// (`models/ocr-v2/RUNS.md`). It was 4 until the eighteenth session.
 pub const FORMAT_BONUS: f32 = 3.0 * std::f32::consts::LN_2;
 
 /// The format prior of `text` in log-probability: [`FORMAT_BONUS`] when
@@ -113,7 +113,7 @@ pub fn format_prior(text: &str, family: Family) -> f32 {
 /// generated plates, never on photographs: over the 735 European crops of
 /// `synth-plates --seed 91` read in 5 views, weights 0 (none), 1, 2, 4 and 8
 /// read 670, 674, 674, 673 and 659 exactly (ties to the smaller); on seeds
-/// 93 and 80 (1,482 more, drawn after) 1 gained 11 and lost 1 (model card).
+/// 93 and 80 (1,482 more, drawn after) 1 gained 11 and lost 1 (`models/ocr-v2/RUNS.md`).
 pub const LAYOUT_WEIGHT: f32 = 1.0;
 
 /// Texts further than this (log-probability) behind the best adjusted

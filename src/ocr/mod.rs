@@ -56,7 +56,7 @@ pub const DEFAULT_VIEWS: usize = 5;
 /// How sure a crop's first view must read for the reader to leave its
 /// other views unread, unless told otherwise: 1, every crop in every view.
 /// Read with 0.9, over half of all crops skip four of five passes, at a
-/// plate or so in a thousand (model card, "Sure crops read once").
+/// plate or so in a thousand (`models/ocr-v2/RUNS.md`, "Sure crops read once").
 pub const DEFAULT_SURE: f32 = 1.0;
 
 /// The weights shipped with this build.

@@ -51,7 +51,7 @@ pub type View = [f32; 4];
 /// than any one view. The order ranks what each view added on 1,000
 /// generated plates (`alpr synth-plates --seed 77`, not the training
 /// stream); ocr-v2's run 15 reads 85.4% of them exactly with the first
-/// view, 87.5%, 88.0%, 88.4% and 88.5% with two to five (the model card
+/// view, 87.5%, 88.0%, 88.4% and 88.5% with two to five (`models/ocr-v2/RUNS.md`
 /// has the figures and how the views were chosen).
 pub const VIEWS: [View; 5] = [
     [0.0; 4],

@@ -10,7 +10,7 @@
 //! ```
 //!
 //! Everything is drawn from the plate's key, so a run's plates are the same
-//! whatever the thread count (model card, run 69).
+//! whatever the thread count (`models/ocr-v2/RUNS.md`, run 69).
 
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;

@@ -41,7 +41,7 @@ use crate::synth_plates::PlateSynth;
 use crate::{Error, Result};
 
 /// Batch-norm momentum of the running statistics, and its epsilon (as f64
-/// scalars: candle's arithmetic, and so the model card's digests, depend on
+/// scalars: candle's arithmetic, and so the chain's digests (`RUNS.md`), depend on
 /// them bit for bit).
 const BN_MOMENTUM: f64 = 0.1;
 const BN_EPS: f64 = 1e-5;
@@ -85,7 +85,8 @@ pub struct TrainConfig {
 /// after a few steps as two machines' would.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Engine {
-    /// candle 0.11 on the CPU: the engine of every shipped run on the model card.
+    /// candle 0.11 on the CPU: the engine of the chain shipped until the
+    /// thirty-eighth session (`models/ocr-v2/RUNS.md`).
     Candle,
     /// The pass written out by hand on `gemm` (`src/ocr/backprop.rs`), twice as fast.
     Native,
@@ -349,7 +350,7 @@ fn batch(
 /// a curriculum that ramps it up over the first `ramp` plates (Bengio et
 /// al. 2009): none at the first, linearly to all of it at `ramp` and after
 /// (all of it when `ramp` is 0). The reader learns the characters on plain
-/// plates first; not shown to help (model card, runs 48-50).
+/// plates first; not shown to help (`models/ocr-v2/RUNS.md`, runs 48-50).
 pub fn clutter_at(index: u64, ramp: u64) -> f64 {
     if ramp == 0 {
         return 1.0;

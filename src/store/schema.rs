@@ -120,7 +120,8 @@ pub struct Read {
     /// Best read, normalised (see `plate::normalize`).
     pub plate: String,
     pub confidence: f32,
-    /// Alternates, best first, each with its confidence.
+    /// The reader's other candidates (never `plate` itself), most likely
+    /// first, each with its confidence.
     pub alternates: Vec<(String, f32)>,
     /// Confidence of each character of `plate`.
     pub char_confidence: Vec<f32>,
@@ -303,7 +304,7 @@ mod tests {
             heading: Some(90.0),
             plate: "7ABC123".into(),
             confidence: 0.9,
-            alternates: vec![("7ABC123".into(), 0.9), ("7A8C123".into(), 0.05)],
+            alternates: vec![("7A8C123".into(), 0.05), ("1ABC123".into(), 0.02)],
             char_confidence: vec![0.9; 7],
             region: Some("CA".into()),
             plate_box: Some(PlateBox {

@@ -859,8 +859,9 @@ mod tests {
                 assert!(r.source_file.ends_with(".jpg"));
                 assert_eq!(r.model_version, MODEL_VERSION);
                 assert!((0.55..=0.99).contains(&r.confidence), "{}", r.confidence);
-                assert!((3..=5).contains(&r.alternates.len()));
-                assert_eq!(r.alternates[0], (r.plate.clone(), r.confidence));
+                assert!((2..=4).contains(&r.alternates.len()));
+                assert!(r.alternates.iter().all(|(p, _)| *p != r.plate));
+                assert!(r.alternates[0].1 < r.confidence);
                 assert!(
                     r.alternates
                         .windows(2)
@@ -1124,6 +1125,7 @@ mod tests {
         let mut any_text: HashSet<&str> = HashSet::new();
         for r in g.reads() {
             *plates_read.entry(r.plate.as_str()).or_default() += 1;
+            any_text.insert(r.plate.as_str());
             any_text.extend(r.alternates.iter().map(|(p, _)| p.as_str()));
         }
         for e in hot {

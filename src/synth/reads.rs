@@ -29,7 +29,8 @@ const CONFUSED_NOISE: f64 = 0.55;
 /// the same few misreads recur, as they do in real data.
 const CONFUSED_WEAK: [usize; 3] = [0, 1, 3];
 
-/// Most plates a read carries: the best read and up to four alternates.
+/// Most plates a read carries: the best read and up to four alternates
+/// (stored, as ingest stores them, without the best read).
 const MAX_PLATES: usize = 5;
 
 /// The OCR result of one read: `plates[0]` is the best read; the others are
@@ -185,7 +186,7 @@ pub(super) fn materialise(
         heading: camera.heading,
         plate: best.as_str().to_string(),
         confidence: c0,
-        alternates: (0..text.n)
+        alternates: (1..text.n)
             .map(|i| (text.plates[i].as_str().to_string(), text.confs[i]))
             .collect(),
         char_confidence,

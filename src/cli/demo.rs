@@ -109,9 +109,14 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             &[("pattern", &partial), ("from", from), ("to", to)],
         ),
         Step::new(
-            "Hot-list hits, including OCR-confused reads",
+            "Hot-list hits, including OCR-confused reads and likely alternates",
             "hotlist_hits",
-            &[("from", from), ("to", to), ("confusions", "true")],
+            &[
+                ("from", from),
+                ("to", to),
+                ("confusions", "true"),
+                ("alternate_min", "0.05"),
+            ],
         ),
     ];
     let access = Access::login(&store, &analyst, Action::Query)?;

@@ -69,7 +69,14 @@ pub fn run(cmd: &HitsCommand) -> anyhow::Result<ExitCode> {
             let all = access
                 .catalog
                 .read(|c| alerts::list(c, status.as_deref()))?;
-            let plates: Vec<&str> = all.iter().map(|a| a.read_plate.as_str()).collect();
+            // The plates shown: each read's, and the listed one where an
+            // alternate matched it.
+            let mut plates: Vec<&str> = all
+                .iter()
+                .flat_map(|a| [a.read_plate.as_str(), a.listed_plate.as_str()])
+                .collect();
+            plates.sort_unstable();
+            plates.dedup();
             let mut entry = access.principal.entry(
                 Action::ListHits,
                 Outcome::Ok,
@@ -78,12 +85,12 @@ pub fn run(cmd: &HitsCommand) -> anyhow::Result<ExitCode> {
             entry.rows = Some(all.len() as i64);
             access.record_entry(entry, chrono::Utc::now())?;
             println!(
-                "{:>5} {:<26} {:<8} {:<10} {:<10} {:<10} {:<12} reason",
-                "id", "time (UTC)", "camera", "read", "listed", "list", "status"
+                "{:>5} {:<26} {:<8} {:<10} {:<10} {:<9} {:<10} {:<12} reason",
+                "id", "time (UTC)", "camera", "read", "listed", "match", "list", "status"
             );
             for a in all {
                 println!(
-                    "{:>5} {:<26} {:<8} {:<10} {:<10} {:<10} {:<12} {}",
+                    "{:>5} {:<26} {:<8} {:<10} {:<10} {:<9} {:<10} {:<12} {}",
                     a.id,
                     chrono::DateTime::<chrono::Utc>::from_timestamp_micros(a.ts_us)
                         .map(|t| t.to_rfc3339())
@@ -91,6 +98,7 @@ pub fn run(cmd: &HitsCommand) -> anyhow::Result<ExitCode> {
                     a.camera_id,
                     a.read_plate,
                     a.listed_plate,
+                    a.matched(),
                     a.list,
                     a.status,
                     a.reason

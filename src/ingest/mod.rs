@@ -894,28 +894,38 @@ fn hotlist_index(store: &Store) -> Result<HotIndex> {
     Ok(out)
 }
 
+/// The alerts `reads` raise: a listed plate read as the best read, or as
+/// an alternate at least [`alerts::ALTERNATE_MIN`] likely, while its entry
+/// was valid.
 fn hits_of(index: &HotIndex, reads: &[Read]) -> Vec<Alert> {
     let mut out = Vec::new();
     for r in reads {
-        let Some(entries) = index.get(&r.plate) else {
-            continue;
-        };
         let day = crate::store::writer::utc_date(r.ts_micros);
-        for (list, reason, expires) in entries {
-            if expires.is_some_and(|e| day > e) {
+        let alternates = r
+            .alternates
+            .iter()
+            .filter(|(_, c)| *c >= alerts::ALTERNATE_MIN)
+            .map(|(t, _)| t);
+        for text in std::iter::once(&r.plate).chain(alternates) {
+            let Some(entries) = index.get(text) else {
                 continue;
+            };
+            for (list, reason, expires) in entries {
+                if expires.is_some_and(|e| day > e) {
+                    continue;
+                }
+                out.push(Alert {
+                    id: 0,
+                    read_id: r.read_id.clone(),
+                    ts_us: r.ts_micros,
+                    camera_id: r.camera_id.clone(),
+                    read_plate: r.plate.clone(),
+                    list: list.clone(),
+                    listed_plate: text.clone(),
+                    reason: reason.clone(),
+                    status: "unverified".into(),
+                });
             }
-            out.push(Alert {
-                id: 0,
-                read_id: r.read_id.clone(),
-                ts_us: r.ts_micros,
-                camera_id: r.camera_id.clone(),
-                read_plate: r.plate.clone(),
-                list: list.clone(),
-                listed_plate: r.plate.clone(),
-                reason: reason.clone(),
-                status: "unverified".into(),
-            });
         }
     }
     out
@@ -938,4 +948,69 @@ pub fn record_run(
     });
     access.record(Action::Ingest, Outcome::Ok, detail)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(id: &str, plate: &str, alternates: &[(&str, f32)]) -> Read {
+        Read {
+            read_id: id.into(),
+            ts_micros: 1_790_000_000_000_000, // 2026-09-21
+            camera_id: "CAM-1".into(),
+            lat: None,
+            lon: None,
+            heading: None,
+            plate: plate.into(),
+            confidence: 0.8,
+            alternates: alternates.iter().map(|&(t, c)| (t.into(), c)).collect(),
+            char_confidence: vec![],
+            region: None,
+            plate_box: None,
+            source_file: "f.jpg".into(),
+            source_frame: 0,
+            source_sha256: "00".into(),
+            model_version: "test".into(),
+            crop_jpeg: None,
+            batch_id: "b1".into(),
+            pass_frames: None,
+        }
+    }
+
+    #[test]
+    fn a_listed_plate_alerts_as_the_read_or_as_a_likely_enough_alternate() {
+        let mut index = HotIndex::new();
+        index.insert(
+            "8XYZ999".into(),
+            vec![("stolen".into(), "stolen".into(), None)],
+        );
+        let expired = chrono::NaiveDate::from_ymd_opt(2026, 9, 1);
+        index.insert(
+            "5KLM246".into(),
+            vec![("wanted".into(), "warrant".into(), expired)],
+        );
+        let reads = [
+            read("exact", "8XYZ999", &[("8XYZ99", 0.1)]),
+            read("likely", "BXYZ999", &[("8XYZ999", alerts::ALTERNATE_MIN)]),
+            read(
+                "unlikely",
+                "8XY2999",
+                &[("8XYZ999", alerts::ALTERNATE_MIN * 0.9)],
+            ),
+            read("expired", "SKLM246", &[("5KLM246", 0.3)]),
+        ];
+        let hits: Vec<(String, String, String)> = hits_of(&index, &reads)
+            .into_iter()
+            .map(|a| (a.read_id, a.read_plate, a.listed_plate))
+            .collect();
+        let want = [
+            ("exact", "8XYZ999", "8XYZ999"),
+            ("likely", "BXYZ999", "8XYZ999"),
+        ];
+        assert_eq!(
+            hits,
+            want.map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        );
+    }
 }

@@ -295,6 +295,78 @@ fn reads_of(store: &Store, plate: &str) -> Vec<String> {
     })
 }
 
+/// Reads whose plate is not `plate` but which hold it as an alternate at
+/// least `min` likely (by position, not as the alerts find them).
+fn reads_with_alternate(store: &Store, plate: &str, min: f32) -> Vec<String> {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let ctx = alpr::query::session(store).await.unwrap();
+        let any: Vec<String> = (1..=alpr::ingest::passes::MAX_ALTERNATES)
+            .map(|i| {
+                format!(
+                    "(alternates[{i}]['plate'] = '{plate}' \
+                     AND alternates[{i}]['confidence'] >= {min})"
+                )
+            })
+            .collect();
+        let sql = format!(
+            "SELECT read_id FROM reads WHERE plate <> '{plate}' AND ({}) ORDER BY read_id",
+            any.join(" OR ")
+        );
+        let batches = alpr::query::run_sql(&ctx, &sql).await.unwrap();
+        alpr::query::output::rows_as_text(&batches)
+            .unwrap()
+            .into_iter()
+            .map(|r| r[0].clone())
+            .collect()
+    })
+}
+
+/// The plate the most reads misread: for a misread, the synthetic reader's
+/// runner-up is the true plate, which its right reads spell too.
+fn most_misread_plate(store: &Store) -> String {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let ctx = alpr::query::session(store).await.unwrap();
+        let sql = "SELECT a.p FROM (SELECT alternates[1]['plate'] AS p FROM reads) a \
+                   JOIN (SELECT DISTINCT plate FROM reads) b ON a.p = b.plate \
+                   GROUP BY a.p ORDER BY count(*) DESC, a.p LIMIT 1";
+        let batches = alpr::query::run_sql(&ctx, sql).await.unwrap();
+        alpr::query::output::rows_as_text(&batches).unwrap()[0][0].clone()
+    })
+}
+
+/// `hotlist_hits`'s rows for list `stolen` over the whole fixture, with
+/// alternates at least `min` likely: (match kind, read id), in its order.
+fn saved_hotlist_hits(store: &Store, min: f32) -> Vec<(String, String)> {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let ctx = alpr::query::session(store).await.unwrap();
+        let params: Vec<(String, String)> = [
+            ("from", "2025-03-01".to_string()),
+            ("to", "2025-03-06".to_string()),
+            ("list", "stolen".to_string()),
+            ("alternate_min", min.to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let df = alpr::query::saved::find("hotlist_hits")
+            .unwrap()
+            .bind(&params)
+            .unwrap()
+            .plan(&ctx)
+            .await
+            .unwrap();
+        let batches = df.collect().await.unwrap();
+        alpr::query::output::rows_as_text(&batches)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r[3].clone(), r[9].clone()))
+            .collect()
+    })
+}
+
 fn busiest_plate(store: &Store) -> String {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
@@ -482,8 +554,19 @@ fn releases_need_an_approved_written_request_and_flag_federal_agencies() {
 #[test]
 fn a_hot_list_import_finds_past_reads_and_a_person_disposes_each_hit() {
     let s = Old::new();
-    let plate = busiest_plate(&s.store);
-    let n = reads_of(&s.store, &plate).len();
+    let plate = most_misread_plate(&s.store);
+    // Reads of the plate, and misreads whose alternates hold it likely
+    // enough (`alerts::ALTERNATE_MIN`): each is a hit a person checks.
+    let min = alpr::audit::alerts::ALTERNATE_MIN;
+    let (right, misread) = (
+        reads_of(&s.store, &plate),
+        reads_with_alternate(&s.store, &plate, min),
+    );
+    assert!(
+        !right.is_empty() && !misread.is_empty(),
+        "{plate}: {right:?} {misread:?}"
+    );
+    let n = right.len() + misread.len();
     let csv = s.path("stolen.csv");
     std::fs::write(
         &csv,
@@ -518,9 +601,24 @@ fn a_hot_list_import_finds_past_reads_and_a_person_disposes_each_hit() {
         &[csv_arg, "--list", "stolen"],
     );
     assert!(text(&o).contains("0 new alert(s)"), "{}", text(&o));
+    // The saved query finds the same reads, each as what it matched.
+    let mut found = saved_hotlist_hits(&s.store, min);
+    found.sort();
+    let mut want: Vec<(String, String)> = misread
+        .iter()
+        .map(|id| ("alternate".to_string(), id.clone()))
+        .chain(right.iter().map(|id| ("exact".to_string(), id.clone())))
+        .collect();
+    want.sort();
+    assert_eq!(found, want);
 
     let o = s.run("it-analyst", &["hits", "list"], &["--status", "unverified"]);
     assert_eq!(text(&o).matches("unverified").count(), n, "{}", text(&o));
+    let alternate_rows = text(&o)
+        .lines()
+        .filter(|l| l.contains(&format!(" {plate} ")) && l.contains(" alternate "))
+        .count();
+    assert_eq!(alternate_rows, misread.len(), "{}", text(&o));
     let o = s.run(
         "it-analyst",
         &["hits", "dispose"],

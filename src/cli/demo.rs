@@ -104,9 +104,14 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             &[("plate", &truths.convoy_leader), ("from", from), ("to", to)],
         ),
         Step::new(
-            "Partial plate from a witness, tolerant of OCR confusions",
+            "Partial plate from a witness, tolerant of OCR confusions and searching likely alternates",
             "partial_plate",
-            &[("pattern", &partial), ("from", from), ("to", to)],
+            &[
+                ("pattern", &partial),
+                ("from", from),
+                ("to", to),
+                ("alternate_min", "0.05"),
+            ],
         ),
         Step::new(
             "Hot-list hits, including OCR-confused reads and likely alternates",

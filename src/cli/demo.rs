@@ -104,7 +104,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             &[("plate", &truths.convoy_leader), ("from", from), ("to", to)],
         ),
         Step::new(
-            "Partial plate from a witness, tolerant of OCR confusions and searching likely alternates",
+            "Partial plate from a witness, with OCR confusions and likely alternates",
             "partial_plate",
             &[
                 ("pattern", &partial),
@@ -114,7 +114,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             ],
         ),
         Step::new(
-            "Hot-list hits, including OCR-confused reads and likely alternates",
+            "Hot-list hits, with OCR-confused reads and likely alternates",
             "hotlist_hits",
             &[
                 ("from", from),

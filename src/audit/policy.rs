@@ -250,25 +250,10 @@ mod tests {
 
     fn read(i: usize, (day, hour, plate, north): GenRead) -> Read {
         Read {
-            read_id: format!("r{i:04}"),
-            ts_micros: micros(day, hour),
-            camera_id: "CAM-1".into(),
             lat: Some(BASE.0 + north / 111_195.0),
             lon: Some(BASE.1),
-            heading: None,
-            plate: PLATES[plate].into(),
-            confidence: 0.9,
-            alternates: vec![],
-            char_confidence: vec![],
-            region: None,
-            plate_box: None,
-            source_file: "f.jpg".into(),
-            source_frame: 0,
-            source_sha256: "00".into(),
-            model_version: "test".into(),
             crop_jpeg: Some(vec![0xFF, 0xD8, i as u8]),
-            batch_id: "b1".into(),
-            pass_frames: None,
+            ..Read::for_test(&format!("r{i:04}"), micros(day, hour), PLATES[plate])
         }
     }
 

@@ -954,27 +954,11 @@ pub fn record_run(
 mod tests {
     use super::*;
 
+    /// A read on 2026-09-21.
     fn read(id: &str, plate: &str, alternates: &[(&str, f32)]) -> Read {
         Read {
-            read_id: id.into(),
-            ts_micros: 1_790_000_000_000_000, // 2026-09-21
-            camera_id: "CAM-1".into(),
-            lat: None,
-            lon: None,
-            heading: None,
-            plate: plate.into(),
-            confidence: 0.8,
             alternates: alternates.iter().map(|&(t, c)| (t.into(), c)).collect(),
-            char_confidence: vec![],
-            region: None,
-            plate_box: None,
-            source_file: "f.jpg".into(),
-            source_frame: 0,
-            source_sha256: "00".into(),
-            model_version: "test".into(),
-            crop_jpeg: None,
-            batch_id: "b1".into(),
-            pass_frames: None,
+            ..Read::for_test(id, 1_790_000_000_000_000, plate)
         }
     }
 

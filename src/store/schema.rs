@@ -291,19 +291,43 @@ fn field_builder<T: arrow::array::ArrayBuilder>(b: &mut StructBuilder, i: usize)
 }
 
 #[cfg(test)]
+impl Read {
+    /// A read of `plate` at `ts_micros` (camera `CAM-1`, confidence 0.9,
+    /// batch `b1`), every optional field empty: tests fill what they need.
+    pub(crate) fn for_test(read_id: &str, ts_micros: i64, plate: &str) -> Read {
+        Read {
+            read_id: read_id.into(),
+            ts_micros,
+            camera_id: "CAM-1".into(),
+            lat: None,
+            lon: None,
+            heading: None,
+            plate: plate.into(),
+            confidence: 0.9,
+            alternates: vec![],
+            char_confidence: vec![],
+            region: None,
+            plate_box: None,
+            source_file: "f.jpg".into(),
+            source_frame: 0,
+            source_sha256: "00".into(),
+            model_version: "test".into(),
+            crop_jpeg: None,
+            batch_id: "b1".into(),
+            pass_frames: None,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
     fn sample(id: &str, ts: i64) -> Read {
         Read {
-            read_id: id.into(),
-            ts_micros: ts,
             camera_id: "CAM-0001".into(),
             lat: Some(34.1),
-            lon: None,
             heading: Some(90.0),
-            plate: "7ABC123".into(),
-            confidence: 0.9,
             alternates: vec![("7A8C123".into(), 0.05), ("1ABC123".into(), 0.02)],
             char_confidence: vec![0.9; 7],
             region: Some("CA".into()),
@@ -314,12 +338,8 @@ mod tests {
                 h: 4,
             }),
             source_file: "a.jpg".into(),
-            source_frame: 0,
             source_sha256: "00".repeat(32),
-            model_version: "test".into(),
-            crop_jpeg: None,
-            batch_id: "b1".into(),
-            pass_frames: None,
+            ..Read::for_test(id, ts, "7ABC123")
         }
     }
 

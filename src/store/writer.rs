@@ -205,25 +205,10 @@ mod tests {
 
     fn read(i: i64, ts: i64) -> Read {
         Read {
-            read_id: format!("r{i}"),
-            ts_micros: ts,
-            camera_id: "CAM-1".into(),
             lat: Some(34.0),
             lon: Some(-117.0),
-            heading: None,
-            plate: format!("7ABC{i:03}"),
-            confidence: 0.9,
-            alternates: vec![],
             char_confidence: vec![0.9; 7],
-            region: None,
-            plate_box: None,
-            source_file: "x.jpg".into(),
-            source_frame: 0,
-            source_sha256: "0".repeat(64),
-            model_version: "t".into(),
-            crop_jpeg: None,
-            batch_id: "b".into(),
-            pass_frames: None,
+            ..Read::for_test(&format!("r{i}"), ts, &format!("7ABC{i:03}"))
         }
     }
 

@@ -11,7 +11,7 @@ use alpr::audit::log;
 use alpr::store::Store;
 use alpr::synth::{Synth, SynthConfig};
 
-use crate::common::{PASSWORD, add_users, alpr_as, alpr_bin};
+use crate::common::{PASSWORD, add_users, alpr_as, alpr_bin, first_column};
 
 /// A store of reads from more than a year ago (2025), with users.
 struct Old {
@@ -280,60 +280,44 @@ fn package_ids(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Read ids and plate of the reads of one plate, via the library.
+/// Read ids of the reads of one plate, via the library.
 fn reads_of(store: &Store, plate: &str) -> Vec<String> {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let ctx = alpr::query::session(store).await.unwrap();
-        let sql = format!("SELECT read_id FROM reads WHERE plate = '{plate}' ORDER BY read_id");
-        let batches = alpr::query::run_sql(&ctx, &sql).await.unwrap();
-        alpr::query::output::rows_as_text(&batches)
-            .unwrap()
-            .into_iter()
-            .map(|r| r[0].clone())
-            .collect()
-    })
+    first_column(
+        store,
+        &format!("SELECT read_id FROM reads WHERE plate = '{plate}' ORDER BY read_id"),
+    )
 }
 
 /// Reads whose plate is not `plate` but which hold it as an alternate at
 /// least `min` likely (by position, not as the alerts find them).
 fn reads_with_alternate(store: &Store, plate: &str, min: f32) -> Vec<String> {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let ctx = alpr::query::session(store).await.unwrap();
-        let any: Vec<String> = (1..=alpr::ingest::passes::MAX_ALTERNATES)
-            .map(|i| {
-                format!(
-                    "(alternates[{i}]['plate'] = '{plate}' \
-                     AND alternates[{i}]['confidence'] >= {min})"
-                )
-            })
-            .collect();
-        let sql = format!(
+    let any: Vec<String> = (1..=alpr::ingest::passes::MAX_ALTERNATES)
+        .map(|i| {
+            format!(
+                "(alternates[{i}]['plate'] = '{plate}' \
+                 AND alternates[{i}]['confidence'] >= {min})"
+            )
+        })
+        .collect();
+    first_column(
+        store,
+        &format!(
             "SELECT read_id FROM reads WHERE plate <> '{plate}' AND ({}) ORDER BY read_id",
             any.join(" OR ")
-        );
-        let batches = alpr::query::run_sql(&ctx, &sql).await.unwrap();
-        alpr::query::output::rows_as_text(&batches)
-            .unwrap()
-            .into_iter()
-            .map(|r| r[0].clone())
-            .collect()
-    })
+        ),
+    )
 }
 
 /// The plate the most reads misread: for a misread, the synthetic reader's
 /// runner-up is the true plate, which its right reads spell too.
 fn most_misread_plate(store: &Store) -> String {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let ctx = alpr::query::session(store).await.unwrap();
-        let sql = "SELECT a.p FROM (SELECT alternates[1]['plate'] AS p FROM reads) a \
-                   JOIN (SELECT DISTINCT plate FROM reads) b ON a.p = b.plate \
-                   GROUP BY a.p ORDER BY count(*) DESC, a.p LIMIT 1";
-        let batches = alpr::query::run_sql(&ctx, sql).await.unwrap();
-        alpr::query::output::rows_as_text(&batches).unwrap()[0][0].clone()
-    })
+    first_column(
+        store,
+        "SELECT a.p FROM (SELECT alternates[1]['plate'] AS p FROM reads) a \
+         JOIN (SELECT DISTINCT plate FROM reads) b ON a.p = b.plate \
+         GROUP BY a.p ORDER BY count(*) DESC, a.p LIMIT 1",
+    )
+    .remove(0)
 }
 
 /// `hotlist_hits`'s rows for list `stolen` over the whole fixture, with
@@ -368,13 +352,11 @@ fn saved_hotlist_hits(store: &Store, min: f32) -> Vec<(String, String)> {
 }
 
 fn busiest_plate(store: &Store) -> String {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let ctx = alpr::query::session(store).await.unwrap();
-        let sql = "SELECT plate FROM reads GROUP BY plate ORDER BY count(*) DESC, plate LIMIT 1";
-        let batches = alpr::query::run_sql(&ctx, sql).await.unwrap();
-        alpr::query::output::rows_as_text(&batches).unwrap()[0][0].clone()
-    })
+    first_column(
+        store,
+        "SELECT plate FROM reads GROUP BY plate ORDER BY count(*) DESC, plate LIMIT 1",
+    )
+    .remove(0)
 }
 
 #[test]

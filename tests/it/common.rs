@@ -86,6 +86,21 @@ pub fn alpr_bin() -> PathBuf {
 }
 
 /// Every `*.parquet` file under `dir`, relative, sorted.
+/// `sql`'s rows over `store`, as text, via the library.
+pub fn rows(store: &Store, sql: &str) -> Vec<Vec<String>> {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let ctx = alpr::query::session(store).await.unwrap();
+        let batches = alpr::query::run_sql(&ctx, sql).await.unwrap();
+        alpr::query::output::rows_as_text(&batches).unwrap()
+    })
+}
+
+/// The first column of `sql`'s rows over `store`, as text.
+pub fn first_column(store: &Store, sql: &str) -> Vec<String> {
+    rows(store, sql).into_iter().map(|r| r[0].clone()).collect()
+}
+
 pub fn parquet_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];

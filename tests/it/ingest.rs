@@ -124,17 +124,11 @@ fn ingest(s: &Setup, config: &Config, version: &'static str) -> Summary {
 
 /// Every read as (read id, plate, camera, ts), sorted.
 fn reads(store: &Store) -> Vec<(String, String, String, String)> {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let ctx = alpr::query::session(store).await.unwrap();
-        let sql = "SELECT read_id, plate, camera_id, CAST(ts AS VARCHAR) FROM reads ORDER BY 1";
-        let b = alpr::query::run_sql(&ctx, sql).await.unwrap();
-        alpr::query::output::rows_as_text(&b)
-            .unwrap()
-            .into_iter()
-            .map(|r| (r[0].clone(), r[1].clone(), r[2].clone(), r[3].clone()))
-            .collect()
-    })
+    let sql = "SELECT read_id, plate, camera_id, CAST(ts AS VARCHAR) FROM reads ORDER BY 1";
+    crate::common::rows(store, sql)
+        .into_iter()
+        .map(|r| (r[0].clone(), r[1].clone(), r[2].clone(), r[3].clone()))
+        .collect()
 }
 
 fn write_zip(path: &Path, files: &[(&str, Vec<u8>)]) {

@@ -12,7 +12,7 @@ use alpr::store::Store;
 use alpr::synth_plates::PlateSynth;
 use rand::{Rng, SeedableRng};
 
-use crate::common::{add_users, alpr_as, parquet_files};
+use crate::common::{add_users, alpr_as, first_column, parquet_files};
 
 fn png(img: &image::RgbImage) -> Vec<u8> {
     let mut out = Vec::new();
@@ -68,18 +68,7 @@ fn ingest(store: &Path, input: &Path) -> Command {
 }
 
 fn read_ids(store: &Store) -> Vec<String> {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let ctx = alpr::query::session(store).await.unwrap();
-        let b = alpr::query::run_sql(&ctx, "SELECT read_id FROM reads ORDER BY read_id")
-            .await
-            .unwrap();
-        alpr::query::output::rows_as_text(&b)
-            .unwrap()
-            .into_iter()
-            .map(|r| r[0].clone())
-            .collect()
-    })
+    first_column(store, "SELECT read_id FROM reads ORDER BY read_id")
 }
 
 fn text(o: &Output) -> String {

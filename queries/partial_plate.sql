@@ -14,7 +14,9 @@
 -- param: alternate_min float?   Also match alternates at least this likely (e.g. 0.05)
 -- tables: reads
 WITH window_reads AS (
-  SELECT * FROM reads
+  SELECT read_id, camera_id, ts, plate, confidence, alternates,
+         plate_match(plate, $pattern, $max_subst) AS hit
+  FROM reads
   WHERE ts BETWEEN $from AND $to
     AND ($lat IS NULL OR haversine_m(lat, lon, $lat, $lon) <= $radius_m)
 ),
@@ -24,16 +26,16 @@ by_alternate AS (
          a.ts,
          a.alt['confidence'] AS confidence,
          row_number() OVER (PARTITION BY a.read_id ORDER BY a.alt['confidence'] DESC, a.alt['plate']) AS rank
-  FROM (SELECT read_id, camera_id, ts, plate, unnest(alternates) AS alt FROM window_reads) a
+  FROM (SELECT read_id, camera_id, ts, hit, unnest(alternates) AS alt FROM window_reads) a
   WHERE $alternate_min IS NOT NULL
     AND a.alt['confidence'] >= $alternate_min
     AND plate_match(a.alt['plate'], $pattern, $max_subst)
-    AND NOT plate_match(a.plate, $pattern, $max_subst)
+    AND NOT a.hit
 ),
 matches AS (
   SELECT plate AS matched, camera_id, ts, confidence, 0 AS via_alternate
   FROM window_reads
-  WHERE plate_match(plate, $pattern, $max_subst)
+  WHERE hit
   UNION ALL
   SELECT matched, camera_id, ts, confidence, 1 AS via_alternate
   FROM by_alternate

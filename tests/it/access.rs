@@ -332,9 +332,8 @@ fn saved_hotlist_hits(store: &Store, min: f32) -> Vec<(String, String)> {
             ("list", "stolen".to_string()),
             ("alternate_min", min.to_string()),
         ]
-        .into_iter()
         .map(|(k, v)| (k.to_string(), v))
-        .collect();
+        .into();
         let df = alpr::query::saved::find("hotlist_hits")
             .unwrap()
             .bind(&params)

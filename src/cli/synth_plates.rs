@@ -40,6 +40,11 @@ pub struct SynthPlatesArgs {
     /// Also write a grid of the first 48 samples to this PNG.
     #[arg(long)]
     pub montage: Option<PathBuf>,
+    /// Only plates of this design (a style id such as `us-tx` or `eu`; an
+    /// unknown one lists them all), for checking the reader on one
+    /// issuer's plates. Without it, every design in its usual share.
+    #[arg(long)]
+    pub style: Option<String>,
 }
 
 fn png(path: &Path, img: &RgbImage) -> Result<()> {
@@ -55,7 +60,10 @@ pub fn run(args: &SynthPlatesArgs) -> anyhow::Result<()> {
         return Err(Error::bad_input("--count must be between 1 and 100000000").into());
     }
     let started = Instant::now();
-    let synth = PlateSynth::new()?;
+    let synth = match &args.style {
+        Some(id) => PlateSynth::of_style(id)?,
+        None => PlateSynth::new()?,
+    };
     durable::create_dir_durable(&args.out)?;
     let bar = ProgressBar::new(args.count).with_style(
         ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} plates")

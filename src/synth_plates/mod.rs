@@ -29,7 +29,7 @@ mod text;
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 pub use render::Clutter;
 pub use scene::Scene;
@@ -50,6 +50,8 @@ pub struct PlateSample {
 /// The generator: fonts parsed once; share it across threads.
 pub struct PlateSynth {
     fonts: fonts::Fonts,
+    /// The designs drawn, with their weights: every style, or one id's.
+    styles: Vec<&'static styles::Style>,
 }
 
 impl PlateSynth {
@@ -58,6 +60,25 @@ impl PlateSynth {
     pub fn new() -> Result<PlateSynth> {
         Ok(PlateSynth {
             fonts: fonts::Fonts::load()?,
+            styles: styles::STYLES.iter().collect(),
+        })
+    }
+
+    /// A generator of one design only: `id` is one of
+    /// [`PlateSynth::styles`] (`"us-tx"`, `"eu"`), drawn in the table's
+    /// proportions where it names several (the European designs are all
+    /// `eu`), to see how the reader does on one issuer's plates.
+    pub fn of_style(id: &str) -> Result<PlateSynth> {
+        let only: Vec<_> = styles::STYLES.iter().filter(|s| s.id == id).collect();
+        if only.is_empty() {
+            return Err(Error::bad_input(format!(
+                "no plate style {id:?}; the styles are {}",
+                PlateSynth::styles().join(", ")
+            )));
+        }
+        Ok(PlateSynth {
+            styles: only,
+            ..PlateSynth::new()?
         })
     }
 
@@ -74,7 +95,7 @@ impl PlateSynth {
     pub fn sample_with(&self, seed: u64, index: u64, clutter: f64) -> PlateSample {
         let clutter = clutter.clamp(0.0, 1.0);
         let mut rng = stream(seed, index);
-        let style = styles::pick(&mut rng);
+        let style = styles::pick(&mut rng, self.styles.iter().copied());
         let serial = if !style.is_eu() && rng.random_bool(0.12) {
             text::vanity(&mut rng)
         } else {

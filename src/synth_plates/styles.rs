@@ -919,17 +919,24 @@ pub(crate) const STYLES: &[Style] = &[
     },
 ];
 
-/// A style chosen by weight.
-pub(crate) fn pick(rng: &mut Pcg64Mcg) -> &'static Style {
-    let total: u32 = STYLES.iter().map(|s| s.weight).sum();
+/// One of `among` (a non-empty set of styles) chosen by weight.
+pub(crate) fn pick<'a, I>(rng: &mut Pcg64Mcg, among: I) -> &'a Style
+where
+    I: IntoIterator<Item = &'a Style>,
+    I::IntoIter: Clone,
+{
+    let styles = among.into_iter();
+    let total: u32 = styles.clone().map(|s| s.weight).sum();
     let mut r = rng.random_range(0..total);
-    for s in STYLES {
+    let mut last = None;
+    for s in styles {
         if r < s.weight {
             return s;
         }
         r -= s.weight;
+        last = Some(s);
     }
-    &STYLES[0]
+    last.expect("a style to pick")
 }
 
 #[cfg(test)]

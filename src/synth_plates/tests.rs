@@ -146,3 +146,19 @@ fn clutter_scales_each_kind_and_leaves_style_and_text_alone() {
     let (a, b) = (s.sample(21, 7), s.sample_with(21, 7, 1.0));
     assert_eq!(a.image.as_raw(), b.image.as_raw());
 }
+
+#[test]
+fn one_style_draws_only_that_design_and_unknown_ones_are_named() {
+    let tx = PlateSynth::of_style("us-tx").unwrap();
+    for i in 0..40 {
+        assert_eq!(tx.sample(3, i).style, "us-tx", "index {i}");
+    }
+    let eu = PlateSynth::of_style("eu").unwrap();
+    let eu: Vec<_> = (0..20).map(|i| eu.sample(4, i).style).collect();
+    assert!(eu.iter().all(|&s| s == "eu"), "{eu:?}");
+    let err = PlateSynth::of_style("us-xx")
+        .err()
+        .expect("an unknown style")
+        .to_string();
+    assert!(err.contains("us-xx") && err.contains("us-tx"), "{err}");
+}

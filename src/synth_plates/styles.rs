@@ -928,15 +928,13 @@ where
     let styles = among.into_iter();
     let total: u32 = styles.clone().map(|s| s.weight).sum();
     let mut r = rng.random_range(0..total);
-    let mut last = None;
     for s in styles {
         if r < s.weight {
             return s;
         }
         r -= s.weight;
-        last = Some(s);
     }
-    last.expect("a style to pick")
+    unreachable!("the draw is below the weights' total")
 }
 
 #[cfg(test)]

@@ -796,6 +796,20 @@ mod tests {
         }
     }
 
+    /// Every buffer of a net's state as bits: the weights, batch
+    /// statistics and AdamW's moments.
+    fn bits(net: &Native) -> Vec<Vec<u32>> {
+        let mut v: Vec<&Vec<f32>> = Vec::new();
+        for l in &net.layers {
+            v.extend([&l.w, &l.gamma, &l.beta, &l.mean, &l.var]);
+        }
+        v.extend([&net.dense_w, &net.dense_b]);
+        v.extend(net.moments.iter().flat_map(|(m, s)| [m, s]));
+        v.iter()
+            .map(|b| b.iter().map(|f| f.to_bits()).collect())
+            .collect()
+    }
+
     #[test]
     fn a_step_does_not_depend_on_the_thread_count() {
         // Two steps of a random start on one thread and on three: every
@@ -821,24 +835,13 @@ mod tests {
         let ((one, l1), (three, l3)) = (run(1), run(3));
         assert_eq!(l1, l3);
         assert_eq!(one.step_t, 2);
-        let bits = |net: &Native| -> Vec<Vec<u32>> {
-            let mut v: Vec<&Vec<f32>> = Vec::new();
-            for l in &net.layers {
-                v.extend([&l.w, &l.gamma, &l.beta, &l.mean, &l.var]);
-            }
-            v.extend([&net.dense_w, &net.dense_b]);
-            v.extend(net.moments.iter().flat_map(|(m, s)| [m, s]));
-            v.iter()
-                .map(|b| b.iter().map(|f| f.to_bits()).collect())
-                .collect()
-        };
         assert_eq!(bits(&one), bits(&three));
     }
 
     #[test]
     fn reused_buffers_give_the_steps_fresh_ones_give() {
         // The third step of a net that kept its buffers from two, against
-        // the same net with none kept: the same weights to the bit.
+        // the same net with none kept: the same state to the bit.
         let b = 3;
         let x: Vec<f32> = (0..b * (HEIGHT * WIDTH) as usize)
             .map(|i| ((i * 6151 % 977) as f32) / 400.0 - 1.2)
@@ -858,15 +861,7 @@ mod tests {
         assert_eq!(a.loss.to_bits(), c.loss.to_bits());
         // Every step gives back as many buffers as it takes.
         assert_eq!(kept.spare.0.len(), held);
-        let weights = |net: &Native| -> Vec<u32> {
-            net.layers
-                .iter()
-                .flat_map(|l| [&l.w, &l.gamma, &l.beta, &l.mean, &l.var])
-                .chain([&net.dense_w, &net.dense_b])
-                .flat_map(|v| v.iter().map(|f| f.to_bits()))
-                .collect()
-        };
-        assert_eq!(weights(&kept), weights(&fresh));
+        assert_eq!(bits(&kept), bits(&fresh));
     }
 
     #[test]

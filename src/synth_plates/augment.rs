@@ -98,7 +98,15 @@ fn tone(c: &mut Canvas, rng: &mut Pcg64Mcg) {
     for p in &mut c.px {
         for (i, v) in p.iter_mut().enumerate() {
             let x = ((*v - 0.5) * contrast + 0.5) * gain * cast[i];
-            *v = lift + (1.0 - lift) * x.clamp(0.0, 1.0).powf(gamma);
+            let x = x.clamp(0.0, 1.0);
+            // 0 and 1 are their own powers (and -0 gives `lift` either
+            // way): a saturated channel skips the costly `powf`.
+            let y = if x == 0.0 || x == 1.0 {
+                x
+            } else {
+                x.powf(gamma)
+            };
+            *v = lift + (1.0 - lift) * y;
         }
     }
 }
@@ -143,13 +151,19 @@ fn motion_blur(c: &mut Canvas, len: usize, slope: f32) {
     let src = c.px.clone();
     let (w, h) = (c.w as i64, c.h as i64);
     let n = len as f32;
+    // Each tap's offset, the same for every pixel.
+    let taps: Vec<(i64, i64)> = (0..len)
+        .map(|i| {
+            let o = i as f32 - (n - 1.0) / 2.0;
+            (o.round() as i64, (o * slope).round() as i64)
+        })
+        .collect();
     for y in 0..h {
         for x in 0..w {
             let mut s = [0.0f32; 3];
-            for i in 0..len {
-                let o = i as f32 - (n - 1.0) / 2.0;
-                let sx = (x + o.round() as i64).clamp(0, w - 1);
-                let sy = (y + (o * slope).round() as i64).clamp(0, h - 1);
+            for &(ox, oy) in &taps {
+                let sx = (x + ox).clamp(0, w - 1);
+                let sy = (y + oy).clamp(0, h - 1);
                 let p = src[(sy * w + sx) as usize];
                 s = [s[0] + p[0], s[1] + p[1], s[2] + p[2]];
             }
@@ -199,5 +213,5 @@ fn jpeg(img: &RgbImage, quality: u8) -> Option<RgbImage> {
         .encode_image(img)
         .ok()?;
     let decoded = image::load_from_memory_with_format(&buf, image::ImageFormat::Jpeg).ok()?;
-    Some(decoded.to_rgb8())
+    Some(decoded.into_rgb8())
 }

@@ -167,12 +167,12 @@ impl Canvas {
     }
 
     pub(crate) fn to_rgb(&self) -> RgbImage {
-        let mut raw = Vec::with_capacity(self.w * self.h * 3);
-        for p in &self.px {
-            for c in p {
-                raw.push((c.clamp(0.0, 1.0) * 255.0 + 0.5) as u8);
-            }
-        }
+        let raw: Vec<u8> = self
+            .px
+            .iter()
+            .flatten()
+            .map(|c| (c.clamp(0.0, 1.0) * 255.0 + 0.5) as u8)
+            .collect();
         RgbImage::from_raw(self.w as u32, self.h as u32, raw)
             .unwrap_or_else(|| RgbImage::new(self.w as u32, self.h as u32))
     }

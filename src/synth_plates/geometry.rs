@@ -163,10 +163,12 @@ pub(crate) fn crop(plate: &Canvas, rng: &mut Pcg64Mcg, out_w: usize) -> Canvas {
     };
     // Prefilter: sample a reduced plate when each output pixel covers many.
     let k = (step.floor() as usize).clamp(1, 8);
+    let shrunk;
     let src = if k > 1 {
-        plate.shrink(k)
+        shrunk = plate.shrink(k);
+        &shrunk
     } else {
-        plate.clone()
+        plate
     };
     let kf = k as f32;
     let surround = Surround::random(rng, h);

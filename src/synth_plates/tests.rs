@@ -28,6 +28,33 @@ fn same_seed_and_index_give_identical_samples() {
     assert_ne!(a.image.as_raw(), s.sample(8, 0).image.as_raw());
 }
 
+/// SHA-256 of the first `n` plates of `seed`: text, size and pixels.
+fn plates_digest(s: &PlateSynth, seed: u64, n: u64) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for i in 0..n {
+        let p = s.sample(seed, i);
+        h.update(p.text.as_bytes());
+        h.update(p.image.width().to_le_bytes());
+        h.update(p.image.height().to_le_bytes());
+        h.update(p.image.as_raw());
+    }
+    hex::encode(h.finalize())
+}
+
+/// The shipped weights are the one command's only while the generator
+/// draws the same plates to the bit: a change that alters them (even by
+/// rounding) must be a decision with its own training runs, and then
+/// updates this digest and the model card. Speed-ups must leave it alone.
+#[test]
+fn the_generators_plates_are_pinned() {
+    assert_eq!(
+        plates_digest(&synth(), 48, 24),
+        "442b340eb7635fa86d7074e4d18d165f67cf4ef3c0b12ca79645474442e643a9",
+        "the generator's plates changed: see models/ocr-v2/MODEL_CARD.md"
+    );
+}
+
 #[test]
 fn order_and_threads_do_not_matter() {
     let s = synth();

@@ -146,6 +146,7 @@ pub fn bench(batch: usize, steps: usize, runs: usize) -> anyhow::Result<ExitCode
     train::keep_freed_memory();
     let t = train::time_steps(batch, steps, runs)?;
     println!("native training steps of {batch} generated plates, {steps} steps, {runs} passes");
+    println!("on {}", crate::ocr::machine::describe());
     println!(
         "generator: {:.0} plates/s on {} threads",
         t.plates_per_s, t.threads

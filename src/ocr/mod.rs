@@ -28,6 +28,8 @@ pub mod backprop;
 pub mod checkpoint;
 pub mod ctc;
 pub mod decode;
+#[cfg(feature = "train")]
+pub mod machine;
 pub mod model;
 pub mod prep;
 #[cfg(feature = "train")]

@@ -691,6 +691,8 @@ fn train_until(cfg: &TrainConfig, until: usize) -> Result<Scores> {
         cfg.val_size,
         cfg.engine
     );
+    // Its weights' bits may depend on the machine (`machine`'s notes).
+    eprintln!("train-ocr: on {}", super::machine::describe());
     let started = Instant::now();
     let (mut loss_sum, mut acc_sum, mut seen) = (0.0f64, 0.0f64, 0usize);
     let mut last = Scores::default();

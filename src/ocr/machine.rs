@@ -10,9 +10,10 @@
 //! `models/ocr-v2/RUNS.md`). Which part of a machine the bits depend on is
 //! not known. This build's `gemm` runs its FMA kernels (8 lanes, AVX2)
 //! wherever the CPU has FMA and a scalar one elsewhere (its AVX-512
-//! kernels are not compiled in), and cuts a long sum into depth blocks sized by the L1
-//! cache (512 terms or more); glibc's maths were checked not to matter. So
-//! a run names those, and a run that differs says where it ran.
+//! kernels are not compiled in), and cuts a long sum into depth blocks
+//! sized by the L1 cache (512 terms or more); glibc's FMA and AVX2 maths
+//! were checked not to change a run (RUNS.md, "Run 83"). So a run names
+//! those, and a run that differs says where it ran.
 
 /// One line: `AMD EPYC; avx2 fma, no avx512f; gemm's L1d 32 KiB 8-way`.
 pub fn describe() -> String {
@@ -51,6 +52,8 @@ fn features() -> String {
     list(&found)
 }
 
+/// `found`'s names, those present first; the architecture's name where
+/// there are none (no x86 features to name).
 fn list(found: &[(&str, bool)]) -> String {
     let names = |has: bool| -> Vec<&str> {
         found

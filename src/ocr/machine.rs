@@ -11,9 +11,10 @@
 //! not known. This build's `gemm` runs its FMA kernels (8 lanes, AVX2)
 //! wherever the CPU has FMA and a scalar one elsewhere (its AVX-512
 //! kernels are not compiled in), and cuts a long sum into depth blocks
-//! sized by the L1 cache (512 terms or more); glibc's FMA and AVX2 maths
-//! were checked not to change a run (RUNS.md, "Run 83"). So a run names
-//! those, and a run that differs says where it ran.
+//! sized by the L1 cache (512 terms or more); switching glibc's FMA and
+//! AVX2 maths off changed neither 300 plates nor 400 steps' weights
+//! (RUNS.md, "Run 83"). So a run names those, and a run that differs says
+//! where it ran.
 
 /// One line: `AMD EPYC; avx2 fma, no avx512f; gemm's L1d 32 KiB 8-way`.
 pub fn describe() -> String {

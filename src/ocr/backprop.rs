@@ -66,9 +66,18 @@ const ADAM_CHUNK: usize = 8192;
 /// all row-major; `a_t` / `b_t` say the slice holds the transpose instead
 /// (`k x m`, `n x k`). On the current rayon pool's threads: gemm splits
 /// `c` into blocks and sums each element's products in one order, the same
-/// for any number of threads (`gemm-common`'s depth blocks depend on the
-/// shapes only), so the weights a run ends with do not depend on the
-/// machine's thread count (tested).
+/// for any number of threads, so the weights a run ends with do not depend
+/// on the machine's thread count (tested).
+///
+/// Nor on its cache: gemm cuts a long depth into blocks sized from the L1
+/// data cache it reads off the CPU, and each block's sum is added to `c`
+/// on its own, so two machines would round differently (runs 82-85 in
+/// `models/ocr-v2/RUNS.md`: a 32 KiB 8-way L1 and a 48 KiB 12-way one gave
+/// different weights from one command). Where gemm would block by the
+/// cache ([`blocks_by_cache`]), the depth is cut here instead, into the
+/// blocks gemm cuts on a 32 KiB 8-way L1 ([`depth_block`]); each piece is
+/// at most [`DEPTH_BLOCK`] deep, which gemm never cuts further on any
+/// machine (`products_sum_in_blocks_of_the_32k_cache`).
 fn matmul(
     c: &mut [f32],
     a: &[f32],
@@ -88,43 +97,70 @@ fn matmul(
         }
         return;
     }
-    let (a_rs, a_cs) = if a_t {
-        (1, m as isize)
+    let (a_rs, a_cs) = if a_t { (1, m) } else { (k, 1) };
+    let (b_rs, b_cs) = if b_t { (1, k) } else { (n, 1) };
+    let block = if blocks_by_cache(m, n, k, a_cs, b_rs) {
+        depth_block(k)
     } else {
-        (k as isize, 1)
+        k
     };
-    let (b_rs, b_cs) = if b_t {
-        (1, k as isize)
-    } else {
-        (n as isize, 1)
-    };
-    // SAFETY: the assertion above keeps every index the strides reach,
-    // (m - 1, k - 1) of `a`, (k - 1, n - 1) of `b` and (m - 1, n - 1) of
-    // `c`, inside its slice; `c` is borrowed mutably, so it aliases neither
-    // input.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            c.as_mut_ptr(),
-            1,
-            n as isize,
-            accumulate,
-            a.as_ptr(),
-            a_cs,
-            a_rs,
-            b.as_ptr(),
-            b_cs,
-            b_rs,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            Parallelism::Rayon(rayon::current_num_threads()),
-        );
+    for start in (0..k).step_by(block) {
+        let depth = block.min(k - start);
+        // SAFETY: the assertion above keeps every index the strides reach,
+        // (m - 1, k - 1) of `a`, (k - 1, n - 1) of `b` and (m - 1, n - 1) of
+        // `c`, inside its slice, and a piece's offsets (`start` along the
+        // depth, below `k`) and depth stay within those; `c` is borrowed
+        // mutably, so it aliases neither input.
+        unsafe {
+            gemm::gemm(
+                m,
+                n,
+                depth,
+                c.as_mut_ptr(),
+                1,
+                n as isize,
+                accumulate || start > 0,
+                a.as_ptr().add(start * a_cs),
+                a_cs as isize,
+                a_rs as isize,
+                b.as_ptr().add(start * b_rs),
+                b_cs as isize,
+                b_rs as isize,
+                1.0,
+                1.0,
+                false,
+                false,
+                false,
+                Parallelism::Rayon(rayon::current_num_threads()),
+            );
+        }
     }
+}
+
+/// The deepest block gemm 0.19 sums in one go on any machine: its
+/// `kernel_params` never picks less, whatever the cache.
+const DEPTH_BLOCK: usize = 512;
+
+/// Whether gemm 0.19 (`gemm-common`'s `gemm_basic_generic`, f32) may cut
+/// a product of these shapes and strides into depth blocks sized by the
+/// machine's cache, so that [`matmul`] cuts it instead. Two kinds it sums
+/// in blocks fixed whatever the cache are left to it, so that their sums
+/// stay what they have always been: at most 256 outputs with both inputs
+/// contiguous along the depth (its horizontal kernels, blocks of 1,024:
+/// the first convolution's weight gradient), and both sides at most 64
+/// (blocks of 512). No product here is a row or a column, gemm's other
+/// fixed path.
+fn blocks_by_cache(m: usize, n: usize, k: usize, a_cs: usize, b_rs: usize) -> bool {
+    let horizontal = m * n <= 256 && a_cs == 1 && b_rs == 1;
+    k > DEPTH_BLOCK && !horizontal && !(m <= 64 && n <= 64)
+}
+
+/// The depth of gemm's blocks for a depth of `k` on a 32 KiB 8-way L1
+/// data cache (`gemm_common::cache::kernel_params` with the f32 FMA
+/// kernel's 16 x 6 tile): as few blocks of at most [`DEPTH_BLOCK`] as
+/// cover `k`, balanced (576 -> 288 + 288, 768 -> 384 + 384).
+fn depth_block(k: usize) -> usize {
+    k.div_ceil(k.div_ceil(DEPTH_BLOCK))
 }
 
 /// A `[c][b][h][w]` tensor's nine shifted copies, zero-padded:
@@ -792,6 +828,76 @@ mod tests {
                 assert_eq!(c, want);
                 matmul(&mut c, a, b, (2, 2, 3), a_t, b_t, true);
                 assert_eq!(c, want.map(|v| 2.0 * v));
+            }
+        }
+    }
+
+    /// What gemm's FMA kernels compute for one output: each block's
+    /// products summed in depth order by fused multiply-adds from zero,
+    /// each block's sum then added to the output.
+    fn blocked_dot(
+        a: impl Fn(usize) -> f32,
+        b: impl Fn(usize) -> f32,
+        k: usize,
+        block: usize,
+    ) -> f32 {
+        let mut out = None;
+        for start in (0..k).step_by(block) {
+            let sum = (start..k.min(start + block)).fold(0.0f32, |acc, d| a(d).mul_add(b(d), acc));
+            out = Some(out.map_or(sum, |o: f32| o + sum));
+        }
+        out.unwrap_or(0.0)
+    }
+
+    #[test]
+    fn products_sum_in_blocks_of_the_32k_cache() {
+        // gemm's FMA kernels on any machine's cache, in the blocks a
+        // 32 KiB 8-way L1 gives where gemm would block by the cache, and
+        // in gemm's own fixed blocks elsewhere; checked to the bit against
+        // scalar fused multiply-adds in those blocks. The shapes include
+        // the trainer's deep ones: a 576-deep convolution (288 + 288) and
+        // the dense layer's gradient over 768 columns (384 + 384).
+        #[cfg(target_arch = "x86_64")]
+        if !std::arch::is_x86_feature_detected!("fma") {
+            eprintln!(
+                "NOT CHECKED: this CPU has no FMA, so gemm sums with its scalar \
+                 kernel and train-ocr here will not give the shipped weights"
+            );
+            return;
+        }
+        let cases = [
+            // (m, n, k, a_t, b_t, block)
+            (65, 70, 576, false, false, 288),
+            (128, 37, 768, true, false, 384),
+            (64, 100, 1100, false, true, 367),
+            (64, 144, 1536, false, true, 512),
+            (32, 40, 1500, false, false, 512),
+            (70, 70, 500, false, false, 500),
+        ];
+        for (m, n, k, a_t, b_t, block) in cases {
+            let a: Vec<f32> = (0..m * k)
+                .map(|i| ((i * 7919 % 2003) as f32) / 1000.0 - 1.0)
+                .collect();
+            let b: Vec<f32> = (0..k * n)
+                .map(|i| ((i * 104_729 % 3001) as f32) / 1500.0 - 1.0)
+                .collect();
+            let mut c = vec![f32::NAN; m * n];
+            matmul(&mut c, &a, &b, (m, n, k), a_t, b_t, false);
+            for i in 0..m {
+                for j in 0..n {
+                    let want = blocked_dot(
+                        |d| if a_t { a[d * m + i] } else { a[i * k + d] },
+                        |d| if b_t { b[j * k + d] } else { b[d * n + j] },
+                        k,
+                        block,
+                    );
+                    assert_eq!(
+                        c[i * n + j].to_bits(),
+                        want.to_bits(),
+                        "{m}x{n}x{k} at ({i}, {j}): {} against {want}",
+                        c[i * n + j]
+                    );
+                }
             }
         }
     }

@@ -3,16 +3,17 @@
 //! `gemm` sizes its blocks by. It only reports; nothing a run computes
 //! depends on it.
 //!
-//! On one machine the one command repeats to the bit; across machines it
-//! does not: the shipped weights came from it on the machines of runs 70
-//! and 76, and other weights on the forty-fifth to forty-seventh
-//! sessions' machine, from the same training code (runs 82 and 83,
-//! `models/ocr-v2/RUNS.md`). Which part of a machine the bits depend on is
-//! not known. This build's `gemm` runs its FMA kernels (8 lanes, AVX2)
-//! wherever the CPU has FMA and a scalar one elsewhere (its AVX-512
-//! kernels are not compiled in), and cuts a long sum into depth blocks
-//! sized by the L1 cache (512 terms or more); switching glibc's FMA and
-//! AVX2 maths off changed neither 300 plates nor 400 steps' weights
+//! Until the forty-eighth session the one command repeated to the bit on
+//! one machine and not across machines: `gemm` cut each long sum into
+//! depth blocks sized from the L1 cache, 512 terms on a 32 KiB 8-way L1
+//! and 1,024 on a 48 KiB 12-way one, and added each block's sum on its own
+//! (runs 82-85, `models/ocr-v2/RUNS.md`). The native engine now cuts the
+//! depth itself, as the 32 KiB cache does (`backprop::matmul`), so the L1
+//! no longer matters to its weights. What still does: `gemm` runs its FMA
+//! kernels (8 lanes, AVX2) wherever the CPU has FMA and a scalar one
+//! elsewhere (its AVX-512 kernels are not compiled in), and the candle
+//! engine's products are still blocked by the cache. Switching glibc's FMA
+//! and AVX2 maths off changed neither 300 plates nor 400 steps' weights
 //! (RUNS.md, "Run 83"). So a run names those, and a run that differs says
 //! where it ran.
 

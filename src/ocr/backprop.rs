@@ -841,12 +841,13 @@ mod tests {
         k: usize,
         block: usize,
     ) -> f32 {
-        let mut out = None;
-        for start in (0..k).step_by(block) {
-            let sum = (start..k.min(start + block)).fold(0.0f32, |acc, d| a(d).mul_add(b(d), acc));
-            out = Some(out.map_or(sum, |o: f32| o + sum));
-        }
-        out.unwrap_or(0.0)
+        (0..k)
+            .step_by(block)
+            .map(|start| {
+                (start..k.min(start + block)).fold(0.0f32, |acc, d| a(d).mul_add(b(d), acc))
+            })
+            .reduce(|out, sum| out + sum)
+            .unwrap_or(0.0)
     }
 
     #[test]

@@ -58,7 +58,7 @@ pub enum Command {
     Query(QueryArgs),
     /// List the saved queries with their parameters.
     Queries,
-    /// Measure query speed on a store (medians over several runs).
+    /// Measure speed: queries, localisation, the reader, ingest, training.
     Bench(BenchArgs),
     /// Build a demo store and run every saved investigation on it.
     Demo(DemoArgs),

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::gpu::{Gpu, GpuMode};
 use crate::ocr::{Candidate, prep};
-use crate::recognize;
+use crate::recognize::{self, decode};
 use crate::{Error, Result};
 
 /// Exit code when some inputs were skipped (the others were read).
@@ -68,20 +68,10 @@ fn round(c: f32) -> f32 {
     (c * 1e6).round() / 1e6
 }
 
-/// Decodes a crop file to the reader's grey ([`prep::grey`]).
+/// Decodes a crop file (JPEG or PNG, upright, with the photos' checks:
+/// [`decode::decode_image_file`]) to the reader's grey ([`prep::grey`]).
 pub fn load_crop(path: &Path) -> Result<GrayImage> {
-    let bad = |message: String| Error::BadData {
-        path: path.to_path_buf(),
-        message,
-    };
-    let reader = image::ImageReader::open(path)
-        .map_err(|e| Error::io(path, e))?
-        .with_guessed_format()
-        .map_err(|e| Error::io(path, e))?;
-    let image = reader
-        .decode()
-        .map_err(|e| bad(format!("not a readable image: {e}")))?;
-    Ok(match image {
+    Ok(match decode::decode_image_file(path)? {
         // A grey pixel's luma is itself: no need to widen it to colour.
         image::DynamicImage::ImageLuma8(grey) => grey,
         other => prep::grey(&other.into_rgb8()),

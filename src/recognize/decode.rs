@@ -2,11 +2,18 @@
 //! [`Error::BadData`] naming the file and the problem; the header is read and
 //! the size checked before any pixel buffer is allocated, so a lying header
 //! (30000x30000 in a few bytes) costs nothing.
+//!
+//! A photo is turned upright as its EXIF orientation says (a phone held
+//! sideways stores its pixels sideways and says so in the tag), so plates
+//! are read as a viewer shows them and boxes are in the upright picture's
+//! pixels. A tag that cannot be read leaves the pixels as stored: they are
+//! still the picture.
 
 use std::io::{Cursor, Read};
 use std::path::Path;
 
-use image::{ImageFormat, ImageReader, Limits};
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
 use crate::gpu::{Planes, pack_rgba};
 use crate::{Error, Result};
@@ -28,8 +35,20 @@ fn bad(path: &Path, message: impl Into<String>) -> Error {
 }
 
 /// Reads and decodes `path` (JPEG or PNG, told by its content) into one RGBA
-/// frame.
+/// frame, upright.
 pub fn decode_file(path: &Path) -> Result<Planes> {
+    to_planes(path, decode_image_file(path)?)
+}
+
+/// Decodes the bytes of an image file into one RGBA frame, upright; `path`
+/// names it in errors.
+pub fn decode_bytes(path: &Path, bytes: &[u8]) -> Result<Planes> {
+    to_planes(path, decode_image(path, bytes)?)
+}
+
+/// Reads and decodes `path` (JPEG or PNG) as the `image` crate's picture,
+/// upright, with [`decode_bytes`]'s checks.
+pub fn decode_image_file(path: &Path) -> Result<DynamicImage> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut bytes = Vec::new();
     file.take(MAX_FILE_BYTES + 1)
@@ -41,11 +60,12 @@ pub fn decode_file(path: &Path) -> Result<Planes> {
             format!("file is over {MAX_FILE_BYTES} bytes; not decoded"),
         ));
     }
-    decode_bytes(path, &bytes)
+    decode_image(path, &bytes)
 }
 
-/// Decodes the bytes of an image file; `path` names it in errors.
-pub fn decode_bytes(path: &Path, bytes: &[u8]) -> Result<Planes> {
+/// The picture in `bytes` (JPEG or PNG), upright as its EXIF orientation
+/// says; `path` names it in errors.
+pub fn decode_image(path: &Path, bytes: &[u8]) -> Result<DynamicImage> {
     if bytes.is_empty() {
         return Err(bad(path, "empty file (0 bytes)"));
     }
@@ -79,10 +99,18 @@ pub fn decode_bytes(path: &Path, bytes: &[u8]) -> Result<Planes> {
     limits.max_image_width = Some(width);
     limits.max_image_height = Some(height);
     limits.max_alloc = Some(MAX_PIXELS * 8);
-    reader.limits(limits);
-    let image = reader
-        .decode()
-        .map_err(|e| bad(path, format!("cannot decode: {e}")))?;
+    reader.limits(limits.clone());
+    let cannot = |e: image::ImageError| bad(path, format!("cannot decode: {e}"));
+    let mut decoder = reader.into_decoder().map_err(cannot)?;
+    limits.reserve(decoder.total_bytes()).map_err(cannot)?;
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let mut image = DynamicImage::from_decoder(decoder).map_err(cannot)?;
+    image.apply_orientation(orientation);
+    Ok(image)
+}
+
+/// One RGBA frame of a decoded picture.
+fn to_planes(path: &Path, image: DynamicImage) -> Result<Planes> {
     let rgb = image.into_rgb8();
     let data = rgb
         .pixels()
@@ -126,6 +154,74 @@ mod tests {
         assert!(matches!(decode_bytes(p, b""), Err(Error::BadData { .. })));
         let e = decode_bytes(p, b"hello, not an image").unwrap_err();
         assert!(e.to_string().contains("x.jpg"), "{e}");
+    }
+
+    /// A little-endian TIFF block (EXIF's body) whose one tag is the
+    /// orientation `value`.
+    pub(crate) fn exif_orientation(value: u16) -> Vec<u8> {
+        let mut t = b"II".to_vec();
+        t.extend_from_slice(&42u16.to_le_bytes());
+        t.extend_from_slice(&8u32.to_le_bytes()); // the first IFD
+        t.extend_from_slice(&1u16.to_le_bytes()); // one entry:
+        t.extend_from_slice(&0x0112u16.to_le_bytes()); // Orientation,
+        t.extend_from_slice(&3u16.to_le_bytes()); // SHORT,
+        t.extend_from_slice(&1u32.to_le_bytes()); // one of them,
+        t.extend_from_slice(&value.to_le_bytes());
+        t.extend_from_slice(&[0, 0]);
+        t.extend_from_slice(&0u32.to_le_bytes()); // no next IFD
+        t
+    }
+
+    /// A 3x2 PNG, each pixel its own grey (`10 * (x + 3 y)`), with `exif`.
+    fn png_with_exif(exif: Vec<u8>) -> Vec<u8> {
+        use image::ImageEncoder;
+        let img = image::GrayImage::from_fn(3, 2, |x, y| image::Luma([10 * (x + 3 * y) as u8]));
+        let mut out = Vec::new();
+        let mut encoder = image::codecs::png::PngEncoder::new(&mut out);
+        encoder.set_exif_metadata(exif).unwrap();
+        encoder
+            .write_image(&img, 3, 2, image::ExtendedColorType::L8)
+            .unwrap();
+        out
+    }
+
+    fn greys(image: &DynamicImage) -> (u32, u32, Vec<u8>) {
+        let g = image.to_luma8();
+        (g.width(), g.height(), g.into_raw())
+    }
+
+    #[test]
+    fn a_sideways_photo_is_turned_upright_as_its_exif_says() {
+        let p = Path::new("sideways.png");
+        // Stored:      Orientation 6 (turn 90 degrees clockwise to view):
+        //   0 10 20      30  0
+        //  30 40 50      40 10
+        //                50 20
+        let turned = decode_image(p, &png_with_exif(exif_orientation(6))).unwrap();
+        assert_eq!(greys(&turned), (2, 3, vec![30, 0, 40, 10, 50, 20]));
+        // 3: upside down; 1: as stored.
+        let flipped = decode_image(p, &png_with_exif(exif_orientation(3))).unwrap();
+        assert_eq!(greys(&flipped), (3, 2, vec![50, 40, 30, 20, 10, 0]));
+        let stored = (3, 2, vec![0, 10, 20, 30, 40, 50]);
+        let upright = decode_image(p, &png_with_exif(exif_orientation(1))).unwrap();
+        assert_eq!(greys(&upright), stored);
+        // The frame the reader gets is the upright one.
+        let frame = decode_bytes(p, &png_with_exif(exif_orientation(6))).unwrap();
+        assert_eq!((frame.width(), frame.height()), (2, 3));
+    }
+
+    #[test]
+    fn an_unreadable_orientation_leaves_the_pixels_as_stored() {
+        let p = Path::new("odd.png");
+        let stored = (3, 2, vec![0, 10, 20, 30, 40, 50]);
+        for exif in [
+            b"not a TIFF block".to_vec(),
+            exif_orientation(0),
+            exif_orientation(99),
+        ] {
+            let image = decode_image(p, &png_with_exif(exif)).unwrap();
+            assert_eq!(greys(&image), stored);
+        }
     }
 
     #[test]

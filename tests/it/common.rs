@@ -117,3 +117,19 @@ pub fn parquet_files(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// A JPEG whose frame header claims `width x height` (the pixels stay 8x8).
+pub fn lying_jpeg(width: u16, height: u16) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new(&mut bytes)
+        .encode_image(&image::RgbImage::new(8, 8))
+        .unwrap();
+    let sof = bytes
+        .windows(2)
+        .position(|w| w == [0xff, 0xc0])
+        .expect("baseline JPEG has SOF0");
+    // FF C0, length (2), precision (1), height (2), width (2).
+    bytes[sof + 5..sof + 7].copy_from_slice(&height.to_be_bytes());
+    bytes[sof + 7..sof + 9].copy_from_slice(&width.to_be_bytes());
+    bytes
+}

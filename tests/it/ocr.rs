@@ -299,6 +299,9 @@ fn read_crops_writes_one_json_line_per_crop_and_names_bad_files() {
         crop.save(dir.path().join(name)).unwrap();
     }
     std::fs::write(dir.path().join("c.png"), b"not a png").unwrap();
+    // A header claiming 30000x30000 is refused before a pixel is allocated.
+    let huge = crate::common::lying_jpeg(30_000, 30_000);
+    std::fs::write(dir.path().join("d.jpg"), huge).unwrap();
     let out = std::process::Command::new(crate::common::alpr_bin())
         .args(["read-crops", "--gpu", "off"])
         .arg(dir.path())
@@ -307,6 +310,10 @@ fn read_crops_writes_one_json_line_per_crop_and_names_bad_files() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("c.png"), "{stderr}");
+    assert!(
+        stderr.contains("d.jpg") && stderr.contains("megapixel"),
+        "{stderr}"
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<serde_json::Value> = stdout
         .lines()

@@ -14,7 +14,7 @@ use alpr::recognize::{self as rec, decode};
 use image::{ImageEncoder, Rgb, RgbImage};
 use rand::{Rng, SeedableRng};
 
-use crate::common::alpr_bin;
+use crate::common::{alpr_bin, lying_jpeg};
 
 /// The plate drawn by [`scene`]: x, y, w, h.
 const PLATE: (u32, u32, u32, u32) = (220, 260, 160, 80);
@@ -116,19 +116,6 @@ fn best_iou(boxes: &[PlateBox]) -> f32 {
     boxes.iter().map(|b| b.iou(&truth())).fold(0.0, f32::max)
 }
 
-/// A JPEG whose frame header claims `width x height` (the pixels stay 8x8).
-fn lying_jpeg(width: u16, height: u16) -> Vec<u8> {
-    let mut bytes = jpeg_bytes(&RgbImage::new(8, 8));
-    let sof = bytes
-        .windows(2)
-        .position(|w| w == [0xff, 0xc0])
-        .expect("baseline JPEG has SOF0");
-    // FF C0, length (2), precision (1), height (2), width (2).
-    bytes[sof + 5..sof + 7].copy_from_slice(&height.to_be_bytes());
-    bytes[sof + 7..sof + 9].copy_from_slice(&width.to_be_bytes());
-    bytes
-}
-
 /// Writes the good scene and every kind of bad file into `dir`; returns
 /// (good files, bad files).
 fn batch(dir: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
@@ -172,6 +159,44 @@ fn a_synthetic_plate_is_found() {
 #[test]
 fn a_synthetic_plate_is_found_through_jpeg_too() {
     let frame = decode::decode_bytes(Path::new("scene.jpg"), &jpeg_bytes(&scene(8))).unwrap();
+    let boxes = detect::detect(&frame, None, 10).unwrap();
+    assert!(best_iou(&boxes) >= 0.5, "{boxes:?}");
+}
+
+/// [`jpeg_bytes`] with an EXIF block whose orientation tag is `value`.
+fn jpeg_with_orientation(img: &RgbImage, value: u16) -> Vec<u8> {
+    let mut w = exif::experimental::Writer::new();
+    let field = exif::Field {
+        tag: exif::Tag::Orientation,
+        ifd_num: exif::In::PRIMARY,
+        value: exif::Value::Short(vec![value]),
+    };
+    w.push_field(&field);
+    let mut tiff = std::io::Cursor::new(Vec::new());
+    w.write(&mut tiff, false).unwrap();
+    let mut out = Vec::new();
+    let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
+    encoder.set_exif_metadata(tiff.into_inner()).unwrap();
+    encoder
+        .write_image(
+            img,
+            img.width(),
+            img.height(),
+            image::ExtendedColorType::Rgb8,
+        )
+        .unwrap();
+    out
+}
+
+#[test]
+fn a_photo_stored_sideways_is_read_upright() {
+    // A phone held sideways stores the scene turned a quarter to the left
+    // and tags it 6 (turn it right to view): the plate is where a viewer
+    // shows it.
+    let sideways = image::imageops::rotate270(&scene(9));
+    let bytes = jpeg_with_orientation(&sideways, 6);
+    let frame = decode::decode_bytes(Path::new("sideways.jpg"), &bytes).unwrap();
+    assert_eq!((frame.width(), frame.height()), (640, 480));
     let boxes = detect::detect(&frame, None, 10).unwrap();
     assert!(best_iou(&boxes) >= 0.5, "{boxes:?}");
 }

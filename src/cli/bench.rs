@@ -122,7 +122,11 @@ pub fn ingest(
     use crate::audit::users::{self, Credentials, NewUser};
     use crate::ingest::{Config, context::Rules};
 
-    let dir = tempfile_dir()?;
+    // Removed when dropped, on an error too.
+    let tmp = tempfile::Builder::new()
+        .prefix("alpr-bench-ingest-")
+        .tempdir()?;
+    let dir = tmp.path();
     let synth = crate::synth_plates::PlateSynth::new()?;
     let input = dir.join("in");
     std::fs::create_dir_all(&input)?;
@@ -153,7 +157,10 @@ pub fn ingest(
     };
     let reader = recognize::PlateReader::new(gpu, reader.reader()?)?;
     let mut rows = Vec::new();
-    for threads in [1, rayon::current_num_threads()] {
+    let mut thread_counts = vec![1, rayon::current_num_threads()];
+    // One row when the pool has one thread (RAYON_NUM_THREADS=1).
+    thread_counts.dedup();
+    for threads in thread_counts {
         let store = Store::create(dir.join(format!("store-{threads}")))?;
         let catalog = Catalog::create(&store)?;
         let today = chrono::Utc::now().date_naive();
@@ -189,7 +196,7 @@ pub fn ingest(
         let secs = t.elapsed().as_secs_f64();
         rows.push((threads, summary.frames, summary.reads, secs));
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(tmp);
     println!("{count} generated 1920x1080 JPEG frames with one plate each, {device}, end to end");
     for (threads, frames, reads, secs) in rows {
         println!(
@@ -199,10 +206,4 @@ pub fn ingest(
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn tempfile_dir() -> anyhow::Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("alpr-bench-ingest-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
 }

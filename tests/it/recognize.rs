@@ -417,3 +417,27 @@ fn bench_detect_times_frames_and_names_its_figures() {
     );
     assert!(text.contains("batches of 1 frames"), "{text}");
 }
+
+/// `bench ingest` on a pool of one thread prints one row (it used to make
+/// the one-thread store twice and fail), and leaves nothing in the
+/// temporary folder.
+#[test]
+fn bench_ingest_on_one_thread_gives_one_row_and_cleans_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(alpr_bin())
+        .args(["bench", "ingest", "--count", "2", "--views", "1"])
+        .env("RAYON_NUM_THREADS", "1")
+        .env("TMPDIR", tmp.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.matches("thread(s):").count(), 1, "{text}");
+    assert!(
+        text.contains("1 thread(s)") && text.contains("2 frames"),
+        "{text}"
+    );
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}

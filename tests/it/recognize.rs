@@ -88,8 +88,16 @@ fn png_bytes(img: &RgbImage) -> Vec<u8> {
 }
 
 fn jpeg_bytes(img: &RgbImage) -> Vec<u8> {
+    jpeg_with_exif(img, Vec::new())
+}
+
+/// A JPEG (quality 90) of `img` carrying the EXIF block `exif` (a TIFF
+/// block; none when empty).
+fn jpeg_with_exif(img: &RgbImage, exif: Vec<u8>) -> Vec<u8> {
     let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+    let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
+    encoder.set_exif_metadata(exif).unwrap();
+    encoder
         .write_image(
             img,
             img.width(),
@@ -163,8 +171,8 @@ fn a_synthetic_plate_is_found_through_jpeg_too() {
     assert!(best_iou(&boxes) >= 0.5, "{boxes:?}");
 }
 
-/// [`jpeg_bytes`] with an EXIF block whose orientation tag is `value`.
-fn jpeg_with_orientation(img: &RgbImage, value: u16) -> Vec<u8> {
+/// An EXIF block (TIFF) whose one tag is the orientation `value`.
+fn orientation_exif(value: u16) -> Vec<u8> {
     let mut w = exif::experimental::Writer::new();
     let field = exif::Field {
         tag: exif::Tag::Orientation,
@@ -174,18 +182,7 @@ fn jpeg_with_orientation(img: &RgbImage, value: u16) -> Vec<u8> {
     w.push_field(&field);
     let mut tiff = std::io::Cursor::new(Vec::new());
     w.write(&mut tiff, false).unwrap();
-    let mut out = Vec::new();
-    let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
-    encoder.set_exif_metadata(tiff.into_inner()).unwrap();
-    encoder
-        .write_image(
-            img,
-            img.width(),
-            img.height(),
-            image::ExtendedColorType::Rgb8,
-        )
-        .unwrap();
-    out
+    tiff.into_inner()
 }
 
 #[test]
@@ -194,7 +191,7 @@ fn a_photo_stored_sideways_is_read_upright() {
     // and tags it 6 (turn it right to view): the plate is where a viewer
     // shows it.
     let sideways = image::imageops::rotate270(&scene(9));
-    let bytes = jpeg_with_orientation(&sideways, 6);
+    let bytes = jpeg_with_exif(&sideways, orientation_exif(6));
     let frame = decode::decode_bytes(Path::new("sideways.jpg"), &bytes).unwrap();
     assert_eq!((frame.width(), frame.height()), (640, 480));
     let boxes = detect::detect(&frame, None, 10).unwrap();

@@ -8,7 +8,8 @@
 //! channel, kernel row, kernel column, then the bias), but computes blocks
 //! of channels and pixels at once so the sums stay in vector registers; on
 //! a CPU with AVX2 and FMA it fuses each multiply-add, as GPUs may (see
-//! [`fused`]); see [`super::nn`] for the tolerance.
+//! [`fused`]), 8 lanes wide, or 16 where the CPU has AVX-512 (the same sums
+//! in the same order: the same bits); see [`super::nn`] for the tolerance.
 
 #[cfg(target_arch = "x86_64")]
 use std::cell::RefCell;
@@ -110,11 +111,48 @@ pub fn dispatch(gpu: &Gpu, params: &Params, input: &[f32], weights: &[f32]) -> R
 /// The CPU twin: for each crop (in parallel) and output channel, the
 /// shader's sum for every pixel of the plane at once.
 pub fn cpu(params: &Params, input: &[f32], weights: &[f32]) -> Result<Vec<f32>> {
-    cpu_with(params, input, weights, fused())
+    cpu_with(params, input, weights, Path::best())
 }
 
-/// [`cpu`], fused or not (`fused` only where [`fused()`] allows it).
-fn cpu_with(params: &Params, input: &[f32], weights: &[f32], fused: bool) -> Result<Vec<f32>> {
+/// How [`cpu`] computes: the widest path this CPU has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Path {
+    /// Multiply, then add (any CPU).
+    Plain,
+    /// Fused multiply-adds, 8 lanes (AVX2 and FMA).
+    Fused,
+    /// Fused multiply-adds, 16 lanes where a block of pixels allows
+    /// (AVX-512F as well), 8 for what is left.
+    Fused512,
+}
+
+impl Path {
+    fn best() -> Path {
+        if !fused() {
+            Path::Plain
+        } else if avx512() {
+            Path::Fused512
+        } else {
+            Path::Fused
+        }
+    }
+}
+
+/// Whether this CPU has AVX-512F (checked at run time).
+fn avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// [`cpu`] on `path` (a fused one only where [`fused()`] allows it, the
+/// 16-lane one only where [`avx512()`] does too).
+fn cpu_with(params: &Params, input: &[f32], weights: &[f32], path: Path) -> Result<Vec<f32>> {
     params.check(input, weights)?;
     let (cin, cout) = (params.cin as usize, params.cout as usize);
     let plane = params.plane();
@@ -127,11 +165,13 @@ fn cpu_with(params: &Params, input: &[f32], weights: &[f32], fused: bool) -> Res
         .zip(input.par_chunks(cin * plane.max(1)))
         .for_each(|(out, inp)| {
             #[cfg(target_arch = "x86_64")]
-            if fused {
+            if path != Path::Plain {
                 TAPS.with_borrow_mut(|taps| {
                     im2col(params, inp, taps);
-                    // SAFETY: `fused()` checked that this CPU has AVX2 and FMA.
-                    unsafe { crop_avx2_fma(params, taps, weights, out) };
+                    // SAFETY: `Path::best` (or the tests) chose a fused path
+                    // only where `fused()` found AVX2 and FMA, and the 16-lane
+                    // one only where `avx512()` found AVX-512F too.
+                    unsafe { crop_avx2_fma(params, taps, weights, out, path == Path::Fused512) };
                 });
                 return;
             }
@@ -168,24 +208,46 @@ thread_local! {
 /// x 16 pixels keep their sums in registers over all `k`, so every output
 /// still adds its terms in the shader's order, as one fused multiply-add
 /// each.
+///
+/// With `wide` (the CPU has AVX-512F: [`avx512()`]) groups of 8 channels
+/// go 16 lanes wide first, in blocks of 48 pixels ([`block8_512`]); each
+/// output's sum is the same either way.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn crop_avx2_fma(params: &Params, taps: &[f32], weights: &[f32], out: &mut [f32]) {
+unsafe fn crop_avx2_fma(
+    params: &Params,
+    taps: &[f32],
+    weights: &[f32],
+    out: &mut [f32],
+    wide: bool,
+) {
     let (cin, cout) = (params.cin as usize, params.cout as usize);
     let plane = params.plane();
     let k_len = cin * 9;
-    for (co, row) in out.chunks_mut(4 * plane).enumerate() {
-        let ws = &weights[4 * co * k_len..][..row.len() / plane * k_len];
-        let done = if row.len() == 4 * plane {
-            block4(taps, ws, k_len, plane, row)
+    // Groups of 8 channels (16 lanes) or 4 (8 lanes); a group's first
+    // `wide_done` pixels are done 16 lanes wide.
+    let group = if wide { 8 } else { 4 };
+    for (g, rows) in out.chunks_mut(group * plane).enumerate() {
+        let ws_group = &weights[group * g * k_len..][..rows.len() / plane * k_len];
+        let wide_done = if wide && rows.len() == 8 * plane {
+            // SAFETY: the caller checked AVX-512F where `wide` is set.
+            unsafe { block8_512::<3>(taps, ws_group, k_len, plane, rows) }
         } else {
             0
         };
-        // Pixels past the last whole block, and channels past the last 4.
-        for (j, out) in row.chunks_mut(plane).enumerate() {
-            let w = &ws[j * k_len..][..k_len];
-            for (p, o) in out.iter_mut().enumerate().skip(done) {
-                *o = (0..k_len).fold(0.0, |a, k| w[k].mul_add(taps[k * plane + p], a));
+        for (h, row) in rows.chunks_mut(4 * plane).enumerate() {
+            let ws = &ws_group[4 * h * k_len..][..row.len() / plane * k_len];
+            let done = if row.len() == 4 * plane {
+                block4(taps, ws, k_len, plane, row, wide_done)
+            } else {
+                0
+            };
+            // Pixels past the last whole block, and channels past the last 4.
+            for (j, out) in row.chunks_mut(plane).enumerate() {
+                let w = &ws[j * k_len..][..k_len];
+                for (p, o) in out.iter_mut().enumerate().skip(done) {
+                    *o = (0..k_len).fold(0.0, |a, k| w[k].mul_add(taps[k * plane + p], a));
+                }
             }
         }
     }
@@ -201,17 +263,25 @@ fn crop_avx2_fma(params: &Params, taps: &[f32], weights: &[f32], out: &mut [f32]
 }
 
 /// Four output channels (`ws`: four rows of `k_len` weights) over the
-/// pixels of `taps` in blocks of 16, into `out` (four planes); returns how
-/// many pixels it did (the rest are left to the caller).
+/// pixels of `taps` from `start` on in blocks of 16, into `out` (four
+/// planes); returns how many pixels are done (the rest are left to the
+/// caller).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn block4(taps: &[f32], ws: &[f32], k_len: usize, plane: usize, out: &mut [f32]) -> usize {
+fn block4(
+    taps: &[f32],
+    ws: &[f32],
+    k_len: usize,
+    plane: usize,
+    out: &mut [f32],
+    start: usize,
+) -> usize {
     use std::arch::x86_64::{
         __m256, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_set1_ps, _mm256_setzero_ps,
         _mm256_storeu_ps,
     };
     assert!(taps.len() >= k_len * plane && ws.len() >= 4 * k_len && out.len() >= 4 * plane);
-    let mut p0 = 0;
+    let mut p0 = start;
     while p0 + 16 <= plane {
         let mut acc: [__m256; 8] = [_mm256_setzero_ps(); 8];
         for k in 0..k_len {
@@ -238,6 +308,56 @@ fn block4(taps: &[f32], ws: &[f32], k_len: usize, plane: usize, out: &mut [f32])
             }
         }
         p0 += 16;
+    }
+    p0
+}
+
+/// [`block4`] for eight channels (`ws`: eight rows of `k_len` weights), 16
+/// lanes wide: blocks of `16 V` pixels from the first on, their `8 V` sums
+/// in registers (V = 3 leaves room in AVX-512's 32 for the taps and a
+/// weight); returns how many pixels it did. Each output still adds its
+/// terms in the shader's order, one fused multiply-add each, so its bits
+/// are [`block4`]'s.
+///
+/// # Safety
+/// The CPU must have AVX-512F ([`avx512()`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn block8_512<const V: usize>(
+    taps: &[f32],
+    ws: &[f32],
+    k_len: usize,
+    plane: usize,
+    out: &mut [f32],
+) -> usize {
+    use std::arch::x86_64::{
+        __m512, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_set1_ps, _mm512_setzero_ps,
+        _mm512_storeu_ps,
+    };
+    assert!(taps.len() >= k_len * plane && ws.len() >= 8 * k_len && out.len() >= 8 * plane);
+    let mut p0 = 0;
+    while p0 + 16 * V <= plane {
+        let mut acc: [[__m512; V]; 8] = [[_mm512_setzero_ps(); V]; 8];
+        for k in 0..k_len {
+            let t = &taps[k * plane + p0..][..16 * V];
+            // SAFETY: `t` holds 16 V floats: V unaligned 16-lane loads.
+            let t: [__m512; V] =
+                std::array::from_fn(|v| unsafe { _mm512_loadu_ps(t[16 * v..].as_ptr()) });
+            for (j, acc) in acc.iter_mut().enumerate() {
+                let w = _mm512_set1_ps(ws[j * k_len + k]);
+                for v in 0..V {
+                    acc[v] = _mm512_fmadd_ps(w, t[v], acc[v]);
+                }
+            }
+        }
+        for (j, acc) in acc.iter().enumerate() {
+            let o = &mut out[j * plane + p0..][..16 * V];
+            for (v, &a) in acc.iter().enumerate() {
+                // SAFETY: `o` holds 16 V floats: V unaligned 16-lane stores.
+                unsafe { _mm512_storeu_ps(o[16 * v..].as_mut_ptr(), a) };
+            }
+        }
+        p0 += 16 * V;
     }
     p0
 }
@@ -362,6 +482,8 @@ mod tests {
             (9, 4, 2, 6, 2),
             (20, 6, 3, 8, 2),
             (17, 3, 2, 4, 2),
+            // 8 + 4 + 1 channels over 48 + 2 pixels: every block size.
+            (10, 5, 2, 13, 2),
         ] {
             let p = Params::new(w, h, cin, cout, crops, true);
             let n = (w * h * cin * crops) as usize;
@@ -369,17 +491,24 @@ mod tests {
             let weights: Vec<f32> = (0..p.weights_len())
                 .map(|i| ((i * 13 % 7) as f32 - 3.0) / 5.0)
                 .collect();
-            // Both paths where this CPU has both; the fused one fuses in
-            // the reference too (`mul_add` is the correctly rounded fma).
-            for fused in [false, true].into_iter().filter(|&f| !f || fused()) {
-                let got = cpu_with(&p, &input, &weights, fused).unwrap();
+            // Every path this CPU has; the fused ones fuse in the
+            // reference too (`mul_add` is the correctly rounded fma).
+            let paths = [Path::Plain, Path::Fused, Path::Fused512];
+            let here = |&path: &Path| match path {
+                Path::Plain => true,
+                Path::Fused => fused(),
+                Path::Fused512 => fused() && avx512(),
+            };
+            for path in paths.into_iter().filter(here) {
+                let fused = path != Path::Plain;
+                let got = cpu_with(&p, &input, &weights, path).unwrap();
                 let mut i = 0;
                 for crop in 0..crops as usize {
                     for co in 0..cout as usize {
                         for y in 0..h as usize {
                             for x in 0..w as usize {
                                 let want = reference(fused, &p, &input, &weights, (crop, co, y, x));
-                                assert_eq!(got[i], want, "fused {fused}");
+                                assert_eq!(got[i], want, "{path:?}");
                                 i += 1;
                             }
                         }

@@ -158,7 +158,7 @@ mod tests {
 
     /// A little-endian TIFF block (EXIF's body) whose one tag is the
     /// orientation `value`.
-    pub(crate) fn exif_orientation(value: u16) -> Vec<u8> {
+    fn exif_orientation(value: u16) -> Vec<u8> {
         let mut t = b"II".to_vec();
         t.extend_from_slice(&42u16.to_le_bytes());
         t.extend_from_slice(&8u32.to_le_bytes()); // the first IFD

@@ -111,12 +111,12 @@ pub fn dispatch(gpu: &Gpu, params: &Params, input: &[f32], weights: &[f32]) -> R
 /// The CPU twin: for each crop (in parallel) and output channel, the
 /// shader's sum for every pixel of the plane at once.
 pub fn cpu(params: &Params, input: &[f32], weights: &[f32]) -> Result<Vec<f32>> {
-    cpu_with(params, input, weights, Path::best())
+    cpu_with(params, input, weights, Simd::best())
 }
 
 /// How [`cpu`] computes: the widest path this CPU has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Path {
+enum Simd {
     /// Multiply, then add (any CPU).
     Plain,
     /// Fused multiply-adds, 8 lanes (AVX2 and FMA).
@@ -126,15 +126,22 @@ enum Path {
     Fused512,
 }
 
-impl Path {
-    fn best() -> Path {
-        if !fused() {
-            Path::Plain
-        } else if avx512() {
-            Path::Fused512
-        } else {
-            Path::Fused
+impl Simd {
+    /// Whether this CPU has what the path needs.
+    fn available(self) -> bool {
+        match self {
+            Simd::Plain => true,
+            Simd::Fused => fused(),
+            Simd::Fused512 => fused() && avx512(),
         }
+    }
+
+    /// The widest available path.
+    fn best() -> Simd {
+        [Simd::Fused512, Simd::Fused]
+            .into_iter()
+            .find(|p| p.available())
+            .unwrap_or(Simd::Plain)
     }
 }
 
@@ -150,9 +157,9 @@ fn avx512() -> bool {
     }
 }
 
-/// [`cpu`] on `path` (a fused one only where [`fused()`] allows it, the
+/// [`cpu`] on `simd` (a fused one only where [`fused()`] allows it, the
 /// 16-lane one only where [`avx512()`] does too).
-fn cpu_with(params: &Params, input: &[f32], weights: &[f32], path: Path) -> Result<Vec<f32>> {
+fn cpu_with(params: &Params, input: &[f32], weights: &[f32], simd: Simd) -> Result<Vec<f32>> {
     params.check(input, weights)?;
     let (cin, cout) = (params.cin as usize, params.cout as usize);
     let plane = params.plane();
@@ -165,13 +172,13 @@ fn cpu_with(params: &Params, input: &[f32], weights: &[f32], path: Path) -> Resu
         .zip(input.par_chunks(cin * plane.max(1)))
         .for_each(|(out, inp)| {
             #[cfg(target_arch = "x86_64")]
-            if path != Path::Plain {
+            if simd != Simd::Plain {
                 TAPS.with_borrow_mut(|taps| {
                     im2col(params, inp, taps);
-                    // SAFETY: `Path::best` (or the tests) chose a fused path
-                    // only where `fused()` found AVX2 and FMA, and the 16-lane
-                    // one only where `avx512()` found AVX-512F too.
-                    unsafe { crop_avx2_fma(params, taps, weights, out, path == Path::Fused512) };
+                    // SAFETY: only available paths are taken (`Simd::best`,
+                    // the tests): a fused one where `fused()` found AVX2 and
+                    // FMA, the 16-lane one where `avx512()` found AVX-512F too.
+                    unsafe { crop_avx2_fma(params, taps, weights, out, simd == Simd::Fused512) };
                 });
                 return;
             }
@@ -493,14 +500,9 @@ mod tests {
                 .collect();
             // Every path this CPU has; the fused ones fuse in the
             // reference too (`mul_add` is the correctly rounded fma).
-            let paths = [Path::Plain, Path::Fused, Path::Fused512];
-            let here = |&path: &Path| match path {
-                Path::Plain => true,
-                Path::Fused => fused(),
-                Path::Fused512 => fused() && avx512(),
-            };
-            for path in paths.into_iter().filter(here) {
-                let fused = path != Path::Plain;
+            let paths = [Simd::Plain, Simd::Fused, Simd::Fused512];
+            for path in paths.into_iter().filter(|p| p.available()) {
+                let fused = path != Simd::Plain;
                 let got = cpu_with(&p, &input, &weights, path).unwrap();
                 let mut i = 0;
                 for crop in 0..crops as usize {

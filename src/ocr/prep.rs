@@ -8,7 +8,6 @@
 //! order, so the same bytes (tested), without the crate's four-channel float
 //! intermediate and per-pixel accessors, which cost as much as the network.
 
-use image::imageops;
 use image::{GrayImage, RgbImage};
 
 use crate::ocr::model::{HEIGHT, WIDTH};
@@ -19,13 +18,39 @@ const MIN_DEVIATION: f32 = 8.0;
 
 /// The network's input for one grayscale crop: `HEIGHT * WIDTH` values.
 pub fn prepare(crop: &GrayImage) -> Vec<f32> {
-    if crop.width() == 0 || crop.height() == 0 {
+    prepare_rect(crop, Rect::whole(crop))
+}
+
+/// [`prepare`] for the rectangle `rect` of `crop`, read in place.
+fn prepare_rect(crop: &GrayImage, rect: Rect) -> Vec<f32> {
+    if rect.width == 0 || rect.height == 0 {
         return vec![0.0; (HEIGHT * WIDTH) as usize];
     }
-    let small = resize_triangle(crop, WIDTH, HEIGHT);
+    let small = resize_triangle(crop, rect, WIDTH, HEIGHT);
     let mut values: Vec<f32> = small.iter().map(|&v| f32::from(v)).collect();
     standardise(&mut values, MIN_DEVIATION);
     values
+}
+
+/// A rectangle of a crop's pixels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Rect {
+    left: u32,
+    top: u32,
+    width: u32,
+    height: u32,
+}
+
+impl Rect {
+    fn whole(crop: &GrayImage) -> Rect {
+        let (width, height) = crop.dimensions();
+        Rect {
+            left: 0,
+            top: 0,
+            width,
+            height,
+        }
+    }
 }
 
 /// Shifts `values` to zero mean and divides them by their deviation, or by
@@ -72,26 +97,37 @@ pub fn prepare_view(crop: &GrayImage, view: &View) -> Vec<f32> {
     if (width, height) == (w, h) || width == 0 || height == 0 {
         return prepare(crop);
     }
-    prepare(&imageops::crop_imm(crop, left, top, width, height).to_image())
+    let rect = Rect {
+        left,
+        top,
+        width,
+        height,
+    };
+    prepare_rect(crop, rect)
 }
 
 /// `image::imageops::resize(crop, width, height, FilterType::Triangle)`'s
 /// bytes, row-major: a vertical pass into floats, then a horizontal pass
 /// rounded to bytes, each output a normalised triangle-weighted sum over a
 /// support widened by the scale when shrinking.
-fn resize_triangle(crop: &GrayImage, width: u32, height: u32) -> Vec<u8> {
-    let (w, h) = crop.dimensions();
-    if (w, h) == (width, height) {
-        return crop.as_raw().clone();
-    }
+/// Reads the rectangle `rect` of `crop` in place.
+fn resize_triangle(crop: &GrayImage, rect: Rect, width: u32, height: u32) -> Vec<u8> {
+    let (w, h) = (rect.width, rect.height);
+    let stride = crop.width() as usize;
     let src = crop.as_raw();
+    // Row `y` of the rectangle.
+    let row_of =
+        |y: usize| &src[(rect.top as usize + y) * stride + rect.left as usize..][..w as usize];
+    if (w, h) == (width, height) {
+        return (0..h as usize).flat_map(row_of).copied().collect();
+    }
     let (w, width) = (w as usize, width as usize);
     // Vertical: `height` rows of `w` floats.
     let mut tall = vec![0f32; w * height as usize];
     for (oy, out) in tall.chunks_mut(w).enumerate() {
         let (first, weights) = taps(oy as u32, h, height);
         for (i, &wt) in weights.iter().enumerate() {
-            let row = &src[(first + i) * w..][..w];
+            let row = row_of(first + i);
             for (t, &p) in out.iter_mut().zip(row) {
                 *t += f32::from(p) * wt;
             }
@@ -167,6 +203,7 @@ pub fn luma(r: u8, g: u8, b: u8) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use image::imageops;
 
     #[test]
     fn output_is_standardised_and_sized() {
@@ -195,7 +232,7 @@ mod tests {
             });
             let want = imageops::resize(&crop, WIDTH, HEIGHT, imageops::FilterType::Triangle);
             assert_eq!(
-                resize_triangle(&crop, WIDTH, HEIGHT),
+                resize_triangle(&crop, Rect::whole(&crop), WIDTH, HEIGHT),
                 want.into_raw(),
                 "{w}x{h}"
             );
@@ -211,6 +248,22 @@ mod tests {
         assert_eq!(prepare_view(&crop, &VIEWS[1]), prepare(&inner));
         let left = imageops::crop_imm(&crop, 4, 0, 96, 40).to_image();
         assert_eq!(prepare_view(&crop, &VIEWS[3]), prepare(&left));
+        // Every view, read in place, is the copied part's read, also where
+        // the part is the network's size already (100x32 less 4 columns).
+        for (w, h) in [(100, 40), (100, 32), (37, 13)] {
+            let crop = GrayImage::from_fn(w, h, |x, y| image::Luma([(x * 7 + y * 13) as u8]));
+            for view in &VIEWS {
+                let cut = |f: f32, n: u32| (f * n as f32).round() as u32;
+                let (l, t) = (cut(view[0], w), cut(view[1], h));
+                let (vw, vh) = (w - l - cut(view[2], w), h - t - cut(view[3], h));
+                let part = imageops::crop_imm(&crop, l, t, vw, vh).to_image();
+                assert_eq!(
+                    prepare_view(&crop, view),
+                    prepare(&part),
+                    "{w}x{h} {view:?}"
+                );
+            }
+        }
         // Nothing is cut from a crop too small to cut.
         let tiny = GrayImage::from_pixel(1, 1, image::Luma([9]));
         for view in &VIEWS {

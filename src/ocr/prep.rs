@@ -107,10 +107,11 @@ pub fn prepare_view(crop: &GrayImage, view: &View) -> Vec<f32> {
 }
 
 /// `image::imageops::resize(crop, width, height, FilterType::Triangle)`'s
-/// bytes, row-major: a vertical pass into floats, then a horizontal pass
-/// rounded to bytes, each output a normalised triangle-weighted sum over a
-/// support widened by the scale when shrinking.
-/// Reads the rectangle `rect` of `crop` in place.
+/// bytes for the rectangle `rect` of `crop` (read in place, as if it were
+/// cut out first), row-major: a vertical pass into floats, then a
+/// horizontal pass rounded to bytes, each output a normalised
+/// triangle-weighted sum over a support widened by the scale when
+/// shrinking.
 fn resize_triangle(crop: &GrayImage, rect: Rect, width: u32, height: u32) -> Vec<u8> {
     let (w, h) = (rect.width, rect.height);
     let stride = crop.width() as usize;

@@ -113,7 +113,8 @@ pub fn decode_image(path: &Path, bytes: &[u8]) -> Result<DynamicImage> {
 fn to_planes(path: &Path, image: DynamicImage) -> Result<Planes> {
     let rgb = image.into_rgb8();
     let data = rgb
-        .pixels()
+        .as_raw()
+        .chunks_exact(3)
         .map(|p| pack_rgba(p[0], p[1], p[2], 255))
         .collect();
     Planes::new(rgb.width(), rgb.height(), 1, data).map_err(|e| bad(path, e.to_string()))

@@ -46,6 +46,7 @@
 //! ```
 
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 
 use serde::Serialize;
 
@@ -161,7 +162,7 @@ pub struct PlateRead {
 }
 
 /// A character sequence as class indices, without allocating.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Seq {
     len: u8,
     classes: [u8; MAX_CHARS],
@@ -183,6 +184,16 @@ impl Seq {
         self.classes().last().copied()
     }
 
+    /// The sequence without its last class, and that class.
+    fn split_last(&self) -> Option<(Seq, u8)> {
+        let last = self.last()?;
+        let mut parent = *self;
+        parent.len -= 1;
+        // Unused places stay 0, so equal texts are equal sequences.
+        parent.classes[parent.len as usize] = 0;
+        Some((parent, last))
+    }
+
     fn classes(&self) -> &[u8] {
         &self.classes[..self.len as usize]
     }
@@ -192,6 +203,17 @@ impl Seq {
             .iter()
             .map(|&c| char::from(ALPHABET[c as usize]))
             .collect()
+    }
+}
+
+/// All of a sequence in one word: hashing it is a single mix, where the
+/// derived hash would feed the bytes in one by one.
+impl Hash for Seq {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let mut bytes = [0u8; 16];
+        bytes[..MAX_CHARS].copy_from_slice(&self.classes);
+        bytes[MAX_CHARS] = self.len;
+        state.write_u128(u128::from_le_bytes(bytes));
     }
 }
 
@@ -206,28 +228,64 @@ struct Ends {
 }
 
 impl Ends {
-    const NONE: Ends = Ends {
-        blank: 0.0,
-        char: 0.0,
-    };
-
     fn total(&self) -> f64 {
         self.blank + self.char
     }
 }
 
+/// A prefix in the search with its [`Ends`] and their sum.
+#[derive(Clone, Copy, Debug)]
+struct Scored {
+    seq: Seq,
+    ends: Ends,
+    total: f64,
+}
+
+impl Scored {
+    fn new(seq: Seq, ends: Ends) -> Scored {
+        Scored {
+            seq,
+            ends,
+            total: ends.total(),
+        }
+    }
+
+    /// Likelier first, then in class order: a total order, as every kept
+    /// prefix is a different text.
+    fn order(a: &Scored, b: &Scored) -> std::cmp::Ordering {
+        b.total.total_cmp(&a.total).then(a.seq.cmp(&b.seq))
+    }
+}
+
 /// The `width` likeliest texts of one crop's probabilities with their
 /// log-probabilities, best first (ties in class order).
+///
+/// A column's candidates are the kept prefixes themselves (paths that add
+/// a blank or repeat the last character) and each prefix extended by one
+/// class. Extensions of different prefixes are different texts, so an
+/// extension can only meet a kept prefix: its child in the beam, found in
+/// a table built once a column rather than by hashing every candidate.
+/// Each candidate gets at most one blank term and two character terms
+/// (its own repeat and its parent's extension), and two terms add to the
+/// same sum in either order, so the probabilities do not depend on the
+/// order of the work; the `width` best by probability, then text, are
+/// kept, and sorted once at the end.
 fn beam_search(probs: &[f32], width: usize) -> Vec<(f32, Seq)> {
-    let mut beam: Vec<(Seq, Ends)> = vec![(
-        Seq::EMPTY,
-        Ends {
+    let mut beam: Vec<Scored> = vec![Scored {
+        seq: Seq::EMPTY,
+        ends: Ends {
             blank: 1.0,
             char: 0.0,
         },
-    )];
-    let mut next: HashMap<Seq, Ends, FixedState> = HashMap::default();
-    let mut classes: Vec<(u8, f64)> = Vec::with_capacity(CLASSES);
+        total: 1.0,
+    }];
+    let mut next: Vec<Scored> = Vec::new();
+    let mut position: HashMap<Seq, u32, FixedState> = HashMap::default();
+    // children[i * BLANK + c]: 1 + the beam index of prefix i extended by c.
+    let mut children: Vec<u32> = Vec::new();
+    // Each class's probability where it extends prefixes in this column.
+    let mut extends = [None::<f64>; BLANK];
+    let mut classes: Vec<(u8, f64)> = Vec::with_capacity(BLANK);
     for column in probs.chunks(CLASSES) {
         let best = argmax(&column[..BLANK]);
         classes.clear();
@@ -236,38 +294,95 @@ fn beam_search(probs: &[f32], width: usize) -> Vec<(f32, Seq)> {
                 .filter(|&c| c == best || column[c] >= MIN_PROB)
                 .map(|c| (c as u8, f64::from(column[c]))),
         );
+        extends.fill(None);
+        for &(c, p) in &classes {
+            extends[c as usize] = Some(p);
+        }
         let blank = f64::from(column[BLANK]);
+        link_children(&beam, &mut position, &mut children);
+
+        // The kept prefixes first, at their beam index.
         next.clear();
-        for &(seq, ends) in &beam {
-            let total = ends.total();
-            next.entry(seq).or_insert(Ends::NONE).blank += total * blank;
+        next.extend(beam.iter().map(|s| {
+            let repeat = match s.seq.last().and_then(|c| extends[c as usize]) {
+                Some(p) => s.ends.char * p,
+                None => 0.0,
+            };
+            Scored::new(
+                s.seq,
+                Ends {
+                    blank: s.total * blank,
+                    char: repeat,
+                },
+            )
+        }));
+        // With a full beam, the kept prefixes are `width` candidates at
+        // least as likely as the least of them now (the extensions below
+        // only add to them): a new text less likely than that is not kept.
+        let floor = if beam.len() >= width {
+            next.iter().map(|s| s.total).fold(f64::INFINITY, f64::min)
+        } else {
+            f64::NEG_INFINITY
+        };
+        for (i, s) in beam.iter().enumerate() {
+            if s.seq.len as usize >= MAX_CHARS {
+                continue;
+            }
             for &(c, p) in &classes {
-                if seq.last() == Some(c) {
-                    // The same character again: merged into the last one,
-                    // unless a blank came between.
-                    next.entry(seq).or_insert(Ends::NONE).char += ends.char * p;
-                    if (seq.len as usize) < MAX_CHARS {
-                        next.entry(seq.push(c)).or_insert(Ends::NONE).char += ends.blank * p;
-                    }
-                } else if (seq.len as usize) < MAX_CHARS {
-                    next.entry(seq.push(c)).or_insert(Ends::NONE).char += total * p;
+                // After its own last character, only paths with a blank
+                // between start a new one.
+                let from = if s.seq.last() == Some(c) {
+                    s.ends.blank
+                } else {
+                    s.total
+                };
+                let term = from * p;
+                match children[i * BLANK + c as usize] {
+                    0 if term < floor => {}
+                    0 => next.push(Scored::new(
+                        s.seq.push(c),
+                        Ends {
+                            blank: 0.0,
+                            char: term,
+                        },
+                    )),
+                    child => next[child as usize - 1].ends.char += term,
                 }
             }
         }
-        beam.clear();
-        beam.extend(next.drain());
-        let order = |a: &(Seq, Ends), b: &(Seq, Ends)| {
-            b.1.total().total_cmp(&a.1.total()).then(a.0.cmp(&b.0))
-        };
-        if beam.len() > width {
-            beam.select_nth_unstable_by(width, order);
-            beam.truncate(width);
+        for s in &mut next[..beam.len()] {
+            s.total = s.ends.total();
         }
-        beam.sort_unstable_by(order);
+        if next.len() > width {
+            next.select_nth_unstable_by(width, Scored::order);
+            next.truncate(width);
+        }
+        std::mem::swap(&mut beam, &mut next);
     }
+    beam.sort_unstable_by(Scored::order);
     beam.into_iter()
-        .map(|(seq, e)| (e.total().ln() as f32, seq))
+        .map(|s| (s.total.ln() as f32, s.seq))
         .collect()
+}
+
+/// Fills `children` for `beam`: for each prefix and class, 1 + the index
+/// of the beam's prefix that extends it by that class, or 0.
+fn link_children(
+    beam: &[Scored],
+    position: &mut HashMap<Seq, u32, FixedState>,
+    children: &mut Vec<u32>,
+) {
+    position.clear();
+    position.extend(beam.iter().enumerate().map(|(i, s)| (s.seq, i as u32)));
+    children.clear();
+    children.resize(beam.len() * BLANK, 0);
+    for (j, s) in beam.iter().enumerate() {
+        if let Some((parent, last)) = s.seq.split_last()
+            && let Some(&i) = position.get(&parent)
+        {
+            children[i as usize * BLANK + last as usize] = j as u32 + 1;
+        }
+    }
 }
 
 /// The index of the largest value (the last of equals; 0 when empty).
@@ -873,5 +988,133 @@ mod tests {
         assert_eq!(r.text, "");
         assert!(r.char_confidences.is_empty());
         assert!(r.confidence > 0.5);
+    }
+
+    /// The search as first written: every candidate in a hash map, the beam
+    /// sorted after every column. [`beam_search`] must give its texts and
+    /// probabilities to the bit.
+    fn reference_beam_search(probs: &[f32], width: usize) -> Vec<(f32, Seq)> {
+        const NONE: Ends = Ends {
+            blank: 0.0,
+            char: 0.0,
+        };
+        let mut beam: Vec<(Seq, Ends)> = vec![(
+            Seq::EMPTY,
+            Ends {
+                blank: 1.0,
+                char: 0.0,
+            },
+        )];
+        let mut next: HashMap<Seq, Ends> = HashMap::new();
+        for column in probs.chunks(CLASSES) {
+            let best = argmax(&column[..BLANK]);
+            let classes: Vec<(u8, f64)> = (0..BLANK)
+                .filter(|&c| c == best || column[c] >= MIN_PROB)
+                .map(|c| (c as u8, f64::from(column[c])))
+                .collect();
+            let blank = f64::from(column[BLANK]);
+            next.clear();
+            for &(seq, ends) in &beam {
+                let total = ends.total();
+                next.entry(seq).or_insert(NONE).blank += total * blank;
+                for &(c, p) in &classes {
+                    if seq.last() == Some(c) {
+                        next.entry(seq).or_insert(NONE).char += ends.char * p;
+                        if (seq.len as usize) < MAX_CHARS {
+                            next.entry(seq.push(c)).or_insert(NONE).char += ends.blank * p;
+                        }
+                    } else if (seq.len as usize) < MAX_CHARS {
+                        next.entry(seq.push(c)).or_insert(NONE).char += total * p;
+                    }
+                }
+            }
+            beam = next.drain().collect();
+            let order = |a: &(Seq, Ends), b: &(Seq, Ends)| {
+                b.1.total().total_cmp(&a.1.total()).then(a.0.cmp(&b.0))
+            };
+            beam.sort_by(order);
+            beam.truncate(width);
+        }
+        beam.into_iter()
+            .map(|(seq, e)| (e.total().ln() as f32, seq))
+            .collect()
+    }
+
+    #[test]
+    fn the_search_gives_the_reference_texts_to_the_bit() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(52);
+        let mut cases: Vec<Vec<f32>> = Vec::new();
+        // As a reader gives them: a sure class per column and a rival of
+        // random strength, from nearly sure to nearly even.
+        for _ in 0..40 {
+            let mut probs = Vec::with_capacity(COLUMNS * CLASSES);
+            for t in 0..COLUMNS {
+                let mut logits: Vec<f32> =
+                    (0..CLASSES).map(|_| rng.random_range(0.0..1.0)).collect();
+                let sure = if t % 2 == 1 {
+                    BLANK
+                } else {
+                    rng.random_range(0..CLASSES)
+                };
+                logits[sure] += rng.random_range(0.0..9.0);
+                logits[rng.random_range(0..CLASSES)] += rng.random_range(0.0..9.0);
+                let sum: f32 = logits.iter().map(|l| l.exp()).sum();
+                probs.extend(logits.iter().map(|l| l.exp() / sum));
+            }
+            cases.push(probs);
+        }
+        // Ties everywhere: every column even (texts of equal probability
+        // are kept in class order).
+        cases.push(vec![1.0 / CLASSES as f32; COLUMNS * CLASSES]);
+        // Longer than MAX_CHARS: a different sure character every column.
+        let mut long = vec![0.001f32; COLUMNS * CLASSES];
+        for (t, column) in long.chunks_mut(CLASSES).enumerate() {
+            column[t % BLANK] = 0.9;
+            column[BLANK] = 0.06;
+        }
+        cases.push(long);
+        // A repeated character, and exact zeros.
+        let mut repeat = vec![0.0f32; COLUMNS * CLASSES];
+        for (t, column) in repeat.chunks_mut(CLASSES).enumerate() {
+            column[5] = if t % 3 == 2 { 0.2 } else { 0.7 };
+            column[BLANK] = 1.0 - column[5];
+        }
+        cases.push(repeat);
+        // A new text tying with the least likely kept one and ahead of it
+        // in class order: with a beam of 2, "0" must displace "A".
+        let mut tie = vec![0.0f32; 2 * CLASSES];
+        tie[BLANK] = 0.5;
+        tie[10] = 0.25;
+        tie[11] = 0.25;
+        tie[CLASSES + BLANK] = 0.5;
+        tie[CLASSES] = 0.25;
+        tie[CLASSES + 1] = 0.25;
+        let kept: Vec<String> = beam_search(&tie, 2).iter().map(|(_, s)| s.text()).collect();
+        assert_eq!(kept, ["", "0"]);
+        cases.push(tie);
+        // Halves and quarters over three classes: exact ties between texts
+        // of every length, kept and new, in beams of every width.
+        for _ in 0..300 {
+            let mut probs = vec![0.0f32; 8 * CLASSES];
+            for column in probs.chunks_mut(CLASSES) {
+                let mut split = [0.5, 0.25, 0.25];
+                split.rotate_left(rng.random_range(0..3));
+                for (class, p) in [10, 11, BLANK].into_iter().zip(split) {
+                    column[class] = p;
+                }
+            }
+            cases.push(probs);
+        }
+        for probs in &cases {
+            for width in [1, 2, 3, 5, BEAM, 300] {
+                let got = beam_search(probs, width);
+                let want = reference_beam_search(probs, width);
+                assert_eq!(got.len(), want.len(), "width {width}");
+                for ((gs, gq), (ws, wq)) in got.iter().zip(&want) {
+                    assert_eq!((gs.to_bits(), gq), (ws.to_bits(), wq), "width {width}");
+                }
+            }
+        }
     }
 }

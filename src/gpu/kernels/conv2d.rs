@@ -122,7 +122,8 @@ enum Simd {
     /// Fused multiply-adds, 8 lanes (AVX2 and FMA).
     Fused,
     /// Fused multiply-adds, 16 lanes where a block of pixels allows
-    /// (AVX-512F as well), 8 for what is left.
+    /// (AVX-512F as well), 8 for what is left; a layer of whole blocks and
+    /// channel groups reads its taps in place ([`crop_direct_512`]).
     Fused512,
 }
 
@@ -171,6 +172,13 @@ fn cpu_with(params: &Params, input: &[f32], weights: &[f32], simd: Simd) -> Resu
         .par_chunks_mut(cout * plane)
         .zip(input.par_chunks(cin * plane.max(1)))
         .for_each(|(out, inp)| {
+            #[cfg(target_arch = "x86_64")]
+            if simd == Simd::Fused512 && direct_fits(params) {
+                // SAFETY: `Simd::Fused512` is only taken where `avx512()`
+                // found AVX-512F (`Simd::best`, the tests).
+                unsafe { crop_direct_512(params, inp, weights, out) };
+                return;
+            }
             #[cfg(target_arch = "x86_64")]
             if simd != Simd::Plain {
                 TAPS.with_borrow_mut(|taps| {
@@ -369,6 +377,142 @@ unsafe fn block8_512<const V: usize>(
     p0
 }
 
+/// Pixels per block of [`direct8_512`]: three 16-lane vectors.
+const DIRECT_BLOCK: usize = 48;
+
+/// Whether [`crop_direct_512`] can take a layer: whole blocks of pixels and
+/// whole groups of 8 output channels (every layer of the plate reader).
+fn direct_fits(params: &Params) -> bool {
+    params.plane().is_multiple_of(DIRECT_BLOCK) && params.cout.is_multiple_of(8)
+}
+
+/// One crop's output channels as [`crop_avx2_fma`] computes them with
+/// `wide`, the same sums to the bit, but reading each tap straight from
+/// the input plane instead of [`im2col`]'s copy (nine times the input,
+/// written and read again for every crop): a tap outside the plane is a
+/// masked lane, loaded as zero, as `im2col` writes it.
+///
+/// # Safety
+/// The CPU must have AVX-512F ([`avx512()`]); `params` must pass
+/// [`direct_fits`].
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn crop_direct_512(params: &Params, inp: &[f32], weights: &[f32], out: &mut [f32]) {
+    let (cin, cout) = (params.cin as usize, params.cout as usize);
+    let plane = params.plane();
+    let k_len = cin * 9;
+    for (g, rows) in out.chunks_mut(8 * plane).enumerate() {
+        let ws = &weights[8 * g * k_len..][..8 * k_len];
+        // SAFETY: the caller checked AVX-512F and the shape.
+        unsafe { direct8_512(params, inp, ws, rows) };
+    }
+    let biases = &weights[cout * k_len..];
+    for (acc, &b) in out.chunks_mut(plane).zip(biases) {
+        for v in acc.iter_mut() {
+            *v += b;
+            if params.relu != 0 {
+                *v = v.max(0.0);
+            }
+        }
+    }
+}
+
+/// [`block8_512`] reading the input directly: eight output channels (`ws`:
+/// eight rows of `cin * 9` weights) over one crop's `inp`, every block of
+/// [`DIRECT_BLOCK`] pixels with its 24 sums in registers, the terms in the
+/// shader's order (input channel, tap row, tap column), one fused
+/// multiply-add each. Tap `(ky, kx)` of pixel `p` is `inp[p + (ky - 1) *
+/// width + kx - 1]` where it is inside the plane; a lane whose tap is not is
+/// masked off, so the load reads nothing there and gives a zero.
+///
+/// # Safety
+/// The CPU must have AVX-512F; the plane must be whole blocks.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn direct8_512(params: &Params, inp: &[f32], ws: &[f32], out: &mut [f32]) {
+    use std::arch::x86_64::{
+        __m512, _mm512_fmadd_ps, _mm512_maskz_loadu_ps, _mm512_set1_ps, _mm512_setzero_ps,
+        _mm512_storeu_ps,
+    };
+    const V: usize = DIRECT_BLOCK / 16;
+    let (w, h, cin) = (
+        params.width as usize,
+        params.height as usize,
+        params.cin as usize,
+    );
+    let plane = w * h;
+    let k_len = cin * 9;
+    assert!(plane.is_multiple_of(DIRECT_BLOCK));
+    assert!(inp.len() >= cin * plane && ws.len() >= 8 * k_len && out.len() >= 8 * plane);
+    // Each tap's offset from its pixel.
+    let shifts: [isize; 9] =
+        std::array::from_fn(|t| ((t / 3) * w + t % 3) as isize - (w + 1) as isize);
+    for p0 in (0..plane).step_by(DIRECT_BLOCK) {
+        let masks: [[u16; V]; 9] =
+            std::array::from_fn(|t| std::array::from_fn(|v| tap_lanes(w, h, p0 + 16 * v, t)));
+        let mut acc: [[__m512; V]; 8] = [[_mm512_setzero_ps(); V]; 8];
+        for ci in 0..cin {
+            let base = inp[ci * plane..].as_ptr().wrapping_add(p0);
+            for (t, (&shift, mask)) in shifts.iter().zip(&masks).enumerate() {
+                let k = ci * 9 + t;
+                let at = base.wrapping_offset(shift);
+                // SAFETY: a lane is loaded only where its mask is set, that
+                // is where `at + lane` lies inside this input plane.
+                let taps: [__m512; V] = std::array::from_fn(|v| unsafe {
+                    _mm512_maskz_loadu_ps(mask[v], at.wrapping_add(16 * v))
+                });
+                for (j, acc) in acc.iter_mut().enumerate() {
+                    let wt = _mm512_set1_ps(ws[j * k_len + k]);
+                    for v in 0..V {
+                        acc[v] = _mm512_fmadd_ps(wt, taps[v], acc[v]);
+                    }
+                }
+            }
+        }
+        for (j, acc) in acc.iter().enumerate() {
+            let o = &mut out[j * plane + p0..][..DIRECT_BLOCK];
+            for (v, &a) in acc.iter().enumerate() {
+                // SAFETY: `o` holds 48 floats: three unaligned 16-lane stores.
+                unsafe { _mm512_storeu_ps(o[16 * v..].as_mut_ptr(), a) };
+            }
+        }
+    }
+}
+
+/// The lanes of the 16 pixels from `first` (of a `w x h` plane) whose tap
+/// `t` (`ky * 3 + kx`) is inside the plane: not above the first row or
+/// below the last, not left of the first column or right of the last.
+fn tap_lanes(w: usize, h: usize, first: usize, t: usize) -> u16 {
+    // Lanes whose pixel is before `end` (from 0 to all 16).
+    let before = |end: usize| match end.saturating_sub(first) {
+        n if n >= 16 => u16::MAX,
+        n => (1u16 << n) - 1,
+    };
+    // Lanes whose pixel is in column `col`.
+    let column = |col: usize| {
+        let mut lanes = 0u16;
+        let mut lane = (col + w - first % w) % w;
+        while lane < 16 {
+            lanes |= 1 << lane;
+            lane += w;
+        }
+        lanes
+    };
+    let (ky, kx) = (t / 3, t % 3);
+    let mut outside = 0u16;
+    match ky {
+        0 => outside |= before(w),
+        2 => outside |= !before(w * h - w),
+        _ => {}
+    }
+    match kx {
+        0 => outside |= column(0),
+        2 => outside |= column(w - 1),
+        _ => {}
+    }
+    !outside
+}
+
 /// The 3x3 neighbourhood of every pixel of one crop, as `cin * 9` rows of
 /// `width * height` taps, zero where a tap falls outside the plane, written
 /// into `taps` (a buffer reused from call to call: every value is written,
@@ -491,8 +635,19 @@ mod tests {
             (17, 3, 2, 4, 2),
             // 8 + 4 + 1 channels over 48 + 2 pixels: every block size.
             (10, 5, 2, 13, 2),
+            // Whole blocks of 48 pixels and groups of 8 channels, read
+            // without im2col: one row (its taps above and below all
+            // outside), rows shorter than a vector, one column, and a
+            // plane of two blocks.
+            (48, 1, 2, 8, 2),
+            (24, 2, 3, 16, 2),
+            (12, 4, 2, 8, 1),
+            (5, 48, 1, 8, 1),
+            (1, 48, 2, 8, 2),
+            (16, 6, 2, 8, 2),
         ] {
             let p = Params::new(w, h, cin, cout, crops, true);
+            assert_eq!(direct_fits(&p), w * h % 48 == 0 && cout % 8 == 0);
             let n = (w * h * cin * crops) as usize;
             let input: Vec<f32> = (0..n).map(|i| ((i * 37 % 11) as f32 - 5.0) / 3.0).collect();
             let weights: Vec<f32> = (0..p.weights_len())
@@ -517,6 +672,37 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn reading_taps_in_place_gives_im2cols_bits() {
+        if !Simd::Fused512.available() {
+            eprintln!("no AVX-512F on this CPU: the in-place path is not run here");
+            return;
+        }
+        // Values with exact zeros and both signs, as ReLU outputs and
+        // weights have.
+        for (w, h, cin, cout) in [(24, 8, 4, 16), (96, 32, 1, 8), (12, 4, 3, 8)] {
+            let p = Params::new(w, h, cin, cout, 1, true);
+            let input: Vec<f32> = (0..(w * h * cin) as usize)
+                .map(|i| ((i * 29 % 13) as f32 - 6.0).max(0.0) / 7.0)
+                .collect();
+            let weights: Vec<f32> = (0..p.weights_len())
+                .map(|i| ((i * 17 % 11) as f32 - 5.0) / 9.0)
+                .collect();
+            let n = (w * h * cout) as usize;
+            let (mut direct, mut taps, mut via_taps) = (vec![0.0; n], Vec::new(), vec![0.0; n]);
+            im2col(&p, &input, &mut taps);
+            // SAFETY: checked: AVX-512F, AVX2 and FMA, and the shape.
+            assert!(direct_fits(&p) && fused());
+            unsafe {
+                crop_direct_512(&p, &input, &weights, &mut direct);
+                crop_avx2_fma(&p, &taps, &weights, &mut via_taps, true);
+            }
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&direct), bits(&via_taps), "{w}x{h}");
         }
     }
 

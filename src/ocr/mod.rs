@@ -196,9 +196,16 @@ impl Reader {
         crops: impl IndexedParallelIterator<Item = &'a GrayImage>,
         views: &[prep::View],
     ) -> Result<Vec<f32>> {
-        let input: Vec<f32> = crops
-            .flat_map_iter(|crop| views.iter().flat_map(|v| prep::prepare_view(crop, v)))
-            .collect();
+        let per_view = (model::HEIGHT * model::WIDTH) as usize;
+        let mut input = vec![0.0f32; crops.len() * views.len() * per_view];
+        input
+            .par_chunks_mut(views.len() * per_view)
+            .zip(crops)
+            .for_each(|(out, crop)| {
+                for (out, view) in out.chunks_mut(per_view).zip(views) {
+                    out.copy_from_slice(&prep::prepare_view(crop, view));
+                }
+            });
         self.model.forward(gpu, &input)
     }
 }

@@ -266,8 +266,13 @@ unsafe fn crop_avx2_fma(
             }
         }
     }
-    let biases = &weights[cout * k_len..];
-    for (acc, &b) in out.chunks_mut(plane).zip(biases) {
+    add_biases(params, &weights[cout * k_len..], out);
+}
+
+/// Adds each output channel's bias to its plane of sums (the last term, as
+/// in the shader), then the ReLU where the layer has one.
+fn add_biases(params: &Params, biases: &[f32], out: &mut [f32]) {
+    for (acc, &b) in out.chunks_mut(params.plane()).zip(biases) {
         for v in acc.iter_mut() {
             *v += b;
             if params.relu != 0 {
@@ -406,15 +411,7 @@ unsafe fn crop_direct_512(params: &Params, inp: &[f32], weights: &[f32], out: &m
         // SAFETY: the caller checked AVX-512F and the shape.
         unsafe { direct8_512(params, inp, ws, rows) };
     }
-    let biases = &weights[cout * k_len..];
-    for (acc, &b) in out.chunks_mut(plane).zip(biases) {
-        for v in acc.iter_mut() {
-            *v += b;
-            if params.relu != 0 {
-                *v = v.max(0.0);
-            }
-        }
-    }
+    add_biases(params, &weights[cout * k_len..], out);
 }
 
 /// [`block8_512`] reading the input directly: eight output channels (`ws`:

@@ -8,6 +8,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use std::process::ExitCode;
 
+use crate::gpu::kernels;
 use crate::gpu::{Gpu, GpuMode};
 use crate::query::bench;
 use crate::recognize;
@@ -57,7 +58,7 @@ pub fn detect(paths: &[PathBuf], runs: usize, mode: GpuMode) -> anyhow::Result<E
     let gpu = gpu.as_ref();
     let device = match gpu {
         Some(g) => format!("GPU kernels on {}", g.adapter_info().name),
-        None => "CPU kernels".to_string(),
+        None => format!("CPU kernels ({})", kernels::cpu_vectors()),
     };
     let runs = runs.max(1);
     let one_core = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
@@ -150,10 +151,9 @@ pub fn ingest(
         })?;
     let password = "bench password, thrown away";
     let gpu = Gpu::new(mode)?;
-    let device = if gpu.is_some() {
-        "GPU kernels"
-    } else {
-        "CPU kernels"
+    let device = match &gpu {
+        Some(g) => format!("GPU kernels on {}", g.adapter_info().name),
+        None => format!("CPU kernels ({})", kernels::cpu_vectors()),
     };
     let reader = recognize::PlateReader::new(gpu, reader.reader()?)?;
     let mut rows = Vec::new();

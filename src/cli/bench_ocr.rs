@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use image::GrayImage;
 
+use crate::gpu::kernels;
 use crate::gpu::{Gpu, GpuMode};
 use crate::ocr::prep;
 use crate::recognize;
@@ -42,7 +43,7 @@ pub fn run(
     let gpu = Gpu::new(mode)?;
     let device = match &gpu {
         Some(g) => format!("GPU kernels on {}", g.adapter_info().name),
-        None => "CPU kernels".to_string(),
+        None => format!("CPU kernels ({})", kernels::cpu_vectors()),
     };
     println!("{} crops, {runs} passes, {device}", crops.len());
     let one_core = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;

@@ -147,7 +147,7 @@ impl Simd {
 }
 
 /// Whether this CPU has AVX-512F (checked at run time).
-fn avx512() -> bool {
+pub fn avx512() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         std::arch::is_x86_feature_detected!("avx512f")

@@ -112,12 +112,32 @@ pub fn decode_image(path: &Path, bytes: &[u8]) -> Result<DynamicImage> {
 /// One RGBA frame of a decoded picture.
 fn to_planes(path: &Path, image: DynamicImage) -> Result<Planes> {
     let rgb = image.into_rgb8();
-    let data = rgb
-        .as_raw()
-        .chunks_exact(3)
-        .map(|p| pack_rgba(p[0], p[1], p[2], 255))
-        .collect();
+    let data = pack_pixels(rgb.as_raw());
     Planes::new(rgb.width(), rgb.height(), 1, data).map_err(|e| bad(path, e.to_string()))
+}
+
+/// RGB bytes packed as opaque RGBA words, compiled for AVX2 where the CPU
+/// has it (the loop then moves 8 pixels at a time).
+fn pack_pixels(rgb: &[u8]) -> Vec<u32> {
+    #[inline(always)]
+    fn pack(rgb: &[u8]) -> Vec<u32> {
+        let mut out = vec![0u32; rgb.len() / 3];
+        for (o, p) in out.iter_mut().zip(rgb.chunks_exact(3)) {
+            *o = pack_rgba(p[0], p[1], p[2], 255);
+        }
+        out
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn pack_avx2(rgb: &[u8]) -> Vec<u32> {
+        pack(rgb)
+    }
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above.
+        return unsafe { pack_avx2(rgb) };
+    }
+    pack(rgb)
 }
 
 /// Refuses empty frames and frames over [`MAX_PIXELS`].

@@ -45,9 +45,9 @@ pub fn components(mask: &[u8], width: usize, height: usize, diagonal: bool) -> V
     for (y, row) in mask.chunks(width).take(height).enumerate() {
         let first = runs.len();
         let mut x = 0;
-        while let Some(p) = row[x..].iter().position(|&v| v != 0) {
+        while let Some(p) = first_set(&row[x..]) {
             let x0 = x + p;
-            x = x0 + row[x0..].iter().position(|&v| v == 0).unwrap_or(width - x0);
+            x = x0 + first_clear(&row[x0..]).unwrap_or(width - x0);
             parent.push(runs.len() as u32);
             runs.push((y as u32, x0 as u32, x as u32));
             if x == width {
@@ -90,6 +90,48 @@ pub fn components(mask: &[u8], width: usize, height: usize, diagonal: bool) -> V
         }
     }
     out
+}
+
+/// Bytes a word, for scanning masks eight pixels at a time.
+const LANES: usize = 8;
+
+/// The index of the first nonzero byte of `row`, if any.
+fn first_set(row: &[u8]) -> Option<usize> {
+    let mut words = row.chunks_exact(LANES);
+    for (i, word) in words.by_ref().enumerate() {
+        let w = u64::from_le_bytes(word.try_into().expect("a whole word"));
+        if w != 0 {
+            return Some(i * LANES + w.trailing_zeros() as usize / 8);
+        }
+    }
+    let done = row.len() - words.remainder().len();
+    words
+        .remainder()
+        .iter()
+        .position(|&v| v != 0)
+        .map(|p| done + p)
+}
+
+/// The index of the first zero byte of `row`, if any.
+fn first_clear(row: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_le_bytes([0x01; LANES]);
+    const HIGHS: u64 = u64::from_le_bytes([0x80; LANES]);
+    let mut words = row.chunks_exact(LANES);
+    for (i, word) in words.by_ref().enumerate() {
+        let w = u64::from_le_bytes(word.try_into().expect("a whole word"));
+        // The high bit of each zero byte (and perhaps of bytes after the
+        // first zero, never before it): the lowest flag is exact.
+        let zeros = w.wrapping_sub(ONES) & !w & HIGHS;
+        if zeros != 0 {
+            return Some(i * LANES + zeros.trailing_zeros() as usize / 8);
+        }
+    }
+    let done = row.len() - words.remainder().len();
+    words
+        .remainder()
+        .iter()
+        .position(|&v| v == 0)
+        .map(|p| done + p)
 }
 
 /// The root of run `i`, halving the path on the way.
@@ -212,5 +254,32 @@ mod tests {
         // Rows [1 1 0], [0 0 1], [0 1 1]: a pair on top, an L below.
         assert_eq!((c[0].width(), c[0].height(), c[0].pixels), (2, 1, 2));
         assert_eq!((c[1].x0, c[1].y0, c[1].width(), c[1].pixels), (1, 1, 2, 3));
+    }
+
+    #[test]
+    fn word_scans_find_what_a_byte_scan_finds() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(52);
+        for len in 0..40 {
+            for _ in 0..50 {
+                // Sparse and dense rows, any byte value standing for a 1.
+                let density = rng.random_range(0.0..1.0);
+                let row: Vec<u8> = (0..len)
+                    .map(|_| {
+                        if rng.random_bool(density) {
+                            rng.random_range(1..=255)
+                        } else {
+                            0
+                        }
+                    })
+                    .collect();
+                assert_eq!(first_set(&row), row.iter().position(|&v| v != 0), "{row:?}");
+                assert_eq!(
+                    first_clear(&row),
+                    row.iter().position(|&v| v == 0),
+                    "{row:?}"
+                );
+            }
+        }
     }
 }

@@ -154,18 +154,30 @@ fn resize_in_order(crop: &GrayImage, rect: Rect, width: u32, height: u32) -> Vec
         }
     }
     // Horizontal: each output pixel's taps, rounded and clamped as the
-    // crate's `FloatNearest(clamp(t, 0, 255))`.
-    let columns: Vec<(usize, Vec<f32>)> = (0..width as u32)
-        .map(|ox| taps(ox, w as u32, width as u32))
-        .collect();
-    let mut out = Vec::with_capacity(width * height as usize);
-    for row in tall.chunks(w) {
-        for (first, weights) in &columns {
-            let mut t = 0f32;
-            for (i, &wt) in weights.iter().enumerate() {
-                t += row[first + i] * wt;
+    // crate's `FloatNearest(clamp(t, 0, 255))`. Every row of an output
+    // column at once (each sum still adds its taps in order), from the
+    // vertical pass's values turned column-major so that a tap's values
+    // for all rows lie together.
+    let rows = height as usize;
+    let mut by_column = vec![0f32; w * rows];
+    for (oy, row) in tall.chunks(w).enumerate() {
+        for (x, &v) in row.iter().enumerate() {
+            by_column[x * rows + oy] = v;
+        }
+    }
+    let mut out = vec![0u8; width * rows];
+    let mut sums = vec![0f32; rows];
+    for ox in 0..width {
+        let (first, weights) = taps(ox as u32, w as u32, width as u32);
+        sums.fill(0.0);
+        for (i, &wt) in weights.iter().enumerate() {
+            let column = &by_column[(first + i) * rows..][..rows];
+            for (t, &v) in sums.iter_mut().zip(column) {
+                *t += v * wt;
             }
-            out.push(round_half_away(t.clamp(0.0, 255.0)));
+        }
+        for (oy, &t) in sums.iter().enumerate() {
+            out[oy * width + ox] = round_half_away(t.clamp(0.0, 255.0));
         }
     }
     out

@@ -281,10 +281,12 @@ fn beam_search(probs: &[f32], width: usize) -> Vec<(f32, Seq)> {
     }];
     let mut next: Vec<Scored> = Vec::new();
     let mut position: HashMap<Seq, u32, FixedState> = HashMap::default();
-    // children[i * BLANK + c]: 1 + the beam index of prefix i extended by c.
+    // children[i * classes.len() + n]: 1 + the beam index of prefix i
+    // extended by the column's nth class that extends prefixes, or 0.
     let mut children: Vec<u32> = Vec::new();
-    // Each class's probability where it extends prefixes in this column.
-    let mut extends = [None::<f64>; BLANK];
+    // Each class's probability and place among `classes` where it extends
+    // prefixes in this column.
+    let mut extends = [None::<(f64, usize)>; BLANK];
     let mut classes: Vec<(u8, f64)> = Vec::with_capacity(BLANK);
     for column in probs.chunks(CLASSES) {
         let best = argmax(&column[..BLANK]);
@@ -295,17 +297,17 @@ fn beam_search(probs: &[f32], width: usize) -> Vec<(f32, Seq)> {
                 .map(|c| (c as u8, f64::from(column[c]))),
         );
         extends.fill(None);
-        for &(c, p) in &classes {
-            extends[c as usize] = Some(p);
+        for (n, &(c, p)) in classes.iter().enumerate() {
+            extends[c as usize] = Some((p, n));
         }
         let blank = f64::from(column[BLANK]);
-        link_children(&beam, &mut position, &mut children);
+        link_children(&beam, &extends, classes.len(), &mut position, &mut children);
 
         // The kept prefixes first, at their beam index.
         next.clear();
         next.extend(beam.iter().map(|s| {
             let repeat = match s.seq.last().and_then(|c| extends[c as usize]) {
-                Some(p) => s.ends.char * p,
+                Some((p, _)) => s.ends.char * p,
                 None => 0.0,
             };
             Scored::new(
@@ -328,7 +330,8 @@ fn beam_search(probs: &[f32], width: usize) -> Vec<(f32, Seq)> {
             if s.seq.len as usize >= MAX_CHARS {
                 continue;
             }
-            for &(c, p) in &classes {
+            let links = &children[i * classes.len()..][..classes.len()];
+            for (&(c, p), &link) in classes.iter().zip(links) {
                 // After its own last character, only paths with a blank
                 // between start a new one.
                 let from = if s.seq.last() == Some(c) {
@@ -337,7 +340,7 @@ fn beam_search(probs: &[f32], width: usize) -> Vec<(f32, Seq)> {
                     s.total
                 };
                 let term = from * p;
-                match children[i * BLANK + c as usize] {
+                match link {
                     0 if term < floor => {}
                     0 => next.push(Scored::new(
                         s.seq.push(c),
@@ -365,22 +368,27 @@ fn beam_search(probs: &[f32], width: usize) -> Vec<(f32, Seq)> {
         .collect()
 }
 
-/// Fills `children` for `beam`: for each prefix and class, 1 + the index
-/// of the beam's prefix that extends it by that class, or 0.
+/// Fills `children` for `beam`: for each prefix and each of the `n`
+/// classes that extend prefixes in this column (their places in
+/// `extends`), 1 + the index of the beam's prefix that extends it by that
+/// class, or 0.
 fn link_children(
     beam: &[Scored],
+    extends: &[Option<(f64, usize)>; BLANK],
+    n: usize,
     position: &mut HashMap<Seq, u32, FixedState>,
     children: &mut Vec<u32>,
 ) {
     position.clear();
     position.extend(beam.iter().enumerate().map(|(i, s)| (s.seq, i as u32)));
     children.clear();
-    children.resize(beam.len() * BLANK, 0);
+    children.resize(beam.len() * n, 0);
     for (j, s) in beam.iter().enumerate() {
         if let Some((parent, last)) = s.seq.split_last()
+            && let Some((_, place)) = extends[last as usize]
             && let Some(&i) = position.get(&parent)
         {
-            children[i as usize * BLANK + last as usize] = j as u32 + 1;
+            children[i as usize * n + place] = j as u32 + 1;
         }
     }
 }

@@ -56,10 +56,7 @@ pub fn detect(paths: &[PathBuf], runs: usize, mode: GpuMode) -> anyhow::Result<E
     anyhow::ensure!(!frames.is_empty(), "no images to time");
     let gpu = Gpu::new(mode)?;
     let gpu = gpu.as_ref();
-    let device = match gpu {
-        Some(g) => format!("GPU kernels on {}", g.adapter_info().name),
-        None => format!("CPU kernels ({})", kernels::cpu_vectors()),
-    };
+    let device = kernels_label(gpu);
     let runs = runs.max(1);
     let one_core = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
     let mut per_frame = Vec::new();
@@ -151,10 +148,7 @@ pub fn ingest(
         })?;
     let password = "bench password, thrown away";
     let gpu = Gpu::new(mode)?;
-    let device = match &gpu {
-        Some(g) => format!("GPU kernels on {}", g.adapter_info().name),
-        None => format!("CPU kernels ({})", kernels::cpu_vectors()),
-    };
+    let device = kernels_label(gpu.as_ref());
     let reader = recognize::PlateReader::new(gpu, reader.reader()?)?;
     let mut rows = Vec::new();
     let mut thread_counts = vec![1, rayon::current_num_threads()];
@@ -206,4 +200,13 @@ pub fn ingest(
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Which kernels a bench ran on, for its header: the GPU adapter's name, or
+/// the vector instructions the CPU twins use (the figures depend on both).
+pub(crate) fn kernels_label(gpu: Option<&Gpu>) -> String {
+    match gpu {
+        Some(g) => format!("GPU kernels on {}", g.adapter_info().name),
+        None => format!("CPU kernels ({})", kernels::cpu_vectors()),
+    }
 }

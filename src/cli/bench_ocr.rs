@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use image::GrayImage;
 
-use crate::gpu::kernels;
 use crate::gpu::{Gpu, GpuMode};
 use crate::ocr::prep;
 use crate::recognize;
@@ -41,10 +40,7 @@ pub fn run(
             .collect();
     }
     let gpu = Gpu::new(mode)?;
-    let device = match &gpu {
-        Some(g) => format!("GPU kernels on {}", g.adapter_info().name),
-        None => format!("CPU kernels ({})", kernels::cpu_vectors()),
-    };
+    let device = super::bench::kernels_label(gpu.as_ref());
     println!("{} crops, {runs} passes, {device}", crops.len());
     let one_core = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
     for batch in [1usize, 16, 64, 256] {

@@ -121,8 +121,8 @@ fn resize_triangle(crop: &GrayImage, rect: Rect, width: u32, height: u32) -> Vec
     resize_in_order(crop, rect, width, height)
 }
 
-/// [`resize_in_order`] compiled for AVX2: the same operations, the vertical
-/// pass 8 lanes wide.
+/// [`resize_in_order`] compiled for AVX2: the same operations, both passes
+/// 8 lanes wide.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn resize_triangle_avx2(crop: &GrayImage, rect: Rect, width: u32, height: u32) -> Vec<u8> {

@@ -97,40 +97,36 @@ const LANES: usize = 8;
 
 /// The index of the first nonzero byte of `row`, if any.
 fn first_set(row: &[u8]) -> Option<usize> {
-    let mut words = row.chunks_exact(LANES);
-    for (i, word) in words.by_ref().enumerate() {
-        let w = u64::from_le_bytes(word.try_into().expect("a whole word"));
-        if w != 0 {
-            return Some(i * LANES + w.trailing_zeros() as usize / 8);
-        }
-    }
-    let done = row.len() - words.remainder().len();
-    words
-        .remainder()
-        .iter()
-        .position(|&v| v != 0)
-        .map(|p| done + p)
+    // A word's lowest set bit lies in its first nonzero byte.
+    first_byte(row, |w| w, |v| v != 0)
 }
 
 /// The index of the first zero byte of `row`, if any.
 fn first_clear(row: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_le_bytes([0x01; LANES]);
     const HIGHS: u64 = u64::from_le_bytes([0x80; LANES]);
+    // The high bit of each zero byte (and perhaps of bytes after the first
+    // zero, never before it): the lowest flag is exact.
+    first_byte(row, |w| w.wrapping_sub(ONES) & !w & HIGHS, |v| v == 0)
+}
+
+/// The first byte of `row` that `hit` picks: a word at a time, where
+/// `flags` sets a bit in a word's first such byte (and none before it),
+/// then the bytes past the last whole word one by one.
+#[inline(always)]
+fn first_byte(row: &[u8], flags: impl Fn(u64) -> u64, hit: impl Fn(u8) -> bool) -> Option<usize> {
     let mut words = row.chunks_exact(LANES);
     for (i, word) in words.by_ref().enumerate() {
-        let w = u64::from_le_bytes(word.try_into().expect("a whole word"));
-        // The high bit of each zero byte (and perhaps of bytes after the
-        // first zero, never before it): the lowest flag is exact.
-        let zeros = w.wrapping_sub(ONES) & !w & HIGHS;
-        if zeros != 0 {
-            return Some(i * LANES + zeros.trailing_zeros() as usize / 8);
+        let found = flags(u64::from_le_bytes(word.try_into().expect("a whole word")));
+        if found != 0 {
+            return Some(i * LANES + found.trailing_zeros() as usize / 8);
         }
     }
     let done = row.len() - words.remainder().len();
     words
         .remainder()
         .iter()
-        .position(|&v| v == 0)
+        .position(|&v| hit(v))
         .map(|p| done + p)
 }
 

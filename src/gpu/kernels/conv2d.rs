@@ -271,6 +271,7 @@ unsafe fn crop_avx2_fma(
 
 /// Adds each output channel's bias to its plane of sums (the last term, as
 /// in the shader), then the ReLU where the layer has one.
+#[cfg(target_arch = "x86_64")]
 fn add_biases(params: &Params, biases: &[f32], out: &mut [f32]) {
     for (acc, &b) in out.chunks_mut(params.plane()).zip(biases) {
         for v in acc.iter_mut() {
@@ -383,10 +384,12 @@ unsafe fn block8_512<const V: usize>(
 }
 
 /// Pixels per block of [`direct8_512`]: three 16-lane vectors.
+#[cfg(target_arch = "x86_64")]
 const DIRECT_BLOCK: usize = 48;
 
 /// Whether [`crop_direct_512`] can take a layer: whole blocks of pixels and
 /// whole groups of 8 output channels (every layer of the plate reader).
+#[cfg(target_arch = "x86_64")]
 fn direct_fits(params: &Params) -> bool {
     params.plane().is_multiple_of(DIRECT_BLOCK) && params.cout.is_multiple_of(8)
 }
@@ -479,6 +482,7 @@ unsafe fn direct8_512(params: &Params, inp: &[f32], ws: &[f32], out: &mut [f32])
 /// The lanes of the 16 pixels from `first` (of a `w x h` plane) whose tap
 /// `t` (`ky * 3 + kx`) is inside the plane: not above the first row or
 /// below the last, not left of the first column or right of the last.
+#[cfg(target_arch = "x86_64")]
 fn tap_lanes(w: usize, h: usize, first: usize, t: usize) -> u16 {
     // Lanes whose pixel is before `end` (from 0 to all 16).
     let before = |end: usize| match end.saturating_sub(first) {
@@ -644,6 +648,7 @@ mod tests {
             (16, 6, 2, 8, 2),
         ] {
             let p = Params::new(w, h, cin, cout, crops, true);
+            #[cfg(target_arch = "x86_64")]
             assert_eq!(direct_fits(&p), w * h % 48 == 0 && cout % 8 == 0);
             let n = (w * h * cin * crops) as usize;
             let input: Vec<f32> = (0..n).map(|i| ((i * 37 % 11) as f32 - 5.0) / 3.0).collect();

@@ -207,6 +207,6 @@ pub fn ingest(
 pub(crate) fn kernels_label(gpu: Option<&Gpu>) -> String {
     match gpu {
         Some(g) => format!("GPU kernels on {}", g.adapter_info().name),
-        None => format!("CPU kernels ({})", kernels::cpu_vectors()),
+        None => format!("CPU kernels ({})", kernels::conv2d::cpu_vectors()),
     }
 }

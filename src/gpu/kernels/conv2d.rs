@@ -146,8 +146,20 @@ impl Simd {
     }
 }
 
+/// The widest vector instructions the CPU twins use on this CPU, for the
+/// benchmarks' headers (their figures depend on it): [`Simd::best`]'s
+/// path, `"AVX-512F"` (the convolutions 16 lanes wide, taps read in place),
+/// `"AVX2 and FMA"`, or `"no AVX2"`.
+pub fn cpu_vectors() -> &'static str {
+    match Simd::best() {
+        Simd::Fused512 => "AVX-512F",
+        Simd::Fused => "AVX2 and FMA",
+        Simd::Plain => "no AVX2",
+    }
+}
+
 /// Whether this CPU has AVX-512F (checked at run time).
-pub fn avx512() -> bool {
+fn avx512() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         std::arch::is_x86_feature_detected!("avx512f")

@@ -36,18 +36,3 @@ pub mod nn;
 pub mod sobel;
 pub mod softmax_slots;
 pub mod threshold;
-
-/// The widest vector instructions the CPU twins use on this CPU, for the
-/// benchmarks' headers (their figures depend on it): `"AVX-512F"` (the
-/// reader's convolutions 16 lanes wide), `"AVX2 and FMA"`, or `"no AVX2"`.
-pub fn cpu_vectors() -> &'static str {
-    if conv2d::fused() {
-        if conv2d::avx512() {
-            "AVX-512F"
-        } else {
-            "AVX2 and FMA"
-        }
-    } else {
-        "no AVX2"
-    }
-}

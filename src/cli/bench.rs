@@ -8,7 +8,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use std::process::ExitCode;
 
-use crate::gpu::kernels;
+use crate::gpu::vectors;
 use crate::gpu::{Gpu, GpuMode};
 use crate::query::bench;
 use crate::recognize;
@@ -203,10 +203,18 @@ pub fn ingest(
 }
 
 /// Which kernels a bench ran on, for its header: the GPU adapter's name, or
-/// the vector instructions the CPU twins use (the figures depend on both).
+/// the vector instructions the CPU twins use (the figures depend on both),
+/// with the CPU's own where `--cpu-vectors` narrowed them.
 pub(crate) fn kernels_label(gpu: Option<&Gpu>) -> String {
     match gpu {
         Some(g) => format!("GPU kernels on {}", g.adapter_info().name),
-        None => format!("CPU kernels ({})", kernels::conv2d::cpu_vectors()),
+        None => {
+            let (used, cpu) = (vectors::in_use(), vectors::detected());
+            if used == cpu {
+                format!("CPU kernels ({})", used.name())
+            } else {
+                format!("CPU kernels ({}; this CPU has {})", used.name(), cpu.name())
+            }
+        }
     }
 }

@@ -172,6 +172,10 @@ pub struct QueryArgs {
 pub struct BenchArgs {
     #[command(subcommand)]
     pub what: BenchWhat,
+    /// The CPU's kernels use no wider vector instructions than these, to
+    /// time an older CPU's paths on this one (default: the widest it has).
+    #[arg(long, value_enum, global = true)]
+    pub cpu_vectors: Option<crate::gpu::vectors::Vectors>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -282,6 +286,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    if let Command::Bench(BenchArgs {
+        cpu_vectors: Some(v),
+        ..
+    }) = &cli.command
+    {
+        crate::gpu::vectors::limit(*v);
+    }
     match cli.command {
         Command::SynthReads(args) => synth::run(&args).map(|_| ExitCode::SUCCESS),
         Command::Query(args) => runtime.block_on(query::run(&args)),
@@ -295,6 +306,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     user,
                     password_file,
                 },
+            ..
         }) => {
             let store = crate::store::Store::open(&store)?;
             if let Some(access) =
@@ -310,9 +322,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Bench(BenchArgs {
             what: BenchWhat::Detect { paths, runs, gpu },
+            ..
         }) => bench::detect(&paths, runs, gpu),
         Command::Bench(BenchArgs {
             what: BenchWhat::Ingest { count, gpu, reader },
+            ..
         }) => bench::ingest(count, gpu, &reader),
         Command::Demo(args) => runtime.block_on(demo::run(&args)),
         Command::Recognize(args) => recognize::run(&args),
@@ -340,10 +354,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     runs,
                     gpu,
                 },
+            ..
         }) => bench_ocr::run(&paths, &reader, runs, gpu),
         #[cfg(feature = "train")]
         Command::Bench(BenchArgs {
             what: BenchWhat::Train { batch, steps, runs },
+            ..
         }) => train_ocr::bench(batch, steps, runs),
         Command::SynthPlates(args) => synth_plates::run(&args).map(|_| ExitCode::SUCCESS),
         Command::SynthFrames(args) => synth_frames::run(&args).map(|_| ExitCode::SUCCESS),

@@ -30,6 +30,7 @@ mod job;
 pub mod kernels;
 mod planes;
 pub mod registry;
+pub mod vectors;
 
 pub use device::{Gpu, GpuMode};
 pub use planes::{Planes, pack_rgba};

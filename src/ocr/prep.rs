@@ -114,8 +114,8 @@ pub fn prepare_view(crop: &GrayImage, view: &View) -> Vec<f32> {
 /// shrinking.
 fn resize_triangle(crop: &GrayImage, rect: Rect, width: u32, height: u32) -> Vec<u8> {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2, checked just above.
+    if crate::gpu::vectors::avx2() {
+        // SAFETY: the CPU has AVX2 (`vectors::avx2`, just above).
         return unsafe { resize_triangle_avx2(crop, rect, width, height) };
     }
     resize_in_order(crop, rect, width, height)

@@ -133,8 +133,8 @@ fn pack_pixels(rgb: &[u8]) -> Vec<u32> {
         pack(rgb)
     }
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2, checked just above.
+    if crate::gpu::vectors::avx2() {
+        // SAFETY: the CPU has AVX2 (`vectors::avx2`, just above).
         return unsafe { pack_avx2(rgb) };
     }
     pack(rgb)

@@ -413,6 +413,19 @@ fn bench_detect_times_frames_and_names_its_figures() {
         "{text}"
     );
     assert!(text.contains("batches of 1 frames"), "{text}");
+    // Narrowed to the paths of a CPU without AVX2, and saying so.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_alpr"))
+        .args(["bench", "--cpu-vectors", "plain", "detect", "--runs", "1"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("CPU kernels (no AVX2"), "{text}");
 }
 
 /// `bench ingest` on a pool of one thread prints one row (it used to make

@@ -7,9 +7,10 @@
 //! The CPU twin adds every output's terms in the shader's order (input
 //! channel, kernel row, kernel column, then the bias), but computes blocks
 //! of channels and pixels at once so the sums stay in vector registers; on
-//! a CPU with AVX2 and FMA it fuses each multiply-add, as GPUs may (see
-//! [`fused`]), 8 lanes wide, or 16 where the CPU has AVX-512 (the same sums
-//! in the same order: the same bits); see [`super::nn`] for the tolerance.
+//! a CPU with AVX2 and FMA it fuses each multiply-add, as GPUs may, 8 lanes
+//! wide, or 16 where the CPU has AVX-512 (the same sums in the same order:
+//! the same bits; [`crate::gpu::vectors`] says which runs); without them it
+//! multiplies, then adds. See [`super::nn`] for the tolerance.
 
 #[cfg(target_arch = "x86_64")]
 use std::cell::RefCell;
@@ -19,6 +20,7 @@ use rayon::prelude::*;
 use crate::Result;
 use crate::gpu::job::Slot;
 use crate::gpu::kernels::nn::{self, check_len};
+use crate::gpu::vectors::{self, Vectors};
 use crate::gpu::{Gpu, Kernel, job};
 
 /// Keep in sync with `Params` in shaders/conv2d.wgsl.
@@ -114,7 +116,7 @@ pub fn cpu(params: &Params, input: &[f32], weights: &[f32]) -> Result<Vec<f32>> 
     cpu_with(params, input, weights, Simd::best())
 }
 
-/// How [`cpu`] computes: the widest path this CPU has.
+/// How [`cpu`] computes: the path of the vectors in use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Simd {
     /// Multiply, then add (any CPU).
@@ -128,51 +130,32 @@ enum Simd {
 }
 
 impl Simd {
-    /// Whether this CPU has what the path needs.
+    /// Whether this CPU has what the path needs (whatever the limit of
+    /// [`vectors`]: the tests run every path the CPU has).
     fn available(self) -> bool {
         match self {
             Simd::Plain => true,
-            Simd::Fused => fused(),
-            Simd::Fused512 => fused() && avx512(),
+            Simd::Fused => vectors::detected() >= Vectors::Avx2,
+            Simd::Fused512 => vectors::detected() >= Vectors::Avx512,
         }
     }
 
-    /// The widest available path.
+    /// The path of the vectors in use ([`vectors::in_use`]).
     fn best() -> Simd {
-        [Simd::Fused512, Simd::Fused]
-            .into_iter()
-            .find(|p| p.available())
-            .unwrap_or(Simd::Plain)
+        match vectors::in_use() {
+            Vectors::Avx512 => Simd::Fused512,
+            Vectors::Avx2 => Simd::Fused,
+            Vectors::Plain => Simd::Plain,
+        }
     }
 }
 
-/// The widest vector instructions the CPU twins use on this CPU, for the
-/// benchmarks' headers (their figures depend on it): [`Simd::best`]'s
-/// path, `"AVX-512F"` (the convolutions 16 lanes wide, taps read in place),
-/// `"AVX2 and FMA"`, or `"no AVX2"`.
-pub fn cpu_vectors() -> &'static str {
-    match Simd::best() {
-        Simd::Fused512 => "AVX-512F",
-        Simd::Fused => "AVX2 and FMA",
-        Simd::Plain => "no AVX2",
-    }
-}
-
-/// Whether this CPU has AVX-512F (checked at run time).
-fn avx512() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx512f")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
-/// [`cpu`] on `simd` (a fused one only where [`fused()`] allows it, the
-/// 16-lane one only where [`avx512()`] does too).
+/// [`cpu`] on `simd`, which must be [`Simd::available`].
 fn cpu_with(params: &Params, input: &[f32], weights: &[f32], simd: Simd) -> Result<Vec<f32>> {
+    assert!(
+        simd.available(),
+        "{simd:?} needs instructions this CPU lacks"
+    );
     params.check(input, weights)?;
     let (cin, cout) = (params.cin as usize, params.cout as usize);
     let plane = params.plane();
@@ -186,9 +169,16 @@ fn cpu_with(params: &Params, input: &[f32], weights: &[f32], simd: Simd) -> Resu
         .for_each(|(out, inp)| {
             #[cfg(target_arch = "x86_64")]
             if simd == Simd::Fused512 && direct_fits(params) {
-                // SAFETY: `Simd::Fused512` is only taken where `avx512()`
-                // found AVX-512F (`Simd::best`, the tests).
+                // SAFETY: `Simd::Fused512` is only taken where the CPU has
+                // AVX-512F (`Simd::best`, `Simd::available`).
                 unsafe { crop_direct_512(params, inp, weights, out) };
+                return;
+            }
+            #[cfg(target_arch = "x86_64")]
+            if simd == Simd::Fused && rows_fit(params) {
+                // SAFETY: `Simd::Fused` is only taken where the CPU has AVX2
+                // and FMA (`Simd::best`, `Simd::available`).
+                unsafe { crop_padded_avx2(params, inp, weights, out) };
                 return;
             }
             #[cfg(target_arch = "x86_64")]
@@ -196,8 +186,8 @@ fn cpu_with(params: &Params, input: &[f32], weights: &[f32], simd: Simd) -> Resu
                 TAPS.with_borrow_mut(|taps| {
                     im2col(params, inp, taps);
                     // SAFETY: only available paths are taken (`Simd::best`,
-                    // the tests): a fused one where `fused()` found AVX2 and
-                    // FMA, the 16-lane one where `avx512()` found AVX-512F too.
+                    // `Simd::available`): a fused one where the CPU has AVX2
+                    // and FMA, the 16-lane one where it has AVX-512F too.
                     unsafe { crop_avx2_fma(params, taps, weights, out, simd == Simd::Fused512) };
                 });
                 return;
@@ -205,21 +195,6 @@ fn cpu_with(params: &Params, input: &[f32], weights: &[f32], simd: Simd) -> Resu
             crop_by_rows(params, inp, weights, out);
         });
     Ok(output)
-}
-
-/// Whether [`cpu`] runs its fused path: each product and sum as one
-/// fused multiply-add (as a GPU may), vectorised 8 wide. Needs AVX2 and FMA,
-/// checked at run time, so one binary runs everywhere; without them the
-/// twin multiplies, then adds.
-pub fn fused() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -236,7 +211,7 @@ thread_local! {
 /// still adds its terms in the shader's order, as one fused multiply-add
 /// each.
 ///
-/// With `wide` (the CPU has AVX-512F: [`avx512()`]) groups of 8 channels
+/// With `wide` (the CPU has AVX-512F) groups of 8 channels
 /// go 16 lanes wide first, in blocks of 48 pixels ([`block8_512`]); each
 /// output's sum is the same either way.
 #[cfg(target_arch = "x86_64")]
@@ -353,7 +328,7 @@ fn block4(
 /// are [`block4`]'s.
 ///
 /// # Safety
-/// The CPU must have AVX-512F ([`avx512()`]).
+/// The CPU must have AVX-512F.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn block8_512<const V: usize>(
@@ -413,7 +388,7 @@ fn direct_fits(params: &Params) -> bool {
 /// masked lane, loaded as zero, as `im2col` writes it.
 ///
 /// # Safety
-/// The CPU must have AVX-512F ([`avx512()`]); `params` must pass
+/// The CPU must have AVX-512F; `params` must pass
 /// [`direct_fits`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
@@ -486,6 +461,145 @@ unsafe fn direct8_512(params: &Params, inp: &[f32], ws: &[f32], out: &mut [f32])
             for (v, &a) in acc.iter().enumerate() {
                 // SAFETY: `o` holds 48 floats: three unaligned 16-lane stores.
                 unsafe { _mm512_storeu_ps(o[16 * v..].as_mut_ptr(), a) };
+            }
+        }
+    }
+}
+
+/// Pixels per block of [`padded4_avx2`]: three 8-lane vectors, in one row.
+#[cfg(target_arch = "x86_64")]
+const ROW_BLOCK: usize = 24;
+
+/// Whether [`crop_padded_avx2`] can take a layer: rows of whole blocks of
+/// [`ROW_BLOCK`] pixels and whole groups of 4 output channels (every layer
+/// of the plate reader).
+#[cfg(target_arch = "x86_64")]
+fn rows_fit(params: &Params) -> bool {
+    params.width.is_multiple_of(ROW_BLOCK as u32) && params.cout.is_multiple_of(4)
+}
+
+#[cfg(target_arch = "x86_64")]
+thread_local! {
+    /// Each thread's copy of a crop's input with a border of zeros
+    /// ([`pad_planes`]) and a group's interleaved weights.
+    static PADDED: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// One crop's output channels as [`crop_avx2_fma`] computes them without
+/// `wide`, the same sums to the bit, read from a copy of the input with a
+/// border of zeros ([`pad_planes`]: the input once, where [`im2col`] writes
+/// it nine times) so that a row of taps is one unaligned load, and from
+/// each group's weights interleaved so that its four channels' weights for
+/// a tap lie together.
+///
+/// # Safety
+/// The CPU must have AVX2 and FMA; `params` must pass [`rows_fit`].
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn crop_padded_avx2(params: &Params, inp: &[f32], weights: &[f32], out: &mut [f32]) {
+    let (cin, cout) = (params.cin as usize, params.cout as usize);
+    let plane = params.plane();
+    let k_len = cin * 9;
+    PADDED.with_borrow_mut(|(padded, group)| {
+        pad_planes(params, inp, padded);
+        group.resize(4 * k_len, 0.0);
+        for (g, rows) in out.chunks_mut(4 * plane).enumerate() {
+            let ws = &weights[4 * g * k_len..][..4 * k_len];
+            for (k, four) in group.chunks_exact_mut(4).enumerate() {
+                for (j, w) in four.iter_mut().enumerate() {
+                    *w = ws[j * k_len + k];
+                }
+            }
+            // SAFETY: the caller checked AVX2, FMA and the shape.
+            unsafe { padded4_avx2(params, padded, group, rows) };
+        }
+    });
+    add_biases(params, &weights[cout * k_len..], out);
+}
+
+/// Each of `params.cin` planes of `inp` inside a border of zeros one pixel
+/// wide, `(height + 2) x (width + 2)` each, into `padded` (a buffer reused
+/// from call to call: every value is written, the zeros too).
+#[cfg(target_arch = "x86_64")]
+fn pad_planes(params: &Params, inp: &[f32], padded: &mut Vec<f32>) {
+    let (w, h) = (params.width as usize, params.height as usize);
+    let (pw, plane) = (w + 2, params.plane());
+    padded.resize(params.cin as usize * pw * (h + 2), 0.0);
+    for (pad, src) in padded.chunks_exact_mut(pw * (h + 2)).zip(inp.chunks(plane)) {
+        pad[..pw].fill(0.0);
+        pad[(h + 1) * pw..].fill(0.0);
+        for (row, src) in pad[pw..(h + 1) * pw]
+            .chunks_exact_mut(pw)
+            .zip(src.chunks(w))
+        {
+            row[0] = 0.0;
+            row[1..=w].copy_from_slice(src);
+            row[w + 1] = 0.0;
+        }
+    }
+}
+
+/// Four output channels over one crop, [`ROW_BLOCK`] pixels of a row at a
+/// time with their 12 sums in registers, reading the taps from `padded`
+/// ([`pad_planes`]) and the weights from `group` (`group[k * 4 + j]` is
+/// channel `j`'s weight for term `k`): the terms in the shader's order
+/// (input channel, tap row, tap column), one fused multiply-add each, the
+/// taps outside the plane being the border's zeros, as [`im2col`] writes
+/// them.
+///
+/// # Safety
+/// The CPU must have AVX2 and FMA; the rows must be whole blocks.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn padded4_avx2(params: &Params, padded: &[f32], group: &[f32], out: &mut [f32]) {
+    use std::arch::x86_64::{
+        __m256, _mm256_broadcast_ss, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_setzero_ps,
+        _mm256_storeu_ps,
+    };
+    const V: usize = ROW_BLOCK / 8;
+    let (w, h, cin) = (
+        params.width as usize,
+        params.height as usize,
+        params.cin as usize,
+    );
+    let (pw, plane) = (w + 2, w * h);
+    let padded_plane = pw * (h + 2);
+    assert!(w.is_multiple_of(ROW_BLOCK));
+    assert!(padded.len() >= cin * padded_plane && group.len() >= 4 * cin * 9);
+    assert!(out.len() >= 4 * plane);
+    for y in 0..h {
+        for x0 in (0..w).step_by(ROW_BLOCK) {
+            let mut acc: [[__m256; V]; 4] = [[_mm256_setzero_ps(); V]; 4];
+            let mut wt = group.as_ptr();
+            for ci in 0..cin {
+                // Pixel (y, x0)'s tap (0, 0) is padded pixel (y, x0).
+                let base = padded[ci * padded_plane + y * pw + x0..].as_ptr();
+                for ky in 0..3 {
+                    for kx in 0..3 {
+                        // SAFETY: the block's taps run from padded pixel
+                        // (y + ky, x0 + kx) for 24 floats, inside the padded
+                        // plane: y + ky <= h + 1 and x0 + kx + 24 <= w + 2.
+                        let taps: [__m256; V] = std::array::from_fn(|v| unsafe {
+                            _mm256_loadu_ps(base.add(ky * pw + kx + 8 * v))
+                        });
+                        for (j, acc) in acc.iter_mut().enumerate() {
+                            // SAFETY: `wt` walks `group`'s 4 * cin * 9 weights,
+                            // four a term (the assert above).
+                            let b = unsafe { _mm256_broadcast_ss(&*wt.add(j)) };
+                            for v in 0..V {
+                                acc[v] = _mm256_fmadd_ps(b, taps[v], acc[v]);
+                            }
+                        }
+                        wt = wt.wrapping_add(4);
+                    }
+                }
+            }
+            for (j, acc) in acc.iter().enumerate() {
+                let o = &mut out[j * plane + y * w + x0..][..ROW_BLOCK];
+                for (v, &a) in acc.iter().enumerate() {
+                    // SAFETY: `o` holds 24 floats: three unaligned 8-lane stores.
+                    unsafe { _mm256_storeu_ps(o[8 * v..].as_mut_ptr(), a) };
+                }
             }
         }
     }
@@ -648,20 +762,27 @@ mod tests {
             (17, 3, 2, 4, 2),
             // 8 + 4 + 1 channels over 48 + 2 pixels: every block size.
             (10, 5, 2, 13, 2),
-            // Whole blocks of 48 pixels and groups of 8 channels, read
-            // without im2col: one row (its taps above and below all
-            // outside), rows shorter than a vector, one column, and a
-            // plane of two blocks.
+            // Whole blocks of 48 pixels and groups of 8 channels (or rows of
+            // 24 and groups of 4), read without im2col: one row (its taps
+            // above and below all outside), rows shorter than a vector, one
+            // column, and a plane of two blocks.
             (48, 1, 2, 8, 2),
             (24, 2, 3, 16, 2),
             (12, 4, 2, 8, 1),
             (5, 48, 1, 8, 1),
             (1, 48, 2, 8, 2),
             (16, 6, 2, 8, 2),
+            // Rows of 24 and 48 pixels in groups of 4 channels (a plane of
+            // 72 is not whole 48-pixel blocks), one row and one group.
+            (24, 3, 2, 12, 2),
+            (48, 2, 1, 4, 1),
+            (24, 1, 3, 4, 1),
         ] {
             let p = Params::new(w, h, cin, cout, crops, true);
             #[cfg(target_arch = "x86_64")]
             assert_eq!(direct_fits(&p), w * h % 48 == 0 && cout % 8 == 0);
+            #[cfg(target_arch = "x86_64")]
+            assert_eq!(rows_fit(&p), w % 24 == 0 && cout % 4 == 0);
             let n = (w * h * cin * crops) as usize;
             let input: Vec<f32> = (0..n).map(|i| ((i * 37 % 11) as f32 - 5.0) / 3.0).collect();
             let weights: Vec<f32> = (0..p.weights_len())
@@ -710,13 +831,49 @@ mod tests {
             let (mut direct, mut taps, mut via_taps) = (vec![0.0; n], Vec::new(), vec![0.0; n]);
             im2col(&p, &input, &mut taps);
             // SAFETY: checked: AVX-512F, AVX2 and FMA, and the shape.
-            assert!(direct_fits(&p) && fused());
+            assert!(direct_fits(&p));
             unsafe {
                 crop_direct_512(&p, &input, &weights, &mut direct);
                 crop_avx2_fma(&p, &taps, &weights, &mut via_taps, true);
             }
             let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&direct), bits(&via_taps), "{w}x{h}");
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn reading_taps_from_a_padded_copy_gives_im2cols_bits() {
+        if !Simd::Fused.available() {
+            eprintln!("no AVX2 and FMA on this CPU: the padded path is not run here");
+            return;
+        }
+        // Values with exact zeros and both signs, as ReLU outputs and
+        // weights have; the buffers reused from a larger plane to smaller.
+        for (w, h, cin, cout) in [
+            (96, 32, 1, 16),
+            (24, 8, 4, 16),
+            (48, 1, 3, 8),
+            (24, 2, 2, 4),
+        ] {
+            let p = Params::new(w, h, cin, cout, 1, true);
+            let input: Vec<f32> = (0..(w * h * cin) as usize)
+                .map(|i| ((i * 29 % 13) as f32 - 6.0).max(0.0) / 7.0 * [1.0, -1.0][i % 2])
+                .collect();
+            let weights: Vec<f32> = (0..p.weights_len())
+                .map(|i| ((i * 17 % 11) as f32 - 5.0) / 9.0)
+                .collect();
+            let n = (w * h * cout) as usize;
+            let (mut padded, mut taps, mut via_taps) = (vec![0.0; n], Vec::new(), vec![0.0; n]);
+            im2col(&p, &input, &mut taps);
+            assert!(rows_fit(&p));
+            // SAFETY: checked: AVX2 and FMA, and the shape.
+            unsafe {
+                crop_padded_avx2(&p, &input, &weights, &mut padded);
+                crop_avx2_fma(&p, &taps, &weights, &mut via_taps, false);
+            }
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&padded), bits(&via_taps), "{w}x{h}");
         }
     }
 

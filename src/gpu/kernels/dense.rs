@@ -92,8 +92,8 @@ pub fn cpu(params: &Params, input: &[f32], weights: &[f32]) -> Result<Vec<f32>> 
     output.par_chunks_mut(no).enumerate().for_each(|(n, acc)| {
         let row = &input[n * ni..(n + 1) * ni];
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2, checked just above.
+        if crate::gpu::vectors::avx2() {
+            // SAFETY: the CPU has AVX2 (`vectors::avx2`, just above).
             unsafe { row_avx2(row, weights, acc, relu) };
             return;
         }

@@ -117,8 +117,8 @@ pub fn cpu(params: &Params, input: &[f32]) -> Result<Vec<f32>> {
         .zip(input.par_chunks(in_plane))
         .for_each(|(out, inp)| {
             #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2, checked just above.
+            if crate::gpu::vectors::avx2() {
+                // SAFETY: the CPU has AVX2 (`vectors::avx2`, just above).
                 unsafe { pool_plane_avx2(out, inp, w, bw, ow) };
                 return;
             }

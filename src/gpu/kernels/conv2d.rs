@@ -12,7 +12,6 @@
 //! the same bits; [`crate::gpu::vectors`] says which runs); without them it
 //! multiplies, then adds. See [`super::nn`] for the tolerance.
 
-#[cfg(target_arch = "x86_64")]
 use std::cell::RefCell;
 
 use rayon::prelude::*;
@@ -192,7 +191,11 @@ fn cpu_with(params: &Params, input: &[f32], weights: &[f32], simd: Simd) -> Resu
                 });
                 return;
             }
-            crop_by_rows(params, inp, weights, out);
+            if plain_rows_fit(params) {
+                crop_padded_plain(params, inp, weights, out);
+            } else {
+                crop_by_rows(params, inp, weights, out);
+            }
         });
     Ok(output)
 }
@@ -258,7 +261,6 @@ unsafe fn crop_avx2_fma(
 
 /// Adds each output channel's bias to its plane of sums (the last term, as
 /// in the shader), then the ReLU where the layer has one.
-#[cfg(target_arch = "x86_64")]
 fn add_biases(params: &Params, biases: &[f32], out: &mut [f32]) {
     for (acc, &b) in out.chunks_mut(params.plane()).zip(biases) {
         for v in acc.iter_mut() {
@@ -478,7 +480,6 @@ fn rows_fit(params: &Params) -> bool {
     params.width.is_multiple_of(ROW_BLOCK as u32) && params.cout.is_multiple_of(4)
 }
 
-#[cfg(target_arch = "x86_64")]
 thread_local! {
     /// Each thread's copy of a crop's input with a border of zeros
     /// ([`pad_planes`]) and a group's interleaved weights.
@@ -486,17 +487,45 @@ thread_local! {
 }
 
 /// One crop's output channels as [`crop_avx2_fma`] computes them without
-/// `wide`, the same sums to the bit, read from a copy of the input with a
-/// border of zeros ([`pad_planes`]: the input once, where [`im2col`] writes
-/// it nine times) so that a row of taps is one unaligned load, and from
-/// each group's weights interleaved so that its four channels' weights for
-/// a tap lie together.
+/// `wide`, the same sums to the bit, from a copy of the input with a border
+/// of zeros ([`by_padded_groups`]: the input once, where [`im2col`] writes
+/// it nine times), so that a row of taps is one unaligned load.
 ///
 /// # Safety
 /// The CPU must have AVX2 and FMA; `params` must pass [`rows_fit`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn crop_padded_avx2(params: &Params, inp: &[f32], weights: &[f32], out: &mut [f32]) {
+    // SAFETY: the caller checked AVX2, FMA and the shape.
+    by_padded_groups(params, inp, weights, out, |padded, group, rows| unsafe {
+        padded4_avx2(params, padded, group, rows)
+    });
+}
+
+/// One crop's output channels as [`crop_by_rows`] computes them, the same
+/// sums to the bit (a tap outside the plane adds a zero product, which
+/// changes no sum: one that starts at +0 and adds products is never -0),
+/// from a copy of the input with a border of zeros ([`by_padded_groups`]),
+/// four channels by [`PLAIN_BLOCK`] pixels at a time: written for the
+/// compiler to vectorise for any CPU, where `crop_by_rows` reads and writes
+/// a whole row of sums for every term. `params` must pass [`plain_rows_fit`].
+fn crop_padded_plain(params: &Params, inp: &[f32], weights: &[f32], out: &mut [f32]) {
+    by_padded_groups(params, inp, weights, out, |padded, group, rows| {
+        padded4_plain(params, padded, group, rows)
+    });
+}
+
+/// Pads `inp` ([`pad_planes`]), then gives `each` the padded planes, a
+/// group of four output channels' weights interleaved (`group[k * 4 + j]`
+/// is channel `j`'s weight for term `k`, so a term's four weights lie
+/// together) and the group's four output planes; then adds the biases.
+fn by_padded_groups(
+    params: &Params,
+    inp: &[f32],
+    weights: &[f32],
+    out: &mut [f32],
+    mut each: impl FnMut(&[f32], &[f32], &mut [f32]),
+) {
     let (cin, cout) = (params.cin as usize, params.cout as usize);
     let plane = params.plane();
     let k_len = cin * 9;
@@ -510,17 +539,60 @@ unsafe fn crop_padded_avx2(params: &Params, inp: &[f32], weights: &[f32], out: &
                     *w = ws[j * k_len + k];
                 }
             }
-            // SAFETY: the caller checked AVX2, FMA and the shape.
-            unsafe { padded4_avx2(params, padded, group, rows) };
+            each(padded, group, rows);
         }
     });
     add_biases(params, &weights[cout * k_len..], out);
 }
 
+/// Pixels per block of [`padded4_plain`]: two 4-lane vectors (SSE2, NEON).
+const PLAIN_BLOCK: usize = 8;
+
+/// Whether [`crop_padded_plain`] can take a layer: rows of whole blocks of
+/// [`PLAIN_BLOCK`] pixels and whole groups of 4 output channels (every
+/// layer of the plate reader).
+fn plain_rows_fit(params: &Params) -> bool {
+    params.width.is_multiple_of(PLAIN_BLOCK as u32) && params.cout.is_multiple_of(4)
+}
+
+/// [`padded4_avx2`] without fused multiply-adds or intrinsics: four output
+/// channels, [`PLAIN_BLOCK`] pixels of a row at a time, each product added
+/// to its sum in the shader's order (input channel, tap row, tap column).
+fn padded4_plain(params: &Params, padded: &[f32], group: &[f32], out: &mut [f32]) {
+    let (w, h, cin) = (
+        params.width as usize,
+        params.height as usize,
+        params.cin as usize,
+    );
+    let (pw, plane) = (w + 2, w * h);
+    let padded_plane = pw * (h + 2);
+    let offsets: [usize; 9] = std::array::from_fn(|t| (t / 3) * pw + t % 3);
+    for y in 0..h {
+        for x0 in (0..w).step_by(PLAIN_BLOCK) {
+            let mut acc = [[0.0f32; PLAIN_BLOCK]; 4];
+            for (ci, ws) in group.chunks_exact(36).enumerate().take(cin) {
+                let base = ci * padded_plane + y * pw + x0;
+                for (&off, ws) in offsets.iter().zip(ws.chunks_exact(4)) {
+                    let taps: [f32; PLAIN_BLOCK] = padded[base + off..][..PLAIN_BLOCK]
+                        .try_into()
+                        .expect("a block of taps");
+                    for (acc, &wt) in acc.iter_mut().zip(ws) {
+                        for (a, &t) in acc.iter_mut().zip(&taps) {
+                            *a += wt * t;
+                        }
+                    }
+                }
+            }
+            for (j, acc) in acc.iter().enumerate() {
+                out[j * plane + y * w + x0..][..PLAIN_BLOCK].copy_from_slice(acc);
+            }
+        }
+    }
+}
+
 /// Each of `params.cin` planes of `inp` inside a border of zeros one pixel
 /// wide, `(height + 2) x (width + 2)` each, into `padded` (a buffer reused
 /// from call to call: every value is written, the zeros too).
-#[cfg(target_arch = "x86_64")]
 fn pad_planes(params: &Params, inp: &[f32], padded: &mut Vec<f32>) {
     let (w, h) = (params.width as usize, params.height as usize);
     let (pw, plane) = (w + 2, params.plane());

@@ -62,9 +62,11 @@ use crate::plate::formats::{self, Family};
 /// of one plate's boxes in a photo (`recognize::plate_reader`, the
 /// thirtieth session); 4 also reads European companions of a US-shaped
 /// first box (the thirty-first); 5 adds the layout prior on European
-/// crops (the thirty-fifth). Reads whose model version names no decoder
-/// are version 1's (every style's formats, odds of 4).
-pub const VERSION: u32 = 5;
+/// crops (the thirty-fifth); 6 lets a companion whose read fits a European
+/// format replace a box's read as long that fits none (the fifty-third).
+/// Reads whose model version names no decoder are version 1's (every
+/// style's formats, odds of 4).
+pub const VERSION: u32 = 6;
 
 /// Alternates kept per read, the best included.
 pub const TOP_K: usize = 10;

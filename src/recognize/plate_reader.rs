@@ -14,7 +14,7 @@
 //!     views, pooled, ranked again among themselves; the boxes of one
 //!     plate among them pooled too: the read they support most comes first]
 //!   [first box US-shaped (under 3.2:1): three European-shaped companions
-//!     on its text line read in one view, those reading a longer European
+//!     on its text line read in one view, those reading a fuller European
 //!     format again in all; one that reads it at least as surely as the
 //!     box takes the first place]
 //!   --a whole serial (box extending a piece's, text holding it, fitting a
@@ -164,7 +164,7 @@ impl PlateReader {
     /// box's takes the first place (the surest of them, scored at least as
     /// the box was), and at most `max` are kept. With more views, the
     /// companions are read in one view first, and only those whose read is
-    /// a [`longer_european`] one (which alone may outread the box) again in
+    /// a [`fuller_european`] one (which alone may outread the box) again in
     /// all of them.
     fn read_companions(
         &self,
@@ -199,7 +199,7 @@ impl PlateReader {
             .enumerate()
             .collect();
         if self.ocr.views() > 1 {
-            reads.retain(|(k, read)| longer_european(read, &ranked[owners[*k]][0].read));
+            reads.retain(|(k, read)| fuller_european(read, &ranked[owners[*k]][0].read));
             let again: Vec<GrayImage> = reads
                 .iter()
                 .map(|(k, _)| std::mem::take(&mut crops[*k]))
@@ -282,17 +282,19 @@ fn companions(b: &PlateBox, frame_w: u32, frame_h: u32) -> Vec<PlateBox> {
 }
 
 /// True when a companion's read replaces the read of the box it came
-/// from: a [`longer_european`] read, at least as sure.
+/// from: a [`fuller_european`] read, at least as sure.
 fn outreads(companion: &PlateRead, piece: &PlateRead) -> bool {
-    longer_european(companion, piece) && companion.confidence >= piece.confidence
+    fuller_european(companion, piece) && companion.confidence >= piece.confidence
 }
 
-/// True when a companion's read fits a European serial format and has
-/// more characters than the read of the box it came from (which read a
-/// piece, if the plate is European).
-fn longer_european(companion: &PlateRead, piece: &PlateRead) -> bool {
+/// True when a companion's read fits a European serial format and reads
+/// more of the plate than the box it came from: more characters, or as
+/// many where the box's read fits no European format (a piece that took a
+/// character at its edge for another, `RK605A8` of `RK605AB`).
+fn fuller_european(companion: &PlateRead, piece: &PlateRead) -> bool {
+    let (c, p) = (companion.text.chars().count(), piece.text.chars().count());
     formats::matches_format(&companion.text, Family::Eu)
-        && companion.text.chars().count() > piece.text.chars().count()
+        && (c > p || (c == p && !formats::matches_format(&piece.text, Family::Eu)))
 }
 
 /// Boxes whose overlap (IoU) exceeds this are taken for one plate: pooled
@@ -800,6 +802,38 @@ mod tests {
         assert!(none.is_empty());
     }
 
+    #[test]
+    fn a_european_companion_as_long_replaces_a_piece_outside_every_format() {
+        // A 2:1 box on `RK 605AB` read `RK605A8` (no European format),
+        // a companion `RK605AB` (Slovakia's) as sure: it takes the place.
+        // Of a piece that fits a European format, or with a shorter read,
+        // it does not.
+        assert!(!formats::matches_format("RK605A8", Family::Eu));
+        assert!(formats::matches_format("RK605AB", Family::Eu));
+        assert!(formats::matches_format("BE955CX", Family::Eu));
+        let other = box_read("7ABC123", 400, 150, 1.0);
+        for (piece, companion, promoted) in [
+            ("RK605A8", "RK605AB", true),
+            ("BE955CX", "RK605AB", false),
+            ("RK605A8", "K605AB", false),
+        ] {
+            let piece = BoxRead {
+                read: read(piece, 0.3),
+                ..box_read(piece, 160, 60, 2.0)
+            };
+            let boxes = companions(&piece.bbox, 1000, 500);
+            let reads = [(boxes[0], read(companion, 0.3))];
+            let mut rs = vec![piece.clone(), other.clone()];
+            promote_companion(&mut rs, &reads, 8);
+            let first = if promoted {
+                companion
+            } else {
+                &piece.read.text
+            };
+            assert_eq!(rs[0].read.text, first, "{piece:?}");
+        }
+    }
+
     /// A generated European plate in a frame, and a 2:1 box on the right
     /// 60% of it read as a piece (`5CX`, not sure at all): in one view
     /// and in five (the screen), a companion's longer European read takes
@@ -841,7 +875,7 @@ mod tests {
             let first = &ranked[0][0];
             assert!(boxes.contains(&first.bbox), "{views} views: {first:?}");
             assert!(
-                longer_european(&first.read, &piece.read),
+                fuller_european(&first.read, &piece.read),
                 "{:?}",
                 first.read
             );

@@ -1,7 +1,9 @@
 //! `alpr synth-frames`: whole camera frames with a generated plate in each
 //! (JPEG, a sidecar with capture time and camera, `labels.csv` with plate
-//! and box), and optionally a short MP4 clip: inputs for trying `alpr
-//! ingest` end to end. The bundled `data-samples/ingest/` was made with it.
+//! and box, and each frame's label beside it as `alpr eval` and
+//! `score-plates` read it), and optionally a short MP4 clip: inputs for
+//! trying `alpr ingest` end to end, and fresh frames to measure the reader
+//! on. The bundled `data-samples/ingest/` was made with it.
 
 use std::path::PathBuf;
 
@@ -63,6 +65,10 @@ pub fn run(args: &SynthFramesArgs) -> anyhow::Result<()> {
                 sidecar.to_string().as_bytes(),
             )?;
             let [x, y, w, h] = scene.bbox;
+            durable::write_atomic(
+                &args.out.join(format!("{name}.txt")),
+                format!("{name}.jpg\t{x}\t{y}\t{w}\t{h}\t{}\n", scene.text).as_bytes(),
+            )?;
             Ok(format!("{name}.jpg,{},{x},{y},{w},{h}", scene.text))
         })
         .collect::<anyhow::Result<_>>()?;

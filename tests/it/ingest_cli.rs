@@ -179,6 +179,49 @@ fn a_source_without_camera_or_time_names_the_flag_that_fixes_it() {
     );
 }
 
+/// `synth-frames` labels each frame as `eval` reads labels, so fresh
+/// generated frames are one command from a score.
+#[test]
+fn generated_frames_are_labelled_for_eval() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(crate::common::alpr_bin())
+        .args([
+            "synth-frames",
+            "--count",
+            "2",
+            "--width",
+            "320",
+            "--height",
+            "240",
+        ])
+        .arg("--out")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let csv = std::fs::read_to_string(dir.path().join("labels.csv")).unwrap();
+    let row: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
+    let label = std::fs::read_to_string(dir.path().join("frame0000.txt")).unwrap();
+    let fields: Vec<&str> = label.trim_end().split('\t').collect();
+    assert_eq!(
+        fields,
+        [row[0], row[2], row[3], row[4], row[5], row[1]],
+        "{label:?} against {csv:?}"
+    );
+    let o = Command::new(crate::common::alpr_bin())
+        .args(["eval", "--gpu", "off", "--json", "--views", "1"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let f: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (f["images"].as_u64(), f["predicted"].as_u64()),
+        (Some(2), Some(2)),
+        "{f}"
+    );
+}
+
 #[test]
 fn eval_scores_labelled_photos_and_crops_like_score_plates() {
     let dir = tempfile::tempdir().unwrap();

@@ -208,18 +208,25 @@ fn generated_frames_are_labelled_for_eval() {
         [row[0], row[2], row[3], row[4], row[5], row[1]],
         "{label:?} against {csv:?}"
     );
+    eval_json(dir.path(), 2);
+}
+
+/// `alpr eval --json` on a labelled folder of `images` photos, each with a
+/// prediction: its figures.
+fn eval_json(dir: &std::path::Path, images: u64) -> serde_json::Value {
     let o = Command::new(crate::common::alpr_bin())
-        .args(["eval", "--gpu", "off", "--json", "--views", "1"])
-        .arg(dir.path())
+        .args(["eval", "--gpu", "off", "--json"])
+        .arg(dir)
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let f: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(
         (f["images"].as_u64(), f["predicted"].as_u64()),
-        (Some(2), Some(2)),
+        (Some(images), Some(images)),
         "{f}"
     );
+    f
 }
 
 #[test]
@@ -240,17 +247,7 @@ fn eval_scores_labelled_photos_and_crops_like_score_plates() {
         std::fs::write(dir.path().join(format!("c{i}.png")), png(&crop.image)).unwrap();
         csv.push_str(&format!("c{i}.png,xx,{}\n", crop.text));
     }
-    let o = Command::new(crate::common::alpr_bin())
-        .args(["eval", "--gpu", "off", "--json"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let f: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(
-        (f["images"].as_u64(), f["predicted"].as_u64()),
-        (Some(3), Some(3))
-    );
+    let f = eval_json(dir.path(), 3);
     for k in [
         "det_recall",
         "top1",

@@ -55,6 +55,11 @@ impl Params {
         self.width as usize * self.height as usize
     }
 
+    /// Width, height and input channels, as indices.
+    fn sizes(&self) -> (usize, usize, usize) {
+        (self.width as usize, self.height as usize, self.cin as usize)
+    }
+
     /// Values in `weights`: the kernels, then the biases.
     pub fn weights_len(&self) -> usize {
         self.cout as usize * self.cin as usize * 9 + self.cout as usize
@@ -424,11 +429,7 @@ unsafe fn direct8_512(params: &Params, inp: &[f32], ws: &[f32], out: &mut [f32])
         _mm512_storeu_ps,
     };
     const V: usize = DIRECT_BLOCK / 16;
-    let (w, h, cin) = (
-        params.width as usize,
-        params.height as usize,
-        params.cin as usize,
-    );
+    let (w, h, cin) = params.sizes();
     let plane = w * h;
     let k_len = cin * 9;
     assert!(plane.is_multiple_of(DIRECT_BLOCK));
@@ -559,11 +560,7 @@ fn plain_rows_fit(params: &Params) -> bool {
 /// channels, [`PLAIN_BLOCK`] pixels of a row at a time, each product added
 /// to its sum in the shader's order (input channel, tap row, tap column).
 fn padded4_plain(params: &Params, padded: &[f32], group: &[f32], out: &mut [f32]) {
-    let (w, h, cin) = (
-        params.width as usize,
-        params.height as usize,
-        params.cin as usize,
-    );
+    let (w, h, cin) = params.sizes();
     let (pw, plane) = (w + 2, w * h);
     let padded_plane = pw * (h + 2);
     let offsets: [usize; 9] = std::array::from_fn(|t| (t / 3) * pw + t % 3);
@@ -629,11 +626,7 @@ unsafe fn padded4_avx2(params: &Params, padded: &[f32], group: &[f32], out: &mut
         _mm256_storeu_ps,
     };
     const V: usize = ROW_BLOCK / 8;
-    let (w, h, cin) = (
-        params.width as usize,
-        params.height as usize,
-        params.cin as usize,
-    );
+    let (w, h, cin) = params.sizes();
     let (pw, plane) = (w + 2, w * h);
     let padded_plane = pw * (h + 2);
     assert!(w.is_multiple_of(ROW_BLOCK));
@@ -882,6 +875,37 @@ mod tests {
         }
     }
 
+    /// Compares `path`'s bits with the im2col path's (16 lanes wide with
+    /// `wide`) on each shape `(w, h, cin, cout)`, inputs with exact zeros
+    /// and both signs, as ReLU outputs and weights have. The CPU must have
+    /// what both paths need.
+    #[cfg(target_arch = "x86_64")]
+    fn assert_im2cols_bits(
+        shapes: &[(u32, u32, u32, u32)],
+        wide: bool,
+        path: unsafe fn(&Params, &[f32], &[f32], &mut [f32]),
+    ) {
+        for &(w, h, cin, cout) in shapes {
+            let p = Params::new(w, h, cin, cout, 1, true);
+            let input: Vec<f32> = (0..(w * h * cin) as usize)
+                .map(|i| ((i * 29 % 13) as f32 - 6.0).max(0.0) / 7.0 * [1.0, -1.0][i % 2])
+                .collect();
+            let weights: Vec<f32> = (0..p.weights_len())
+                .map(|i| ((i * 17 % 11) as f32 - 5.0) / 9.0)
+                .collect();
+            let n = (w * h * cout) as usize;
+            let (mut got, mut taps, mut via_taps) = (vec![0.0; n], Vec::new(), vec![0.0; n]);
+            im2col(&p, &input, &mut taps);
+            // SAFETY: the caller checked the CPU, the shapes each path's test.
+            unsafe {
+                path(&p, &input, &weights, &mut got);
+                crop_avx2_fma(&p, &taps, &weights, &mut via_taps, wide);
+            }
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&got), bits(&via_taps), "{w}x{h}");
+        }
+    }
+
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn reading_taps_in_place_gives_im2cols_bits() {
@@ -889,28 +913,13 @@ mod tests {
             eprintln!("no AVX-512F on this CPU: the in-place path is not run here");
             return;
         }
-        // Values with exact zeros and both signs, as ReLU outputs and
-        // weights have.
-        for (w, h, cin, cout) in [(24, 8, 4, 16), (96, 32, 1, 8), (12, 4, 3, 8)] {
-            let p = Params::new(w, h, cin, cout, 1, true);
-            let input: Vec<f32> = (0..(w * h * cin) as usize)
-                .map(|i| ((i * 29 % 13) as f32 - 6.0).max(0.0) / 7.0)
-                .collect();
-            let weights: Vec<f32> = (0..p.weights_len())
-                .map(|i| ((i * 17 % 11) as f32 - 5.0) / 9.0)
-                .collect();
-            let n = (w * h * cout) as usize;
-            let (mut direct, mut taps, mut via_taps) = (vec![0.0; n], Vec::new(), vec![0.0; n]);
-            im2col(&p, &input, &mut taps);
-            // SAFETY: checked: AVX-512F, AVX2 and FMA, and the shape.
-            assert!(direct_fits(&p));
-            unsafe {
-                crop_direct_512(&p, &input, &weights, &mut direct);
-                crop_avx2_fma(&p, &taps, &weights, &mut via_taps, true);
-            }
-            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(&direct), bits(&via_taps), "{w}x{h}");
-        }
+        let shapes = [(24, 8, 4, 16), (96, 32, 1, 8), (12, 4, 3, 8)];
+        assert!(
+            shapes
+                .iter()
+                .all(|&(w, h, cin, cout)| { direct_fits(&Params::new(w, h, cin, cout, 1, true)) })
+        );
+        assert_im2cols_bits(&shapes, true, crop_direct_512);
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -920,33 +929,19 @@ mod tests {
             eprintln!("no AVX2 and FMA on this CPU: the padded path is not run here");
             return;
         }
-        // Values with exact zeros and both signs, as ReLU outputs and
-        // weights have; the buffers reused from a larger plane to smaller.
-        for (w, h, cin, cout) in [
+        // The buffers reused from a larger plane to smaller ones.
+        let shapes = [
             (96, 32, 1, 16),
             (24, 8, 4, 16),
             (48, 1, 3, 8),
             (24, 2, 2, 4),
-        ] {
-            let p = Params::new(w, h, cin, cout, 1, true);
-            let input: Vec<f32> = (0..(w * h * cin) as usize)
-                .map(|i| ((i * 29 % 13) as f32 - 6.0).max(0.0) / 7.0 * [1.0, -1.0][i % 2])
-                .collect();
-            let weights: Vec<f32> = (0..p.weights_len())
-                .map(|i| ((i * 17 % 11) as f32 - 5.0) / 9.0)
-                .collect();
-            let n = (w * h * cout) as usize;
-            let (mut padded, mut taps, mut via_taps) = (vec![0.0; n], Vec::new(), vec![0.0; n]);
-            im2col(&p, &input, &mut taps);
-            assert!(rows_fit(&p));
-            // SAFETY: checked: AVX2 and FMA, and the shape.
-            unsafe {
-                crop_padded_avx2(&p, &input, &weights, &mut padded);
-                crop_avx2_fma(&p, &taps, &weights, &mut via_taps, false);
-            }
-            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(&padded), bits(&via_taps), "{w}x{h}");
-        }
+        ];
+        assert!(
+            shapes
+                .iter()
+                .all(|&(w, h, cin, cout)| { rows_fit(&Params::new(w, h, cin, cout, 1, true)) })
+        );
+        assert_im2cols_bits(&shapes, false, crop_padded_avx2);
     }
 
     #[test]

@@ -172,8 +172,10 @@ pub struct QueryArgs {
 pub struct BenchArgs {
     #[command(subcommand)]
     pub what: BenchWhat,
-    /// The CPU's kernels use no wider vector instructions than these, to
-    /// time an older CPU's paths on this one (default: the widest it has).
+    /// The CPU twins of the kernels and the reader's pixel loops use no
+    /// wider vector instructions than these, to time an older CPU's paths
+    /// on this one (default: the widest it has; `bench train`'s products
+    /// are `gemm`'s, which chooses its own).
     #[arg(long, value_enum, global = true)]
     pub cpu_vectors: Option<crate::gpu::vectors::Vectors>,
 }

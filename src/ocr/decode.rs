@@ -63,10 +63,11 @@ use crate::plate::formats::{self, Family};
 /// thirtieth session); 4 also reads European companions of a US-shaped
 /// first box (the thirty-first); 5 adds the layout prior on European
 /// crops (the thirty-fifth); 6 lets a companion whose read fits a European
-/// format replace a box's read as long that fits none (the fifty-third).
-/// Reads whose model version names no decoder are version 1's (every
-/// style's formats, odds of 4).
-pub const VERSION: u32 = 6;
+/// format replace a box's read as long that fits none, and 7 names a state
+/// only from a distinctive serial shape (`formats::distinctive`; both the
+/// fifty-third). Reads whose model version names no decoder are version
+/// 1's (every style's formats, odds of 4).
+pub const VERSION: u32 = 7;
 
 /// Alternates kept per read, the best included.
 pub const TOP_K: usize = 10;

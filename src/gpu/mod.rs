@@ -22,7 +22,9 @@
 //!
 //! On a machine whose only adapter is a CPU rasteriser (Mesa's lavapipe),
 //! [`GpuMode::Auto`] prefers the CPU twins: lavapipe is slower than them and is
-//! there for correctness tests, not speed.
+//! there for correctness tests, not speed. Which vector instructions the
+//! twins use (AVX-512, AVX2 and FMA, or none) is found at run time
+//! ([`vectors`]); benches can narrow it to time an older CPU's paths.
 
 pub mod buffers;
 pub mod device;

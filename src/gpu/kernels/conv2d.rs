@@ -556,13 +556,15 @@ fn plain_rows_fit(params: &Params) -> bool {
     params.width.is_multiple_of(PLAIN_BLOCK as u32) && params.cout.is_multiple_of(4)
 }
 
-/// [`padded4_avx2`] without fused multiply-adds or intrinsics: four output
-/// channels, [`PLAIN_BLOCK`] pixels of a row at a time, each product added
-/// to its sum in the shader's order (input channel, tap row, tap column).
+/// The AVX2 path's loop (`padded4_avx2`) without fused multiply-adds or
+/// intrinsics: four output channels, [`PLAIN_BLOCK`] pixels of a row at a
+/// time, each product added to its sum in the shader's order (input
+/// channel, tap row, tap column).
 fn padded4_plain(params: &Params, padded: &[f32], group: &[f32], out: &mut [f32]) {
     let (w, h, cin) = params.sizes();
     let (pw, plane) = (w + 2, w * h);
     let padded_plane = pw * (h + 2);
+    assert!(w.is_multiple_of(PLAIN_BLOCK), "rows of whole blocks");
     let offsets: [usize; 9] = std::array::from_fn(|t| (t / 3) * pw + t % 3);
     for y in 0..h {
         for x0 in (0..w).step_by(PLAIN_BLOCK) {

@@ -153,10 +153,10 @@ pub struct PlateRead {
     /// log-probability plus [`format_prior`]), so their
     /// confidences need not be descending. The first is `text`.
     pub candidates: Vec<Candidate>,
-    /// The plate's likely US state (`"CA"`) when `text` fits the formats of
-    /// exactly one state ([`formats::likely_state`]), the crop is not
-    /// European, and the read's confidence is at least
-    /// [`REGION_MIN_CONFIDENCE`].
+    /// The plate's likely US state (`"CA"`) when `text`'s shape is
+    /// distinctive and fits the formats of exactly one state
+    /// ([`formats::likely_state`]), the crop is not European, and the
+    /// read's confidence is at least [`REGION_MIN_CONFIDENCE`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     /// The family whose formats the prior counted (the crop's outline).

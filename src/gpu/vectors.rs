@@ -4,7 +4,7 @@
 //! `alpr bench --cpu-vectors` lowers to time, on this CPU, the paths an
 //! older one takes. A limit only narrows the choice, so a path is still
 //! taken only where the CPU has its instructions: what makes the `unsafe`
-//! calls behind [`avx2`] and [`avx512`] sound.
+//! calls behind [`avx2`] and [`in_use`] sound.
 //!
 //! The paths give the same bits at every width except one: without
 //! AVX2 and FMA the convolutions multiply, then add, where the wider paths
@@ -78,11 +78,6 @@ pub fn in_use() -> Vectors {
 /// Whether the 8-lane paths (AVX2 and FMA) are taken.
 pub fn avx2() -> bool {
     in_use() >= Vectors::Avx2
-}
-
-/// Whether the 16-lane paths (AVX-512F, with AVX2 and FMA) are taken.
-pub fn avx512() -> bool {
-    in_use() >= Vectors::Avx512
 }
 
 #[cfg(test)]

@@ -70,8 +70,9 @@ pub struct TrainOcrArgs {
     /// Share (0-1) of the training plates passed through a random filter
     /// (RandConv): a random 1x1, 3x3 or 5x5 kernel, mixed with the plate in
     /// a random share, so the reader learns shapes rather than the
-    /// generator's textures. 0: none. With the default 0.2 and `--seed 48`
-    /// this command gives the shipped weights (`models/ocr-v2/RUNS.md`, runs 69-71).
+    /// generator's textures. 0: none. With the default 0.2 and `--seed 47`
+    /// this command gives the shipped weights (`models/ocr-v2/RUNS.md`, runs
+    /// 92-95).
     #[arg(long, default_value_t = 0.2, value_parser = super::parse_unit::<f64>)]
     pub random_filters: f64,
 }

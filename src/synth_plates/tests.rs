@@ -50,7 +50,7 @@ fn plates_digest(s: &PlateSynth, seed: u64, n: u64) -> String {
 fn the_generators_plates_are_pinned() {
     assert_eq!(
         plates_digest(&synth(), 48, 24),
-        "442b340eb7635fa86d7074e4d18d165f67cf4ef3c0b12ca79645474442e643a9",
+        "d737ba9c55f14569e9ae2404223291ebf63c70042b7645f7408bf26879f48718",
         "the generator's plates changed: see models/ocr-v2/MODEL_CARD.md"
     );
 }
@@ -164,11 +164,11 @@ fn clutter_scales_each_kind_and_leaves_style_and_text_alone() {
     };
     assert_eq!(count(0.0), [0; 5], "plain plates carry no clutter");
     let [stroke, stickers, emblems, pairs, _] = count(1.0);
-    // Of 400 plates, about 340 US: 40%, 20%, 25% and 10% of them.
+    // Of 400 plates, about 340 US: 40%, 20%, 25% and 25% of them.
     assert!((100..180).contains(&stroke), "{stroke}");
     assert!((40..100).contains(&stickers), "{stickers}");
     assert!((55..120).contains(&emblems), "{emblems}");
-    assert!((15..60).contains(&pairs), "{pairs}");
+    assert!((55..120).contains(&pairs), "{pairs}");
     // The default is all of it: `sample` is `sample_with` at 1.
     let (a, b) = (s.sample(21, 7), s.sample_with(21, 7, 1.0));
     assert_eq!(a.image.as_raw(), b.image.as_raw());

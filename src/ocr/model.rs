@@ -200,7 +200,9 @@ pub(crate) fn read_f32(
 }
 
 /// A safetensors file's bytes: F32 tensors (name, shape, values) and
-/// `metadata`.
+/// `metadata`, the header's keys in order, so that the same tensors and
+/// metadata always give the same bytes (the `safetensors` crate writes the
+/// metadata in its hash map's order, which changes from run to run).
 pub(crate) fn write_f32(
     tensors: &[(String, Vec<usize>, &[f32])],
     metadata: HashMap<String, String>,
@@ -218,8 +220,42 @@ pub(crate) fn write_f32(
                 .map_err(|e| Error::bad_input(format!("exporting {name}: {e}")))
         })
         .collect::<Result<Vec<_>>>()?;
-    safetensors::serialize(views, Some(metadata))
-        .map_err(|e| Error::bad_input(format!("writing tensors: {e}")))
+    let bytes = safetensors::serialize(views, Some(metadata))
+        .map_err(|e| Error::bad_input(format!("writing tensors: {e}")))?;
+    keys_in_order(bytes)
+}
+
+/// `bytes` of a safetensors file with its header rewritten, keys sorted
+/// (top level and each object in it): the same header, padded with spaces
+/// to a multiple of 8 bytes as the format asks, then the same data.
+fn keys_in_order(bytes: Vec<u8>) -> Result<Vec<u8>> {
+    use serde_json::Value;
+    use std::collections::BTreeMap;
+    let bad = |e: serde_json::Error| Error::bad_input(format!("ordering the tensors' header: {e}"));
+    let len = bytes
+        .get(..8)
+        .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize)
+        .filter(|&len| bytes.len() >= 8 + len)
+        .ok_or_else(|| Error::bad_input("ordering the tensors' header: no header"))?;
+    let header: BTreeMap<String, Value> =
+        serde_json::from_slice(&bytes[8..8 + len]).map_err(bad)?;
+    let mut sorted = BTreeMap::new();
+    for (key, value) in header {
+        let value = match value {
+            Value::Object(map) => {
+                serde_json::to_value(map.into_iter().collect::<BTreeMap<_, _>>()).map_err(bad)?
+            }
+            other => other,
+        };
+        sorted.insert(key, value);
+    }
+    let mut json = serde_json::to_vec(&sorted).map_err(bad)?;
+    json.resize(json.len().next_multiple_of(8), b' ');
+    let mut out = Vec::with_capacity(8 + json.len() + bytes.len() - 8 - len);
+    out.extend_from_slice(&(json.len() as u64).to_le_bytes());
+    out.extend_from_slice(&json);
+    out.extend_from_slice(&bytes[8 + len..]);
+    Ok(out)
 }
 
 /// `[crops][channels][ROWS][COLUMNS]` -> `[crops][COLUMNS][channels * ROWS]`:
@@ -504,6 +540,28 @@ mod tests {
         let bytes = model.to_bytes().unwrap();
         let back = Model::from_bytes(&bytes, Path::new("x.safetensors")).unwrap();
         assert_eq!(back, model);
+    }
+
+    /// The same weights give the same file, byte for byte, though each
+    /// write hands `safetensors` a hash map of a new random order.
+    #[test]
+    fn the_same_weights_give_the_same_bytes() {
+        let model = toy();
+        let first = model.to_bytes().unwrap();
+        for _ in 0..8 {
+            assert_eq!(model.to_bytes().unwrap(), first);
+        }
+        let len = u64::from_le_bytes(first[..8].try_into().unwrap()) as usize;
+        assert_eq!(len % 8, 0, "the header is padded to 8 bytes");
+        let header = std::str::from_utf8(&first[8..8 + len]).unwrap();
+        let keys = [
+            "alphabet", "columns", "format", "height", "version", "width",
+        ];
+        let at: Vec<usize> = keys
+            .iter()
+            .map(|k| header.find(&format!("\"{k}\"")).unwrap())
+            .collect();
+        assert!(at.is_sorted(), "metadata keys in order: {header}");
     }
 
     #[test]

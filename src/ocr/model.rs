@@ -229,7 +229,6 @@ pub(crate) fn write_f32(
 /// (top level and each object in it): the same header, padded with spaces
 /// to a multiple of 8 bytes as the format asks, then the same data.
 fn keys_in_order(bytes: Vec<u8>) -> Result<Vec<u8>> {
-    use serde_json::Value;
     use std::collections::BTreeMap;
     let bad = |e: serde_json::Error| Error::bad_input(format!("ordering the tensors' header: {e}"));
     let len = bytes
@@ -237,18 +236,10 @@ fn keys_in_order(bytes: Vec<u8>) -> Result<Vec<u8>> {
         .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize)
         .filter(|&len| bytes.len() >= 8 + len)
         .ok_or_else(|| Error::bad_input("ordering the tensors' header: no header"))?;
-    let header: BTreeMap<String, Value> =
+    // Every top-level value is an object: the metadata, and each tensor's
+    // dtype, shape and offsets; both levels are read into ordered maps.
+    let sorted: BTreeMap<String, BTreeMap<String, serde_json::Value>> =
         serde_json::from_slice(&bytes[8..8 + len]).map_err(bad)?;
-    let mut sorted = BTreeMap::new();
-    for (key, value) in header {
-        let value = match value {
-            Value::Object(map) => {
-                serde_json::to_value(map.into_iter().collect::<BTreeMap<_, _>>()).map_err(bad)?
-            }
-            other => other,
-        };
-        sorted.insert(key, value);
-    }
     let mut json = serde_json::to_vec(&sorted).map_err(bad)?;
     json.resize(json.len().next_multiple_of(8), b' ');
     let mut out = Vec::with_capacity(8 + json.len() + bytes.len() - 8 - len);

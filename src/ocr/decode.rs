@@ -33,6 +33,11 @@
 //! (`layout_prior`): a text gains as much as its characters part more
 //! widely where a format it fits prints a separator than elsewhere.
 //!
+//! The first read of a US crop is chosen with one more cost: ln 8 for each
+//! letter O ([`US_LETTER_O_COST`]), so a round character the reader finds
+//! about as likely O as 0 is written 0, as most US issuers use it; the
+//! alternates after it keep the adjusted order.
+//!
 //! A crop read in several views ([`crate::ocr::prep::VIEWS`]) is decoded
 //! as one ([`decode_views`]): each view's beam, then each text's mean
 //! probability over the views.
@@ -41,7 +46,8 @@
 //! probs [24][37] --prefix beam search, BEAM wide, classes above MIN_PROB-->
 //!   BEAM texts with their probabilities --+ FORMAT_BONUS if the shape is
 //!   known to the crop's family --+ layout prior (European crops: where
-//!   each close text's alignment puts its characters) --> best k -->
+//!   each close text's alignment puts its characters) --> US crops: the
+//!   best less ln 8 a letter O to the front --> best k -->
 //!   Viterbi alignment of the best --> char confidences
 //! ```
 
@@ -65,9 +71,11 @@ use crate::plate::formats::{self, Family};
 /// crops (the thirty-fifth); 6 lets a companion whose read fits a European
 /// format replace a box's read as long that fits none, and 7 names a state
 /// only from a distinctive serial shape (`formats::distinctive`; both the
-/// fifty-third). Reads whose model version names no decoder are version
+/// fifty-third); 8 writes a US first read's round character 0 unless the
+/// letter O is more than 8 times likelier ([`US_LETTER_O_COST`], the
+/// fifty-sixth). Reads whose model version names no decoder are version
 /// 1's (every style's formats, odds of 4).
-pub const VERSION: u32 = 7;
+pub const VERSION: u32 = 8;
 
 /// Alternates kept per read, the best included.
 pub const TOP_K: usize = 10;
@@ -113,6 +121,42 @@ pub fn format_prior(text: &str, family: Family) -> f32 {
     }
 }
 
+/// Log-prior cost of each letter O when the first read of a US crop is
+/// chosen: ln 8, the format prior's odds, fixed a priori. Most US issuers
+/// stamp the letter O and the digit 0 in one glyph and leave O out of
+/// their standard serials (the style table's `letters`), and the labelled
+/// US photographs write that round character 0, personalised plates
+/// included (`models/ocr-v2/RUNS.md`, "Decoder 8"). Only the first read
+/// pays it: the alternates keep their order, so a text with an O stays
+/// among them (hot-list alerts and plate search forgive O against 0
+/// anyway), and one the reader finds more than 8 times likelier than its
+/// 0 form stays first. European crops are untouched: their issuers print
+/// two glyphs.
+pub const US_LETTER_O_COST: f32 = FORMAT_BONUS;
+
+/// The letter O's class ([`ALPHABET`]'s order: digits, then letters).
+const LETTER_O: u8 = 10 + (b'O' - b'A');
+
+/// Where in `pool` (sorted best first by adjusted score) the first read
+/// is: the best adjusted score less [`US_LETTER_O_COST`] for each letter O
+/// of a US read; the best adjusted score itself in other families.
+fn first_read(pool: &[(f32, f32, Seq)], family: Family) -> usize {
+    if family != Family::Us {
+        return 0;
+    }
+    let cost = |seq: &Seq| {
+        let os = seq.classes().iter().filter(|&&c| c == LETTER_O).count();
+        US_LETTER_O_COST * os as f32
+    };
+    let mut best = 0;
+    for (i, (adjusted, _, seq)) in pool.iter().enumerate() {
+        if adjusted - cost(seq) > pool[best].0 - cost(&pool[best].2) {
+            best = i;
+        }
+    }
+    best
+}
+
 /// Log-prior per unit of layout contrast (`layout_prior`, module doc). Chosen on
 /// generated plates, never on photographs: over the 735 European crops of
 /// `synth-plates --seed 91` read in 5 views, weights 0 (none), 1, 2, 4 and 8
@@ -151,7 +195,9 @@ pub struct PlateRead {
     pub char_confidences: Vec<f32>,
     /// The best texts, best first by adjusted score (the reader's
     /// log-probability plus [`format_prior`]), so their
-    /// confidences need not be descending. The first is `text`.
+    /// confidences need not be descending. The first is `text`, which on
+    /// a US crop may have come forward past an O form
+    /// ([`US_LETTER_O_COST`]).
     pub candidates: Vec<Candidate>,
     /// The plate's likely US state (`"CA"`) when `text`'s shape is
     /// distinctive and fits the formats of exactly one state
@@ -451,6 +497,8 @@ pub fn decode_views(views: &[&[f32]], k: usize, family: Family) -> PlateRead {
         add_layout_prior(views, &mut pool);
     }
     pool.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.2.cmp(&b.2)));
+    let first = first_read(&pool, family);
+    pool[..=first].rotate_right(1);
     pool.truncate(k);
 
     let candidates: Vec<Candidate> = pool
@@ -943,6 +991,42 @@ mod tests {
         let ca = probs_for("7ABC123", 0.99, 1);
         assert_eq!(decode(&ca, 1, Family::Us).region.as_deref(), Some("CA"));
         assert_eq!(decode(&ca, 1, Family::Eu).region, None);
+    }
+
+    /// "G0LFING" (no format in any family) with its second column split
+    /// between the letter O (`o`) and the digit 0 (`zero`).
+    fn probs_round(o: f32, zero: f32) -> Vec<f32> {
+        assert!(!formats::matches_format("GOLFING", Family::Any));
+        assert!(!formats::matches_format("G0LFING", Family::Any));
+        let mut probs = probs_for("G0LFING", 0.95, 1);
+        set_column(&mut probs, 1, &[('O', o), ('0', zero)]);
+        probs
+    }
+
+    #[test]
+    fn a_us_first_read_writes_the_round_character_0() {
+        let probs = probs_round(0.6, 0.35);
+        let us = decode(&probs, TOP_K, Family::Us);
+        assert_eq!(us.text, "G0LFING");
+        assert_eq!(us.confidence, us.candidates[0].confidence);
+        assert!((us.char_confidences[1] - 0.35).abs() < 1e-6);
+        // The O form stays the first alternate, the rest in their order.
+        let eu = decode(&probs, TOP_K, Family::Eu);
+        assert_eq!(eu.text, "GOLFING");
+        assert_eq!(us.candidates[1], eu.candidates[0]);
+        assert_eq!(us.candidates[2..], eu.candidates[2..]);
+        assert_eq!(decode(&probs, TOP_K, Family::Any).text, "GOLFING");
+        // Just below 8 times likelier the 0 form is first; just above, not.
+        assert_eq!(
+            decode(&probs_round(0.76, 0.1), 2, Family::Us).text,
+            "G0LFING"
+        );
+        let o = decode(&probs_round(0.8, 0.095), 2, Family::Us);
+        assert_eq!(o.text, "GOLFING");
+        assert_eq!(o.candidates[1].text, "G0LFING");
+        // With one alternate asked for, the 0 form is still the read.
+        assert_eq!(decode(&probs, 1, Family::Us).candidates.len(), 1);
+        assert_eq!(decode(&probs, 1, Family::Us).text, "G0LFING");
     }
 
     /// `text` read with `p` in one column per character, at `columns`,

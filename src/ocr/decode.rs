@@ -136,6 +136,7 @@ pub const US_LETTER_O_COST: f32 = FORMAT_BONUS;
 
 /// The letter O's class ([`ALPHABET`]'s order: digits, then letters).
 const LETTER_O: u8 = 10 + (b'O' - b'A');
+const _: () = assert!(ALPHABET[LETTER_O as usize] == b'O');
 
 /// Where in `pool` (sorted best first by adjusted score) the first read
 /// is: the best adjusted score less [`US_LETTER_O_COST`] for each letter O
@@ -498,7 +499,9 @@ pub fn decode_views(views: &[&[f32]], k: usize, family: Family) -> PlateRead {
     }
     pool.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.2.cmp(&b.2)));
     let first = first_read(&pool, family);
-    pool[..=first].rotate_right(1);
+    if let Some(ahead) = pool.get_mut(..=first) {
+        ahead.rotate_right(1);
+    }
     pool.truncate(k);
 
     let candidates: Vec<Candidate> = pool

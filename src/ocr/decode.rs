@@ -149,13 +149,15 @@ fn first_read(pool: &[(f32, f32, Seq)], family: Family) -> usize {
         let os = seq.classes().iter().filter(|&&c| c == LETTER_O).count();
         US_LETTER_O_COST * os as f32
     };
-    let mut best = 0;
+    // The first of equals, as the pool's order has it.
+    let mut best = (0, f32::NEG_INFINITY);
     for (i, (adjusted, _, seq)) in pool.iter().enumerate() {
-        if adjusted - cost(seq) > pool[best].0 - cost(&pool[best].2) {
-            best = i;
+        let score = adjusted - cost(seq);
+        if score > best.1 {
+            best = (i, score);
         }
     }
-    best
+    best.0
 }
 
 /// Log-prior per unit of layout contrast (`layout_prior`, module doc). Chosen on

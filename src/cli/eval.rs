@@ -1,15 +1,19 @@
 //! `alpr eval LABELLED`: reads an agency's labelled photos (a folder of
 //! `X.jpg` + `X.txt`) or plate crops (`groundtruth.csv`) and prints the
-//! figures of `score-plates`.
+//! figures of `score-plates`; for photos, also the reader alone at the
+//! labelled boxes, to tell the localiser's misses from the reader's.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use image::GrayImage;
+use rayon::prelude::*;
+
 use crate::gpu::{Gpu, GpuMode};
-use crate::recognize::eval::{self, Prediction};
-use crate::recognize::{self, PlateReader};
+use crate::recognize::eval::{self, AtBoxes, Label, Prediction};
+use crate::recognize::{self, PlateReader, plate_reader};
 
 #[derive(Debug, clap::Args)]
 pub struct EvalArgs {
@@ -29,11 +33,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
     let ocr = args.reader.reader()?;
     let gpu = Gpu::new(args.gpu)?;
     let mut preds: BTreeMap<String, Prediction> = BTreeMap::new();
-    let name = |p: &std::path::Path| {
-        p.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    };
+    let mut at_boxes: Option<AtBoxes> = None;
     let labels = if args.labelled.is_dir() {
         let labels = eval::folder_labels(&args.labelled)?;
         let reader = PlateReader::new(gpu, ocr)?;
@@ -63,6 +63,8 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
             }
             Err(e) => eprintln!("alpr: skipped: {e}"),
         });
+        let reads = read_labelled_boxes(&files, &labels, &reader)?;
+        at_boxes = eval::score_at_boxes(&labels, &reads);
         labels
     } else {
         let labels = eval::crop_labels(&args.labelled)?;
@@ -104,7 +106,10 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
         }
         labels
     };
-    let figures = eval::score(&labels, &preds);
+    let figures = eval::Figures {
+        at_labelled_boxes: at_boxes,
+        ..eval::score(&labels, &preds)
+    };
     if args.json {
         println!("{}", serde_json::to_string(&figures)?);
     } else {
@@ -113,4 +118,56 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Each labelled photo's box read by the reader alone ([`AtBoxes`]): the
+/// photos decoded a chunk at a time, each box cut as the localiser's are,
+/// then all read in one batch; by file name, the best text and its
+/// alternates. A photo that does not decode was reported by the
+/// end-to-end pass; a box outside its photo is reported here.
+fn read_labelled_boxes(
+    files: &[PathBuf],
+    labels: &BTreeMap<String, Label>,
+    reader: &PlateReader,
+) -> anyhow::Result<BTreeMap<String, (String, Vec<String>)>> {
+    let mut names = Vec::new();
+    let mut crops: Vec<GrayImage> = Vec::new();
+    for chunk in files.chunks(recognize::CHUNK) {
+        let cut: Vec<Option<(String, GrayImage)>> = chunk
+            .par_iter()
+            .map(|f| {
+                let n = name(f);
+                let b = labels.get(&n)?.bbox?;
+                let frame = recognize::decode::decode_file(f).ok()?;
+                let (w, h) = (frame.width(), frame.height());
+                let Some(plate) = eval::labelled_box(&b, w, h) else {
+                    eprintln!(
+                        "alpr: {}: the labelled box {b:?} lies outside the {w}x{h} photo",
+                        f.display()
+                    );
+                    return None;
+                };
+                Some((n, plate_reader::gray_crop(&frame, &plate)))
+            })
+            .collect();
+        for (n, crop) in cut.into_iter().flatten() {
+            names.push(n);
+            crops.push(crop);
+        }
+    }
+    let reads = reader.read_crops(&crops)?;
+    Ok(names
+        .into_iter()
+        .zip(reads)
+        .map(|(n, r)| {
+            let alternates = r.candidates.into_iter().map(|c| c.text).collect();
+            (n, (r.text, alternates))
+        })
+        .collect())
 }

@@ -88,6 +88,68 @@ pub struct Figures {
     /// Where the labels give states. Not a `score-plates` figure.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub states: Option<StateFigures>,
+    /// End to end only: the reader alone at the labelled boxes (set by
+    /// the caller, [`score_at_boxes`]). Not a `score-plates` figure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at_labelled_boxes: Option<AtBoxes>,
+}
+
+/// The reader alone on each photo's labelled box, cut as the localiser's
+/// boxes are (the same margin), as if the localiser had found every plate
+/// exactly: beside the end-to-end figures, it tells the localiser's misses
+/// from the reader's. Not a `score-plates` figure.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct AtBoxes {
+    /// Labelled boxes; one that was not read (its photo undecodable, the
+    /// box outside it) counts as a miss.
+    pub images: usize,
+    pub top1: f64,
+    pub top10: f64,
+}
+
+/// [`AtBoxes`] of `reads` (by file name: the best text and its
+/// alternates) against the labels that have a box; none without such labels.
+pub fn score_at_boxes(
+    labels: &BTreeMap<String, Label>,
+    reads: &BTreeMap<String, (String, Vec<String>)>,
+) -> Option<AtBoxes> {
+    let boxed: Vec<(&String, &Label)> = labels.iter().filter(|(_, l)| l.bbox.is_some()).collect();
+    if boxed.is_empty() {
+        return None;
+    }
+    let (mut top1, mut top10) = (0usize, 0usize);
+    for (name, label) in &boxed {
+        let Some((best, alternates)) = reads.get(*name) else {
+            continue;
+        };
+        top1 += usize::from(norm(best) == label.text);
+        top10 += usize::from(
+            norm(best) == label.text || alternates.iter().any(|a| norm(a) == label.text),
+        );
+    }
+    let n = boxed.len() as f64;
+    Some(AtBoxes {
+        images: boxed.len(),
+        top1: top1 as f64 / n,
+        top10: top10 as f64 / n,
+    })
+}
+
+/// A label's box `[x, y, w, h]` in a `frame_w x frame_h` photo, clipped to
+/// it; none where nothing of it is inside.
+pub fn labelled_box(b: &[f32; 4], frame_w: u32, frame_h: u32) -> Option<PlateBox> {
+    let x0 = b[0].max(0.0);
+    let y0 = b[1].max(0.0);
+    let x1 = (b[0] + b[2]).min(frame_w as f32);
+    let y1 = (b[1] + b[3]).min(frame_h as f32);
+    (x1 - x0 >= 1.0 && y1 - y0 >= 1.0).then_some(PlateBox {
+        x: x0 as u32,
+        y: y0 as u32,
+        w: (x1 - x0) as u32,
+        h: (y1 - y0) as u32,
+        confidence: 1.0,
+        tilt: 0.0,
+    })
 }
 
 /// Upper-case, without whitespace and dashes.
@@ -217,6 +279,7 @@ pub fn score(labels: &BTreeMap<String, Label>, preds: &BTreeMap<String, Predicti
         ms_p95: percentile(&ms, 0.95),
         by_width,
         states,
+        at_labelled_boxes: None,
     }
 }
 
@@ -246,7 +309,14 @@ pub fn folder_labels(dir: &Path) -> Result<BTreeMap<String, Label>> {
         if parts.len() < 6 {
             return Err(bad());
         }
-        let num = |s: &str| s.trim().parse::<f32>().map_err(|_| bad());
+        // A box is four finite numbers (`NaN` and `inf` parse as floats).
+        let num = |s: &str| {
+            s.trim()
+                .parse::<f32>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(bad)
+        };
         let bbox = [
             num(parts[1])?,
             num(parts[2])?,
@@ -339,6 +409,13 @@ impl Figures {
             out.push(format!(
                 "  {span:<10} {:>5} images  top1 {:>6}  top10 {:>6}",
                 b.images,
+                pct(b.top1),
+                pct(b.top10)
+            ));
+        }
+        if let Some(b) = &self.at_labelled_boxes {
+            out.push(format!(
+                "at labelled boxes (the reader alone; not a score-plates figure): top1 {}  top10 {}",
                 pct(b.top1),
                 pct(b.top10)
             ));
@@ -527,5 +604,79 @@ mod tests {
         let line =
             "states      2 of 3 named, 1 right (50.0% of those named; not a score-plates figure)";
         assert!(f.lines().contains(&line.to_string()), "{:#?}", f.lines());
+    }
+
+    #[test]
+    fn the_reader_at_labelled_boxes_is_scored_on_the_boxed_labels() {
+        let label = |bbox: Option<[f32; 4]>, text: &str| Label {
+            bbox,
+            text: text.into(),
+            state: None,
+        };
+        let boxed = Some([0.0, 0.0, 10.0, 5.0]);
+        let mut labels = BTreeMap::new();
+        labels.insert("a.jpg".to_string(), label(boxed, "7ABC123"));
+        labels.insert("b.jpg".to_string(), label(boxed, "8XYZ999"));
+        labels.insert("c.jpg".to_string(), label(boxed, "5KLM246"));
+        labels.insert("d.jpg".to_string(), label(boxed, "1DEF234"));
+        // No box: not one of the figure's images.
+        labels.insert("e.png".to_string(), label(None, "2GHI345"));
+        let mut reads = BTreeMap::new();
+        // Right first (compared as score-plates compares), right among the
+        // alternates, wrong; d.jpg was not read (a miss).
+        reads.insert("a.jpg".to_string(), ("7abc-123".to_string(), vec![]));
+        let alternates = vec!["8XYZ998".to_string(), "8xyz 999".to_string()];
+        reads.insert("b.jpg".to_string(), ("8XYZ990".to_string(), alternates));
+        reads.insert("c.jpg".to_string(), ("5KLM248".to_string(), vec![]));
+        reads.insert("e.png".to_string(), ("2GHI345".to_string(), vec![]));
+        let want = AtBoxes {
+            images: 4,
+            top1: 0.25,
+            top10: 0.5,
+        };
+        assert_eq!(score_at_boxes(&labels, &reads), Some(want));
+        labels.retain(|_, l| l.bbox.is_none());
+        assert_eq!(score_at_boxes(&labels, &reads), None);
+        let f = Figures {
+            at_labelled_boxes: Some(want),
+            ..score(&BTreeMap::new(), &BTreeMap::new())
+        };
+        let line = "at labelled boxes (the reader alone; not a score-plates figure): top1 25.0%  top10 50.0%";
+        assert!(f.lines().contains(&line.to_string()), "{:#?}", f.lines());
+    }
+
+    #[test]
+    fn photo_labels_need_a_box_of_four_finite_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        let label = dir.path().join("a.txt");
+        std::fs::write(&label, "a.jpg\t10\t20\t30\t15\t7ABC-123\n").unwrap();
+        let labels = folder_labels(dir.path()).unwrap();
+        assert_eq!(labels["a.jpg"].bbox, Some([10.0, 20.0, 30.0, 15.0]));
+        assert_eq!(labels["a.jpg"].text, "7ABC123");
+        for bad in [
+            "a.jpg\t10\tNaN\t30\t15\tX",
+            "a.jpg\t10\t20\tinf\t15\tX",
+            "a.jpg\t10\t20\t30",
+        ] {
+            std::fs::write(&label, bad).unwrap();
+            let e = folder_labels(dir.path()).unwrap_err().to_string();
+            assert!(
+                e.contains("a.txt") && e.contains("expected file"),
+                "{bad:?}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn labelled_boxes_are_clipped_to_their_photo() {
+        let b = labelled_box(&[10.0, 20.0, 30.0, 15.0], 100, 50).unwrap();
+        assert_eq!((b.x, b.y, b.w, b.h), (10, 20, 30, 15));
+        // Half outside on the left and the bottom: the part inside.
+        let b = labelled_box(&[-10.0, 40.0, 30.0, 20.0], 100, 50).unwrap();
+        assert_eq!((b.x, b.y, b.w, b.h), (0, 40, 20, 10));
+        // Wholly outside, or empty.
+        assert_eq!(labelled_box(&[120.0, 10.0, 30.0, 15.0], 100, 50), None);
+        assert_eq!(labelled_box(&[10.0, 60.0, 30.0, 15.0], 100, 50), None);
+        assert_eq!(labelled_box(&[10.0, 10.0, 0.0, 15.0], 100, 50), None);
     }
 }

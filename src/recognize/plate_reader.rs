@@ -96,6 +96,13 @@ impl PlateReader {
         self.gpu.as_ref()
     }
 
+    /// Reads crops cut by [`gray_crop`] in every view, without the
+    /// localiser or the ranking: `alpr eval` reads labelled boxes so, to
+    /// tell the localiser's misses from the reader's.
+    pub fn read_crops(&self, crops: &[GrayImage]) -> Result<Vec<PlateRead>> {
+        self.ocr.read_batch(self.gpu.as_ref(), crops)
+    }
+
     /// Up to `max` candidate boxes of every frame with their readings,
     /// best first: the localiser's best `READ_FACTOR * max` are read in one
     /// view and the best `max` reads kept; with more views, the first
@@ -478,8 +485,10 @@ fn overlaps(a: &PlateBox, b: &PlateBox) -> bool {
     a.iou(b) > SAME_PLATE_IOU
 }
 
-/// The box plus [`MARGIN`], clamped to the frame, as 8-bit grey ([`prep::luma`]).
-fn gray_crop(frame: &Planes, b: &PlateBox) -> GrayImage {
+/// The box plus [`MARGIN`], clamped to the frame, as 8-bit grey
+/// ([`prep::luma`]), levelled by the box's tilt: what the reader reads of
+/// a box.
+pub fn gray_crop(frame: &Planes, b: &PlateBox) -> GrayImage {
     let (fw, fh) = (frame.width() as i64, frame.height() as i64);
     let mx = (b.w as f32 * MARGIN.0) as i64;
     let my = (b.h as f32 * MARGIN.1) as i64;

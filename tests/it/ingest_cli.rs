@@ -265,6 +265,30 @@ fn eval_scores_labelled_photos_and_crops_like_score_plates() {
         .map(|b| b["images"].as_u64().unwrap())
         .sum();
     assert_eq!(binned, 3, "every labelled plate in a width bin: {f}");
+    // The reader alone at the labelled boxes, beside the end-to-end figures.
+    let at = &f["at_labelled_boxes"];
+    assert_eq!(at["images"].as_u64(), Some(3), "{f}");
+    assert!(at["top10"].as_f64() >= at["top1"].as_f64(), "{f}");
+    // A label whose box lies outside its photo is named, and a miss there.
+    let far = format!("s0.png\t900\t900\t50\t20\t{}\n", "ABC123");
+    let stray = dir.path().join("far");
+    std::fs::create_dir(&stray).unwrap();
+    std::fs::copy(dir.path().join("s0.png"), stray.join("s0.png")).unwrap();
+    std::fs::write(stray.join("s0.txt"), far).unwrap();
+    let o = Command::new(crate::common::alpr_bin())
+        .args(["eval", "--gpu", "off", "--json"])
+        .arg(&stray)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let f: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(f["at_labelled_boxes"]["images"].as_u64(), Some(1), "{f}");
+    assert_eq!(f["at_labelled_boxes"]["top10"].as_f64(), Some(0.0), "{f}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("s0.png") && err.contains("lies outside the 320x200 photo"),
+        "{err}"
+    );
     std::fs::write(dir.path().join("groundtruth.csv"), csv).unwrap();
     let o = Command::new(crate::common::alpr_bin())
         .args(["eval", "--gpu", "off"])

@@ -97,8 +97,8 @@ impl PlateReader {
     }
 
     /// Reads crops cut by [`gray_crop`] in every view, without the
-    /// localiser or the ranking: `alpr eval` reads labelled boxes so, to
-    /// tell the localiser's misses from the reader's.
+    /// localiser or the ranking: `alpr eval` reads labelled boxes with it,
+    /// to tell the localiser's misses from the reader's.
     pub fn read_crops(&self, crops: &[GrayImage]) -> Result<Vec<PlateRead>> {
         self.ocr.read_batch(self.gpu.as_ref(), crops)
     }

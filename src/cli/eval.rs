@@ -12,7 +12,7 @@ use image::GrayImage;
 use rayon::prelude::*;
 
 use crate::gpu::{Gpu, GpuMode};
-use crate::recognize::eval::{self, AtBoxes, Label, Prediction};
+use crate::recognize::eval::{self, Label, Prediction};
 use crate::recognize::{self, PlateReader, plate_reader};
 
 #[derive(Debug, clap::Args)]
@@ -27,13 +27,19 @@ pub struct EvalArgs {
     /// Print the figures as one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Also write one JSON line per labelled image to this file: its label,
+    /// the best read, whether it counts at top-1 and top-10, and for photos
+    /// whether a box was found and what the reader alone read at the
+    /// labelled box (which photos were missed, and where).
+    #[arg(long, value_name = "FILE")]
+    pub per_image: Option<PathBuf>,
 }
 
 pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
     let ocr = args.reader.reader()?;
     let gpu = Gpu::new(args.gpu)?;
     let mut preds: BTreeMap<String, Prediction> = BTreeMap::new();
-    let mut at_boxes: Option<AtBoxes> = None;
+    let mut at_box_reads = BTreeMap::new();
     let labels = if args.labelled.is_dir() {
         let labels = eval::folder_labels(&args.labelled)?;
         let reader = PlateReader::new(gpu, ocr)?;
@@ -63,8 +69,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
             }
             Err(e) => eprintln!("alpr: skipped: {e}"),
         });
-        let reads = read_labelled_boxes(&files, &labels, &reader)?;
-        at_boxes = eval::score_at_boxes(&labels, &reads);
+        at_box_reads = read_labelled_boxes(&files, &labels, &reader)?;
         labels
     } else {
         let labels = eval::crop_labels(&args.labelled)?;
@@ -107,9 +112,17 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
         labels
     };
     let figures = eval::Figures {
-        at_labelled_boxes: at_boxes,
+        at_labelled_boxes: eval::score_at_boxes(&labels, &at_box_reads),
         ..eval::score(&labels, &preds)
     };
+    if let Some(path) = &args.per_image {
+        let mut lines = String::new();
+        for r in eval::per_image(&labels, &preds, &at_box_reads) {
+            lines.push_str(&serde_json::to_string(&r)?);
+            lines.push('\n');
+        }
+        crate::store::durable::write_atomic(path, lines.as_bytes())?;
+    }
     if args.json {
         println!("{}", serde_json::to_string(&figures)?);
     } else {

@@ -122,10 +122,9 @@ pub fn score_at_boxes(
         let Some((best, alternates)) = reads.get(*name) else {
             continue;
         };
-        top1 += usize::from(norm(best) == label.text);
-        top10 += usize::from(
-            norm(best) == label.text || alternates.iter().any(|a| norm(a) == label.text),
-        );
+        let (right, listed) = judge(&label.text, best, alternates);
+        top1 += usize::from(right);
+        top10 += usize::from(listed);
     }
     let n = boxed.len() as f64;
     Some(AtBoxes {
@@ -133,6 +132,13 @@ pub fn score_at_boxes(
         top1: top1 as f64 / n,
         top10: top10 as f64 / n,
     })
+}
+
+/// Whether a read's best text is `truth` (normalised), and whether it or
+/// one of its alternates is.
+fn judge(truth: &str, best: &str, alternates: &[String]) -> (bool, bool) {
+    let right = norm(best) == truth;
+    (right, right || alternates.iter().any(|a| norm(a) == truth))
 }
 
 /// A label's box `[x, y, w, h]` in a `frame_w x frame_h` photo, clipped to
@@ -205,6 +211,86 @@ fn iou(a: &PlateBox, b: &[f32; 4]) -> f32 {
     a.iou(&truth)
 }
 
+/// How one labelled image was read, as [`score`] counts it.
+struct Outcome {
+    /// The best plate's text, normalised (empty where none was found).
+    best: String,
+    /// A plate's box overlaps the labelled one (photos only).
+    found: Option<bool>,
+    top1: bool,
+    top1_any: bool,
+    top10: bool,
+}
+
+impl Outcome {
+    fn of(label: &Label, p: &Prediction) -> Outcome {
+        let texts: Vec<String> = p.plates.iter().map(|(_, t, _)| norm(t)).collect();
+        let best = texts.first().cloned().unwrap_or_default();
+        Outcome {
+            found: label
+                .bbox
+                .map(|b| p.plates.iter().any(|(bx, _, _)| iou(bx, &b) >= IOU_MIN)),
+            top1: best == label.text,
+            top1_any: texts.contains(&label.text),
+            top10: p.plates.iter().zip(&texts).any(|((_, _, cands), t)| {
+                *t == label.text || cands.iter().any(|c| norm(c) == label.text)
+            }),
+            best,
+        }
+    }
+}
+
+/// One labelled image's line of `alpr eval --per-image`: what was read,
+/// whether it counts, and for photos whether a box was found and what the
+/// reader alone read at the labelled box.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImageResult {
+    pub image: String,
+    pub label: String,
+    /// The best plate's text (normalised); empty where nothing was read.
+    pub read: String,
+    pub top1: bool,
+    pub top10: bool,
+    /// A found box overlaps the labelled one (IoU >= 0.4); photos only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub box_found: Option<bool>,
+    /// The reader alone at the labelled box: its best text, and whether it
+    /// is right at top-1 and among the ten; photos only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at_box: Option<(String, bool, bool)>,
+}
+
+/// Every labelled image's [`ImageResult`], by file name.
+pub fn per_image(
+    labels: &BTreeMap<String, Label>,
+    preds: &BTreeMap<String, Prediction>,
+    at_box_reads: &BTreeMap<String, (String, Vec<String>)>,
+) -> Vec<ImageResult> {
+    labels
+        .iter()
+        .map(|(name, label)| {
+            let empty = Prediction::default();
+            let o = Outcome::of(label, preds.get(name).unwrap_or(&empty));
+            let at_box = label.bbox.map(|_| match at_box_reads.get(name) {
+                Some((best, alternates)) => {
+                    let (right, listed) = judge(&label.text, best, alternates);
+                    (norm(best), right, listed)
+                }
+                None => (String::new(), false, false),
+            });
+            ImageResult {
+                image: name.clone(),
+                label: label.text.clone(),
+                read: o.best,
+                top1: o.top1,
+                top10: o.top10,
+                box_found: o.found,
+                at_box,
+            }
+        })
+        .collect()
+}
+
 /// Scores `preds` against `labels` (by file name).
 pub fn score(labels: &BTreeMap<String, Label>, preds: &BTreeMap<String, Prediction>) -> Figures {
     let n = labels.len().max(1) as f64;
@@ -219,19 +305,13 @@ pub fn score(labels: &BTreeMap<String, Label>, preds: &BTreeMap<String, Predicti
         if preds.contains_key(name) {
             ms.push(p.ms);
         }
-        let texts: Vec<String> = p.plates.iter().map(|(_, t, _)| norm(t)).collect();
-        if let Some(b) = &label.bbox {
-            det += usize::from(p.plates.iter().any(|(bx, _, _)| iou(bx, b) >= IOU_MIN));
-        }
-        let best = texts.first().cloned().unwrap_or_default();
-        let right = best == label.text;
-        let listed = p.plates.iter().zip(&texts).any(|((_, _, cands), t)| {
-            *t == label.text || cands.iter().any(|c| norm(c) == label.text)
-        });
+        let o = Outcome::of(label, p);
+        det += usize::from(o.found == Some(true));
+        let (right, listed) = (o.top1, o.top10);
         top1 += usize::from(right);
-        any += usize::from(texts.contains(&label.text));
+        any += usize::from(o.top1_any);
         top10 += usize::from(listed);
-        acc += char_acc(&best, &label.text);
+        acc += char_acc(&o.best, &label.text);
         if let Some(b) = &label.bbox {
             let bin = &mut bins[WIDTH_BINS.partition_point(|&edge| edge as f32 <= b[2])];
             bin.0 += 1;
@@ -493,6 +573,55 @@ mod tests {
         assert!((f.top10.unwrap() - 2.0 / 3.0).abs() < 1e-9);
         // a: 1, b: best "NOPE" vs 8XYZ999: 1 - 7/7 = 0, c: nothing: 0.
         assert!((f.char_acc - 1.0 / 3.0).abs() < 1e-9);
+        // Image by image, the same counts; b's labelled box read by the
+        // reader alone lists the truth second, c's was never read.
+        let mut at_box = BTreeMap::new();
+        at_box.insert("a.jpg".to_string(), ("7ABC123".to_string(), vec![]));
+        at_box.insert(
+            "b.jpg".to_string(),
+            ("8XYZ99".to_string(), vec!["8XYZ999".to_string()]),
+        );
+        let lines = per_image(&labels, &preds, &at_box);
+        type AtBox = Option<(String, bool, bool)>;
+        fn row(l: &ImageResult) -> (&str, &str, bool, bool, Option<bool>, AtBox) {
+            (
+                &l.image,
+                &l.read,
+                l.top1,
+                l.top10,
+                l.box_found,
+                l.at_box.clone(),
+            )
+        }
+        assert_eq!(
+            lines.iter().map(row).collect::<Vec<_>>(),
+            [
+                (
+                    "a.jpg",
+                    "7ABC123",
+                    true,
+                    true,
+                    Some(true),
+                    Some(("7ABC123".into(), true, true))
+                ),
+                (
+                    "b.jpg",
+                    "NOPE",
+                    false,
+                    true,
+                    Some(true),
+                    Some(("8XYZ99".into(), false, true))
+                ),
+                (
+                    "c.jpg",
+                    "",
+                    false,
+                    false,
+                    Some(false),
+                    Some((String::new(), false, false))
+                ),
+            ]
+        );
         assert_eq!((f.ms_p50, f.ms_p95), (Some(20.0), Some(29.0)));
         assert_eq!(char_acc("8XYZ99", "8XYZ999"), 1.0 - 1.0 / 7.0);
         // All three plates are 10 px wide: one bin, the figures' own.

@@ -211,11 +211,15 @@ fn generated_frames_are_labelled_for_eval() {
     eval_json(dir.path(), 2);
 }
 
-/// `alpr eval --json` on a labelled folder of `images` photos, each with a
-/// prediction: its figures.
-fn eval_json(dir: &std::path::Path, images: u64) -> serde_json::Value {
+/// `alpr eval --json --per-image` on a labelled folder of `images` photos,
+/// each with a prediction: its figures, and its per-image lines, one for
+/// each photo, which count what the figures count.
+fn eval_json(dir: &std::path::Path, images: u64) -> (serde_json::Value, Vec<serde_json::Value>) {
+    let out = tempfile::tempdir().unwrap();
+    let per_image = out.path().join("per-image.jsonl");
     let o = Command::new(crate::common::alpr_bin())
-        .args(["eval", "--gpu", "off", "--json"])
+        .args(["eval", "--gpu", "off", "--json", "--per-image"])
+        .arg(&per_image)
         .arg(dir)
         .output()
         .unwrap();
@@ -226,7 +230,25 @@ fn eval_json(dir: &std::path::Path, images: u64) -> serde_json::Value {
         (Some(images), Some(images)),
         "{f}"
     );
-    f
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&per_image)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len() as u64, images, "{lines:?}");
+    type Pick = fn(&serde_json::Value) -> bool;
+    let share = |pick: Pick| lines.iter().filter(|l| pick(l)).count() as f64 / images as f64;
+    let picks: [(&serde_json::Value, Pick); 5] = [
+        (&f["top1"], |l| l["top1"] == true),
+        (&f["top10"], |l| l["top10"] == true),
+        (&f["det_recall"], |l| l["box_found"] == true),
+        (&f["at_labelled_boxes"]["top1"], |l| l["at_box"][1] == true),
+        (&f["at_labelled_boxes"]["top10"], |l| l["at_box"][2] == true),
+    ];
+    for (figure, pick) in picks {
+        assert_eq!(figure.as_f64(), Some(share(pick)), "{f} against {lines:?}");
+    }
+    (f, lines)
 }
 
 #[test]
@@ -247,7 +269,9 @@ fn eval_scores_labelled_photos_and_crops_like_score_plates() {
         std::fs::write(dir.path().join(format!("c{i}.png")), png(&crop.image)).unwrap();
         csv.push_str(&format!("c{i}.png,xx,{}\n", crop.text));
     }
-    let f = eval_json(dir.path(), 3);
+    let (f, lines) = eval_json(dir.path(), 3);
+    let labelled: Vec<&str> = lines.iter().map(|l| l["label"].as_str().unwrap()).collect();
+    assert_eq!(labelled.len(), 3, "{lines:?}");
     for k in [
         "det_recall",
         "top1",
@@ -276,8 +300,10 @@ fn eval_scores_labelled_photos_and_crops_like_score_plates() {
     std::fs::create_dir(&stray).unwrap();
     std::fs::copy(dir.path().join("s0.png"), stray.join("s0.png")).unwrap();
     std::fs::write(stray.join("s0.txt"), far).unwrap();
+    let per_image = dir.path().join("far.jsonl");
     let o = Command::new(crate::common::alpr_bin())
-        .args(["eval", "--gpu", "off", "--json"])
+        .args(["eval", "--gpu", "off", "--json", "--per-image"])
+        .arg(&per_image)
         .arg(&stray)
         .output()
         .unwrap();
@@ -285,6 +311,23 @@ fn eval_scores_labelled_photos_and_crops_like_score_plates() {
     let f: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(f["at_labelled_boxes"]["images"].as_u64(), Some(1), "{f}");
     assert_eq!(f["at_labelled_boxes"]["top10"].as_f64(), Some(0.0), "{f}");
+    let line: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&per_image).unwrap().trim()).unwrap();
+    assert_eq!(
+        (
+            &line["image"],
+            &line["label"],
+            &line["box_found"],
+            &line["at_box"]
+        ),
+        (
+            &serde_json::json!("s0.png"),
+            &serde_json::json!("ABC123"),
+            &serde_json::json!(false),
+            &serde_json::json!(["", false, false])
+        ),
+        "{line}"
+    );
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         err.contains("s0.png") && err.contains("lies outside the 320x200 photo"),

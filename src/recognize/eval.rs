@@ -307,16 +307,15 @@ pub fn score(labels: &BTreeMap<String, Label>, preds: &BTreeMap<String, Predicti
         }
         let o = Outcome::of(label, p);
         det += usize::from(o.found == Some(true));
-        let (right, listed) = (o.top1, o.top10);
-        top1 += usize::from(right);
+        top1 += usize::from(o.top1);
         any += usize::from(o.top1_any);
-        top10 += usize::from(listed);
+        top10 += usize::from(o.top10);
         acc += char_acc(&o.best, &label.text);
         if let Some(b) = &label.bbox {
             let bin = &mut bins[WIDTH_BINS.partition_point(|&edge| edge as f32 <= b[2])];
             bin.0 += 1;
-            bin.1 += usize::from(right);
-            bin.2 += usize::from(listed);
+            bin.1 += usize::from(o.top1);
+            bin.2 += usize::from(o.top10);
         }
     }
     let by_width = bins

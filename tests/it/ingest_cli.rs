@@ -256,8 +256,10 @@ fn eval_scores_labelled_photos_and_crops_like_score_plates() {
     let dir = tempfile::tempdir().unwrap();
     let synth = PlateSynth::new().unwrap();
     let mut csv = String::new();
+    let mut texts = Vec::new();
     for i in 0..3u64 {
         let scene = synth.scene(9, i, 320, 200);
+        texts.push(scene.text.replace([' ', '-'], "").to_uppercase());
         std::fs::write(dir.path().join(format!("s{i}.png")), png(&scene.image)).unwrap();
         let [x, y, w, h] = scene.bbox;
         std::fs::write(
@@ -270,8 +272,9 @@ fn eval_scores_labelled_photos_and_crops_like_score_plates() {
         csv.push_str(&format!("c{i}.png,xx,{}\n", crop.text));
     }
     let (f, lines) = eval_json(dir.path(), 3);
+    // One line per photo, in file-name order, each with its own label.
     let labelled: Vec<&str> = lines.iter().map(|l| l["label"].as_str().unwrap()).collect();
-    assert_eq!(labelled.len(), 3, "{lines:?}");
+    assert_eq!(labelled, texts, "{lines:?}");
     for k in [
         "det_recall",
         "top1",

@@ -259,7 +259,7 @@ fn eval_scores_labelled_photos_and_crops_like_score_plates() {
     let mut texts = Vec::new();
     for i in 0..3u64 {
         let scene = synth.scene(9, i, 320, 200);
-        texts.push(scene.text.replace([' ', '-'], "").to_uppercase());
+        texts.push(alpr::recognize::eval::norm(&scene.text));
         std::fs::write(dir.path().join(format!("s{i}.png")), png(&scene.image)).unwrap();
         let [x, y, w, h] = scene.bbox;
         std::fs::write(

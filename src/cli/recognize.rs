@@ -14,9 +14,11 @@ pub const EXIT_SKIPPED: u8 = 3;
 const EXIT_CODES: &str = "\
 Output: one JSON line per image on stdout,
   {\"image\": PATH, \"ms\": T, \"plates\": [{\"box\": [x, y, w, h],
-   \"confidence\": C, \"text\": T, \"region\": R, \"candidates\":
-   [{\"text\": T, \"confidence\": C}, ...]}, ...]} with plates best first;
-  R is the likely US state (\"CA\"), given only when the text's format
+   \"confidence\": C, \"score\": S, \"text\": T, \"region\": R,
+   \"candidates\": [{\"text\": T, \"confidence\": C}, ...]}, ...]} with
+  plates best first by S (box score x C x format odds, not a probability;
+  the first three, read in all views, rank among themselves);
+  C is the reader's probability of T; R is the likely US state (\"CA\"), given only when the text's format
   belongs to exactly one state.
 Exit codes:
   0  every input was processed

@@ -62,7 +62,11 @@ struct JsonCandidate {
 struct JsonPlate {
     #[serde(rename = "box")]
     bbox: [u32; 4],
+    /// The probability the reader gives `text` (0-1).
     confidence: f64,
+    /// The ranking key: box score x `confidence` x format odds
+    /// ([`plate_reader::plate_score`]); not a probability.
+    score: f64,
     /// The text line's angle in degrees (positive: falling to the right),
     /// by which the crop was levelled when it is 3 degrees or more.
     tilt: f64,
@@ -86,10 +90,13 @@ struct JsonLine<'a> {
 
 impl Recognition {
     /// One JSON line, as `score-plates` reads it: `{"image": ..., "ms": ...,
-    /// "plates": [{"box": [x, y, w, h], "confidence": c, "tilt": degrees,
-    /// "text": t, "region": "CA", "candidates": [{"text": t, "confidence":
-    /// c}, ...]}]}`,
-    /// `region` only where the text's format names one US state.
+    /// "plates": [{"box": [x, y, w, h], "confidence": c, "score": s, "tilt":
+    /// degrees, "text": t, "region": "CA", "candidates": [{"text": t,
+    /// "confidence": c}, ...]}]}`, plates best first as
+    /// [`PlateReader::read_all`] ranks them (by `score`, the first few of
+    /// all views among themselves);
+    /// `confidence` is the read's probability of `text` (0-1), `region`
+    /// only where the text's format names one US state.
     pub fn to_json_line(&self) -> String {
         let image = self.path.to_string_lossy();
         let line = JsonLine {
@@ -100,7 +107,8 @@ impl Recognition {
                 .iter()
                 .map(|p| JsonPlate {
                     bbox: [p.bbox.x, p.bbox.y, p.bbox.w, p.bbox.h],
-                    confidence: round3(p.score),
+                    confidence: round3(p.read.confidence),
+                    score: round3(p.score),
                     tilt: (f64::from(p.bbox.tilt.to_degrees()) * 10.0).round() / 10.0,
                     text: p.read.text.clone(),
                     region: p.read.region.clone(),
@@ -182,5 +190,55 @@ pub fn recognize_files(
             .map(|path| recognize_file(path, reader, max))
             .collect();
         outcomes.into_iter().for_each(&mut each);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ocr::PlateRead;
+    use crate::ocr::decode::Candidate;
+    use crate::plate::formats::Family;
+
+    #[test]
+    fn a_json_plate_gives_the_reads_probability_beside_its_ranking_score() {
+        // A sure read of a serial format on a sure box scores past 1 (the
+        // format's odds of 8): that is the ranking key, not a confidence.
+        let candidate = |text: &str, confidence| Candidate {
+            text: text.to_string(),
+            confidence,
+        };
+        let read = PlateRead {
+            text: "7ABC123".to_string(),
+            confidence: 0.9,
+            char_confidences: vec![0.9; 7],
+            candidates: vec![candidate("7ABC123", 0.9), candidate("7A8C123", 0.05)],
+            region: Some("CA".to_string()),
+            family: Family::Us,
+        };
+        let bbox = PlateBox {
+            x: 10,
+            y: 20,
+            w: 120,
+            h: 60,
+            confidence: 0.8,
+            tilt: 0.0,
+        };
+        let score = plate_reader::plate_score(&bbox, &read);
+        assert!(score > 1.0, "{score}");
+        let found = Recognition {
+            path: PathBuf::from("a.jpg"),
+            ms: 12.345,
+            plates: vec![BoxRead { bbox, read, score }],
+        };
+        let line: serde_json::Value = serde_json::from_str(&found.to_json_line()).unwrap();
+        let plate = &line["plates"][0];
+        assert_eq!(plate["confidence"], 0.9);
+        assert_eq!(plate["score"], round3(score));
+        assert_eq!(plate["text"], "7ABC123");
+        assert_eq!(plate["region"], "CA");
+        assert_eq!(plate["box"], serde_json::json!([10, 20, 120, 60]));
+        assert_eq!(plate["candidates"][1]["confidence"], 0.05);
+        assert_eq!(line["ms"], 12.35);
     }
 }

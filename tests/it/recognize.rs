@@ -353,6 +353,7 @@ fn cli_prints_one_json_line_per_image_and_exits_3_on_skips() {
             assert_eq!(b.len(), 4);
             assert!(b.iter().all(|v| v.as_u64().is_some()));
             assert!((0.0..=1.0).contains(&p["confidence"].as_f64().unwrap()));
+            assert!(p["score"].as_f64().unwrap() >= 0.0, "{line}");
             if let Some(region) = p.get("region") {
                 let region = region.as_str().unwrap();
                 assert!(region.len() == 2 && region.bytes().all(|b| b.is_ascii_uppercase()));

@@ -327,6 +327,34 @@ fn bad_files_are_named_and_the_batch_goes_on() {
 }
 
 #[test]
+fn a_sure_reads_json_confidence_is_its_probability_not_its_ranking_key() {
+    // A generated gate frame whose plate the reader is sure of: the
+    // ranking key (box score x confidence x a format's odds of 8) passes 1
+    // there, and `confidence` must still be the read's probability.
+    let frame =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples/ingest/gate/frame0000.jpg");
+    let o = Command::new(alpr_bin())
+        .args(["recognize", "--gpu", "off", "--max-candidates", "3"])
+        .arg(&frame)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let line: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let plate = &line["plates"][0];
+    let confidence = plate["confidence"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&confidence), "{plate}");
+    assert_eq!(plate["text"], plate["candidates"][0]["text"], "{plate}");
+    assert_eq!(
+        plate["confidence"], plate["candidates"][0]["confidence"],
+        "{plate}"
+    );
+    assert!(
+        plate["score"].as_f64().unwrap() > 1.0,
+        "a sure serial's key: {plate}"
+    );
+}
+
+#[test]
 fn cli_prints_one_json_line_per_image_and_exits_3_on_skips() {
     let dir = tempfile::tempdir().unwrap();
     let (good, bad) = batch(dir.path());

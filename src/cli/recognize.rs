@@ -18,8 +18,8 @@ Output: one JSON line per image on stdout,
    \"candidates\": [{\"text\": T, \"confidence\": C}, ...]}, ...]} with
   plates best first by S (box score x C x format odds, not a probability;
   the first three, read in all views, rank among themselves);
-  C is the reader's probability of T; R is the likely US state (\"CA\"), given only when the text's format
-  belongs to exactly one state.
+  C is the reader's probability of T; R is the likely US state (\"CA\"),
+  given only when the text's format belongs to exactly one state.
 Exit codes:
   0  every input was processed
   1  failure while running (GPU failure, stdout closed)

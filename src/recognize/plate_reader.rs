@@ -402,7 +402,11 @@ fn rank(reads: &mut [(usize, BoxRead)]) {
 /// How likely a box is the plate its read says: the box's score times the
 /// read's confidence, times the decoder's format odds (`e^format_prior`: 8
 /// when the text fits a serial format of the crop's family, else 1), as the
-/// decoder ranks a crop's alternates. A read of fewer than
+/// decoder ranks a crop's alternates. A sure read in no format can lose to
+/// an unsure one in a format (one us-dev photo), but the odds win more
+/// frames than they lose: without them 1,000 generated frames
+/// (`synth-frames --seed 6301` and `6302`) read 824 first plates right
+/// against 839, eu-dev one photo fewer, us-dev as many. A read of fewer than
 /// [`MIN_PLATE_CHARS`] characters scores 0: the reader says there is no
 /// plate text there (or a lone character of a sticker or a sign), however
 /// sure it is of that.

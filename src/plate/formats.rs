@@ -32,6 +32,13 @@
 //!   where the groups of each European format a text fits part
 //! ```
 //!
+//! Beside the styles' formats, the short numbers of US specialty, county
+//! and low-number plates (`styles::US_SHORT_NUMBERS`: `###`, `####`) are US
+//! shapes of no state, though no style draws them: in a crop they are a
+//! read's whole text, while in a photo a box on a piece of a serial or on
+//! a sticker reads one too, so a photo's ranking of its boxes leaves them
+//! out ([`is_short_number`]).
+//!
 //! States come from the style ids: `us-ca` and `us-ca-old` are CA. The
 //! generic `us` style, `us-gov`, `us-dealer` and the European styles (`eu`)
 //! are no state: their formats count as known formats but never name one.
@@ -39,7 +46,7 @@
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
-use crate::synth_plates::styles::STYLES;
+use crate::synth_plates::styles::{STYLES, US_SHORT_NUMBERS};
 
 /// Which styles' formats a read is matched against, as its crop's outline
 /// tells: [`Family::Us`] (US styles, 2:1), [`Family::Eu`] (the one-row
@@ -170,7 +177,8 @@ fn state_of(style_id: &str) -> Option<String> {
         .then(|| code.to_ascii_uppercase())
 }
 
-/// Every distinct shape of the style table, sorted by pattern (so shapes
+/// Every distinct shape of the style table and of the short US numbers,
+/// sorted by pattern (so shapes
 /// sharing a prefix are neighbours, which the decoder's search reuses).
 static SHAPES: LazyLock<Vec<Shape>> = LazyLock::new(|| {
     let mut shapes: Vec<Shape> = Vec::new();
@@ -203,9 +211,36 @@ static SHAPES: LazyLock<Vec<Shape>> = LazyLock::new(|| {
             }
         }
     }
+    for format in US_SHORT_NUMBERS {
+        let pattern = shape_of_format(format);
+        match shapes.iter_mut().find(|s| s.pattern == pattern) {
+            Some(shape) => shape.us = true,
+            None => shapes.push(Shape {
+                pattern,
+                states: Vec::new(),
+                us: true,
+                eu: false,
+            }),
+        }
+    }
     shapes.sort_by(|a, b| a.pattern.cmp(&b.pattern));
     shapes
 });
+
+/// True when `text` is one of the short US numbers
+/// ([`US_SHORT_NUMBERS`](crate::synth_plates::styles::US_SHORT_NUMBERS)),
+/// a format in a crop but not in a photo's ranking of its boxes.
+///
+/// ```
+/// use alpr::plate::formats::is_short_number;
+/// assert!(is_short_number("5555") && is_short_number("701"));
+/// assert!(!is_short_number("12345") && !is_short_number("A123"));
+/// ```
+pub fn is_short_number(text: &str) -> bool {
+    US_SHORT_NUMBERS
+        .iter()
+        .any(|format| shape_of(text) == shape_of_format(format))
+}
 
 /// Every known shape, distinct, sorted by pattern.
 pub fn shapes() -> &'static [Shape] {
@@ -535,6 +570,22 @@ mod tests {
                 assert!(matches_format(&text, Any), "{} {format}", style.id);
             }
         }
+    }
+
+    #[test]
+    fn short_numbers_are_us_formats_of_no_state() {
+        use Family::*;
+        for number in ["701", "5555", "0594"] {
+            assert!(is_short_number(number), "{number}");
+            assert!(matches_format(number, Us) && matches_format(number, Any));
+            assert!(!matches_format(number, Eu), "{number}");
+            assert!(states_matching(number, Us).is_empty(), "{number}");
+        }
+        // Two digits, five, or a letter among them: not short numbers.
+        for other in ["55", "12345", "5S55", "72LY"] {
+            assert!(!is_short_number(other), "{other}");
+        }
+        assert!(!matches_format("55", Us) && !matches_format("72LY", Us));
     }
 
     #[test]

@@ -346,7 +346,7 @@ fn pool_boxes(reads: &mut [(usize, BoxRead)]) {
             if read.text.chars().count() < MIN_PLATE_CHARS {
                 continue;
             }
-            let s = support(&read.text) * ocr::decode::format_prior(&read.text, read.family).exp();
+            let s = support(&read.text) * frame_odds(read);
             if s > best.1 {
                 best = (j, s);
             }
@@ -400,13 +400,11 @@ fn rank(reads: &mut [(usize, BoxRead)]) {
 }
 
 /// How likely a box is the plate its read says: the box's score times the
-/// read's confidence, times the decoder's format odds (`e^format_prior`: 8
-/// when the text fits a serial format of the crop's family, else 1), as the
-/// decoder ranks a crop's alternates. A sure read in no format can lose to
-/// an unsure one in a format (one us-dev photo), but the odds win more
-/// frames than they lose: without them 1,000 generated frames
+/// read's confidence, times its [`frame_odds`]. A sure read in no format
+/// can lose to an unsure one in a format (one us-dev photo), but the odds
+/// win more frames than they lose: without them 1,000 generated frames
 /// (`synth-frames --seed 6301` and `6302`) read 824 first plates right
-/// against 839, eu-dev one photo fewer, us-dev as many. A read of fewer than
+/// against 839 (decoder 8), eu-dev one photo fewer, us-dev as many. A read of fewer than
 /// [`MIN_PLATE_CHARS`] characters scores 0: the reader says there is no
 /// plate text there (or a lone character of a sticker or a sign), however
 /// sure it is of that.
@@ -414,8 +412,22 @@ pub fn plate_score(bbox: &PlateBox, read: &PlateRead) -> f32 {
     if read.text.chars().count() < MIN_PLATE_CHARS {
         return 0.0;
     }
-    let odds = ocr::decode::format_prior(&read.text, read.family).exp();
-    box_weight(bbox) * read.confidence * odds
+    box_weight(bbox) * read.confidence * frame_odds(read)
+}
+
+/// A read's format odds in a photo's ranking of its boxes: the decoder's
+/// (`e^format_prior`: 8 when the text fits a serial format of the crop's
+/// family, else 1), as it ranks a crop's alternates, save that a short
+/// number ([`formats::is_short_number`]) counts as no format. A box on a
+/// piece of a serial's digits (`701` of `WXT 7701`) or on a sticker reads
+/// one: with their odds, 1,000 generated frames (`synth-frames --seed 6301`
+/// and `6302`) read 836 first plates right against 838 without.
+fn frame_odds(read: &PlateRead) -> f32 {
+    if formats::is_short_number(&read.text) {
+        1.0
+    } else {
+        ocr::decode::format_prior(&read.text, read.family).exp()
+    }
 }
 
 /// A box's weight in a read's score: its localiser score, at least 0.05
@@ -582,6 +594,10 @@ mod tests {
             ..gb
         };
         assert_eq!(plate_score(&bbox, &gb), fits);
+        // A short number fits a US format in a crop, but gains no odds in
+        // a photo: a piece of a serial or a sticker reads one too.
+        assert!(formats::matches_format("7701", Family::Us));
+        assert_eq!(plate_score(&bbox, &read("7701", 0.1)), other);
     }
 
     /// A frame with a dark line through (100, 50) at `degrees`, and the

@@ -140,6 +140,14 @@ const GB_LETTERS: &[u8] = b"ABCDEFGHJKLMNOPRSTUVWXYZ";
 
 /// Every style. US states weigh 10 (a few common ones more); the
 /// European styles together about a seventh of all samples.
+/// Short numbers US issuers print that no style draws: a specialty
+/// plate's beside a stacked prefix its label leaves out (Massachusetts'
+/// `US 5555`, North Carolina's `VF 3887`), a county plate's, a low number.
+/// The decoder counts them as US formats (`plate::formats`); the generator
+/// does not draw them (yet), so the reader learnt them only from plates
+/// in general.
+pub(crate) const US_SHORT_NUMBERS: &[&str] = &["###", "####"];
+
 pub(crate) const STYLES: &[Style] = &[
     Style {
         id: "us-ca",

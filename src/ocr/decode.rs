@@ -75,7 +75,9 @@ use crate::plate::formats::{self, Family};
 /// letter O is more than 8 times likelier ([`US_LETTER_O_COST`], the
 /// fifty-sixth); 9 counts short US numbers (`###`, `####`) as US formats
 /// in a crop, though not in a photo's ranking of its boxes
-/// (`formats::is_short_number`, the sixty-fourth). Reads whose model
+/// (`formats::is_short_number`), and formats issuers print that the
+/// generator does not draw (`Style::known_formats`: Massachusetts' earlier
+/// series; both the sixty-fourth). Reads whose model
 /// version names no decoder are version 1's (every style's formats, odds
 /// of 4).
 pub const VERSION: u32 = 9;

@@ -32,6 +32,8 @@
 //!   where the groups of each European format a text fits part
 //! ```
 //!
+//! A style's `known_formats` (series an issuer still has on the road
+//! that the generator does not draw) count as its formats here too.
 //! Beside the styles' formats, the short numbers of US specialty, county
 //! and low-number plates (`styles::US_SHORT_NUMBERS`: `###`, `####`) are US
 //! shapes of no state, though no style draws them: in a crop they are a
@@ -184,7 +186,7 @@ static SHAPES: LazyLock<Vec<Shape>> = LazyLock::new(|| {
     let mut shapes: Vec<Shape> = Vec::new();
     for style in STYLES {
         let state = state_of(style.id);
-        for format in style.formats {
+        for format in style.formats.iter().chain(style.known_formats) {
             let pattern = shape_of_format(format);
             let i = match shapes.iter().position(|s| s.pattern == pattern) {
                 Some(i) => i,
@@ -570,6 +572,25 @@ mod tests {
                 assert!(matches_format(&text, Any), "{} {format}", style.id);
             }
         }
+    }
+
+    #[test]
+    fn formats_known_but_not_drawn_count_for_their_state() {
+        use Family::*;
+        // Massachusetts' 00A A00 and 0000 AA series: no style draws them.
+        let drawn = |shape: &str| {
+            STYLES
+                .iter()
+                .flat_map(|s| s.formats)
+                .any(|f| shape_of_format(f) == shape)
+        };
+        assert!(!drawn("DDLLDD"));
+        assert_eq!(states_matching("14CV10", Us), ["MA"]);
+        assert_eq!(likely_state("14CV10", Us), Some("MA"));
+        // 0000 AA is drawn for Maine and Utah; Massachusetts joins them.
+        assert!(drawn("DDDDLL"));
+        assert_eq!(states_matching("1234AB", Us), ["MA", "ME", "UT"]);
+        assert_eq!(likely_state("1234AB", Us), None);
     }
 
     #[test]

@@ -52,6 +52,10 @@ pub(crate) struct Style {
     pub name_below: bool,
     pub slogans: &'static [&'static str],
     pub formats: &'static [&'static str],
+    /// Formats the issuer also prints that the generator does not draw:
+    /// known to the decoder (`plate::formats`), not to the reader's
+    /// training plates.
+    pub known_formats: &'static [&'static str],
     /// The letters the issuer puts in serials (`@` in a format): most US
     /// issuers skip I, O and Q; European countries have their own sets.
     pub letters: &'static [u8],
@@ -114,6 +118,7 @@ const BASE: Style = Style {
     name_below: false,
     slogans: &[],
     formats: &["@@@-####"],
+    known_formats: &[],
     letters: SERIAL_LETTERS,
     top: WHITE,
     bottom: WHITE,
@@ -376,6 +381,9 @@ pub(crate) const STYLES: &[Style] = &[
         name_font: NameFont::Script,
         slogans: &["THE SPIRIT OF AMERICA"],
         formats: &["#@@@##", "###@@#", "#@@#"],
+        // Earlier series of the Spirit of America base, still on the road
+        // (licenseplates.cc/MA: 0000 AA, then 00A A00).
+        known_formats: &["#### @@", "##@ @##"],
         ink: RED,
         name_ink: RED,
         slogan_ink: NAVY,

@@ -77,9 +77,8 @@ use crate::plate::formats::{self, Family};
 /// in a crop, though not in a photo's ranking of its boxes
 /// (`formats::is_short_number`), and formats issuers print that the
 /// generator does not draw (`Style::known_formats`: Massachusetts' earlier
-/// series; both the sixty-fourth). Reads whose model
-/// version names no decoder are version 1's (every style's formats, odds
-/// of 4).
+/// series; both the sixty-fourth). Reads whose model version names no
+/// decoder are version 1's (every style's formats, odds of 4).
 pub const VERSION: u32 = 9;
 
 /// Alternates kept per read, the best included.

@@ -179,9 +179,9 @@ fn state_of(style_id: &str) -> Option<String> {
         .then(|| code.to_ascii_uppercase())
 }
 
-/// Every distinct shape of the style table and of the short US numbers,
-/// sorted by pattern (so shapes
-/// sharing a prefix are neighbours, which the decoder's search reuses).
+/// Every distinct shape of the style table (formats drawn and known) and
+/// of the short US numbers, sorted by pattern (so shapes sharing a prefix
+/// are neighbours, which the decoder's search reuses).
 static SHAPES: LazyLock<Vec<Shape>> = LazyLock::new(|| {
     let mut shapes: Vec<Shape> = Vec::new();
     for style in STYLES {

@@ -404,10 +404,10 @@ fn rank(reads: &mut [(usize, BoxRead)]) {
 /// can lose to an unsure one in a format (one us-dev photo), but the odds
 /// win more frames than they lose: without them 1,000 generated frames
 /// (`synth-frames --seed 6301` and `6302`) read 824 first plates right
-/// against 839 (decoder 8), eu-dev one photo fewer, us-dev as many. A read of fewer than
-/// [`MIN_PLATE_CHARS`] characters scores 0: the reader says there is no
-/// plate text there (or a lone character of a sticker or a sign), however
-/// sure it is of that.
+/// against 839 (decoder 8), eu-dev one photo fewer, us-dev as many. A read
+/// of fewer than [`MIN_PLATE_CHARS`] characters scores 0: the reader says
+/// there is no plate text there (or a lone character of a sticker or a
+/// sign), however sure it is of that.
 pub fn plate_score(bbox: &PlateBox, read: &PlateRead) -> f32 {
     if read.text.chars().count() < MIN_PLATE_CHARS {
         return 0.0;

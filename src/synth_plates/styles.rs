@@ -143,8 +143,6 @@ const NL_LETTERS: &[u8] = b"BDFGHJKLNPRSTVXZ";
 const ES_LETTERS: &[u8] = b"BCDFGHJKLMNPRSTVWXYZ";
 const GB_LETTERS: &[u8] = b"ABCDEFGHJKLMNOPRSTUVWXYZ";
 
-/// Every style. US states weigh 10 (a few common ones more); the
-/// European styles together about a seventh of all samples.
 /// Short numbers US issuers print that no style draws: a specialty
 /// plate's beside a stacked prefix its label leaves out (Massachusetts'
 /// `US 5555`, North Carolina's `VF 3887`), a county plate's, a low number.
@@ -153,6 +151,8 @@ const GB_LETTERS: &[u8] = b"ABCDEFGHJKLMNOPRSTUVWXYZ";
 /// in general.
 pub(crate) const US_SHORT_NUMBERS: &[&str] = &["###", "####"];
 
+/// Every style. US states weigh 10 (a few common ones more); the
+/// European styles together about a seventh of all samples.
 pub(crate) const STYLES: &[Style] = &[
     Style {
         id: "us-ca",

@@ -187,47 +187,45 @@ static SHAPES: LazyLock<Vec<Shape>> = LazyLock::new(|| {
     for style in STYLES {
         let state = state_of(style.id);
         for format in style.formats.iter().chain(style.known_formats) {
-            let pattern = shape_of_format(format);
-            let i = match shapes.iter().position(|s| s.pattern == pattern) {
-                Some(i) => i,
-                None => {
-                    shapes.push(Shape {
-                        pattern,
-                        states: Vec::new(),
-                        us: false,
-                        eu: false,
-                    });
-                    shapes.len() - 1
-                }
-            };
+            let shape = shape_entry(&mut shapes, format);
             if style.is_eu() {
-                shapes[i].eu = true;
+                shape.eu = true;
             } else {
-                shapes[i].us = true;
+                shape.us = true;
             }
             if let Some(state) = &state
-                && !shapes[i].states.contains(state)
+                && !shape.states.contains(state)
             {
-                shapes[i].states.push(state.clone());
-                shapes[i].states.sort();
+                shape.states.push(state.clone());
+                shape.states.sort();
             }
         }
     }
     for format in US_SHORT_NUMBERS {
-        let pattern = shape_of_format(format);
-        match shapes.iter_mut().find(|s| s.pattern == pattern) {
-            Some(shape) => shape.us = true,
-            None => shapes.push(Shape {
-                pattern,
-                states: Vec::new(),
-                us: true,
-                eu: false,
-            }),
-        }
+        shape_entry(&mut shapes, format).us = true;
     }
     shapes.sort_by(|a, b| a.pattern.cmp(&b.pattern));
     shapes
 });
+
+/// The entry of `format`'s shape in `shapes`, added (printed by no family,
+/// no state) if missing.
+fn shape_entry<'a>(shapes: &'a mut Vec<Shape>, format: &str) -> &'a mut Shape {
+    let pattern = shape_of_format(format);
+    let i = match shapes.iter().position(|s| s.pattern == pattern) {
+        Some(i) => i,
+        None => {
+            shapes.push(Shape {
+                pattern,
+                states: Vec::new(),
+                us: false,
+                eu: false,
+            });
+            shapes.len() - 1
+        }
+    };
+    &mut shapes[i]
+}
 
 /// True when `text` is one of the short US numbers
 /// ([`US_SHORT_NUMBERS`](crate::synth_plates::styles::US_SHORT_NUMBERS)),
@@ -239,9 +237,10 @@ static SHAPES: LazyLock<Vec<Shape>> = LazyLock::new(|| {
 /// assert!(!is_short_number("12345") && !is_short_number("A123"));
 /// ```
 pub fn is_short_number(text: &str) -> bool {
+    let shape = shape_of(text);
     US_SHORT_NUMBERS
         .iter()
-        .any(|format| shape_of(text) == shape_of_format(format))
+        .any(|format| shape_of_format(format) == shape)
 }
 
 /// Every known shape, distinct, sorted by pattern.

@@ -77,9 +77,11 @@ use crate::plate::formats::{self, Family};
 /// in a crop, though not in a photo's ranking of its boxes
 /// (`formats::is_short_number`), and formats issuers print that the
 /// generator does not draw (`Style::known_formats`: Massachusetts' earlier
-/// series; both the sixty-fourth). Reads whose model version names no
-/// decoder are version 1's (every style's formats, odds of 4).
-pub const VERSION: u32 = 9;
+/// series; both the sixty-fourth); 10 charges no letter O that makes a US
+/// read a standard serial its 0 form is not ([`o_makes_a_format`], the
+/// sixty-fifth). Reads whose model version names no decoder are version
+/// 1's (every style's formats, odds of 4).
+pub const VERSION: u32 = 10;
 
 /// Alternates kept per read, the best included.
 pub const TOP_K: usize = 10;
@@ -135,7 +137,9 @@ pub fn format_prior(text: &str, family: Family) -> f32 {
 /// among them (hot-list alerts and plate search forgive O against 0
 /// anyway), and one the reader finds more than 8 times likelier than its
 /// 0 form stays first. European crops are untouched: their issuers print
-/// two glyphs.
+/// two glyphs. Nor does an O pay where it makes the text a standard serial
+/// that its 0 form is not ([`o_makes_a_format`], decoder 10): some issuers
+/// do put O in their letters (Colorado, Rhode Island, West Virginia).
 pub const US_LETTER_O_COST: f32 = FORMAT_BONUS;
 
 /// The letter O's class ([`ALPHABET`]'s order: digits, then letters).
@@ -151,6 +155,9 @@ fn first_read(pool: &[(f32, f32, Seq)], family: Family) -> usize {
     }
     let cost = |seq: &Seq| {
         let os = seq.classes().iter().filter(|&&c| c == LETTER_O).count();
+        if os == 0 || o_makes_a_format(&seq.text(), family) {
+            return 0.0;
+        }
         US_LETTER_O_COST * os as f32
     };
     // The first of equals, as the pool's order has it.
@@ -162,6 +169,15 @@ fn first_read(pool: &[(f32, f32, Seq)], family: Family) -> usize {
         }
     }
     best.0
+}
+
+/// True when `text` fits a format of `family` and its zero form (every
+/// letter O written 0) fits none: the O stands where an issuer's serial
+/// has a letter (Colorado's `031XOP`, `###@@@`, against `031X0P`), so it
+/// is read as a letter and pays no [`US_LETTER_O_COST`].
+fn o_makes_a_format(text: &str, family: Family) -> bool {
+    formats::matches_format(text, family)
+        && !formats::matches_format(&text.replace('O', "0"), family)
 }
 
 /// Log-prior per unit of layout contrast (`layout_prior`, module doc). Chosen on
@@ -1056,6 +1072,26 @@ mod tests {
         // With one alternate asked for, the 0 form is still the read.
         assert_eq!(decode(&probs, 1, Family::Us).candidates.len(), 1);
         assert_eq!(decode(&probs, 1, Family::Us).text, "G0LFING");
+    }
+
+    /// Colorado's `###@@@` with an O among its letters: the O form fits
+    /// the format and the 0 form (`###@#@`) none, so the O is a letter and
+    /// pays nothing; where both forms fit (`WHO515`, `WH0515`), it pays.
+    #[test]
+    fn an_o_that_makes_a_format_is_a_letter() {
+        assert!(o_makes_a_format("031XOP", Family::Us));
+        assert!(!o_makes_a_format("WHO515", Family::Us));
+        assert!(!o_makes_a_format("GOLFING", Family::Us));
+        let mut probs = probs_for("031X0P", 0.95, 1);
+        set_column(&mut probs, 4, &[('O', 0.45), ('0', 0.5)]);
+        // The reader finds the 0 form likelier; the format's odds win.
+        let us = decode(&probs, TOP_K, Family::Us);
+        assert_eq!(us.text, "031XOP");
+        assert_eq!(us.candidates[1].text, "031X0P");
+        assert!(us.candidates[1].confidence > us.confidence);
+        let mut probs = probs_for("WH0515", 0.95, 1);
+        set_column(&mut probs, 2, &[('O', 0.6), ('0', 0.35)]);
+        assert_eq!(decode(&probs, TOP_K, Family::Us).text, "WH0515");
     }
 
     /// `text` read with `p` in one column per character, at `columns`,

@@ -148,7 +148,8 @@ const _: () = assert!(ALPHABET[LETTER_O as usize] == b'O');
 
 /// Where in `pool` (sorted best first by adjusted score) the first read
 /// is: the best adjusted score less [`US_LETTER_O_COST`] for each letter O
-/// of a US read; the best adjusted score itself in other families.
+/// of a US read (none where the O makes a format, [`o_makes_a_format`]);
+/// the best adjusted score itself in other families.
 fn first_read(pool: &[(f32, f32, Seq)], family: Family) -> usize {
     if family != Family::Us {
         return 0;

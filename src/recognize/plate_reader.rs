@@ -421,7 +421,7 @@ pub fn plate_score(bbox: &PlateBox, read: &PlateRead) -> f32 {
 /// number ([`formats::is_short_number`]) counts as no format. A box on a
 /// piece of a serial's digits (`701` of `WXT 7701`) or on a sticker reads
 /// one: with their odds, 1,000 generated frames (`synth-frames --seed 6301`
-/// and `6302`) read 836 first plates right against 838 without.
+/// and `6302`) read 836 first plates right against 838 without (decoder 9).
 fn frame_odds(read: &PlateRead) -> f32 {
     if formats::is_short_number(&read.text) {
         1.0

@@ -279,7 +279,7 @@ mod tests {
         let opts = zip::write::SimpleFileOptions::default();
         z.add_directory("d/", opts).unwrap();
         z.start_file("d/x.jpg", opts).unwrap();
-        z.write_all(b"12345").unwrap();
+        z.write_all(b"bytes").unwrap();
         z.finish().unwrap();
         let expected = vec![("d/x.jpg".to_string(), 5)];
         assert_eq!(names(&Source { path: zip_path }).unwrap(), expected);
@@ -296,7 +296,7 @@ mod tests {
             let mut h = tar::Header::new_gnu();
             h.set_size(5);
             h.set_cksum();
-            t.append_data(&mut h, "d/x.jpg", &b"12345"[..]).unwrap();
+            t.append_data(&mut h, "d/x.jpg", &b"bytes"[..]).unwrap();
             t.into_inner().unwrap().flush().unwrap();
             assert_eq!(names(&Source { path }).unwrap(), expected);
         }

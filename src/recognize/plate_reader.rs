@@ -685,31 +685,31 @@ mod tests {
 
     #[test]
     fn a_whole_serial_takes_the_place_of_its_piece() {
-        // `RK <crest> 896AO`: the piece `896AO` (x 160-260) read surer than
+        // `BL <crest> 473KO`: the piece `473KO` (x 160-260) read surer than
         // the whole (x 100-260), which fits the Slovak `@@###@@`.
-        let piece = box_read("896AO", 160, 100, 2.0);
-        let whole = box_read("RK896AO", 100, 160, 0.8);
+        let piece = box_read("473KO", 160, 100, 2.0);
+        let whole = box_read("BL473KO", 100, 160, 0.8);
         let other = box_read("7ABC123", 400, 150, 1.0);
         assert_eq!(whole.read.family, Family::Eu);
-        assert!(formats::matches_format("RK896AO", Family::Eu));
+        assert!(formats::matches_format("BL473KO", Family::Eu));
         let out = wholes_first(vec![piece.clone(), other.clone(), whole.clone()]);
-        assert_eq!(texts(&out), ["RK896AO", "896AO", "7ABC123"]);
+        assert_eq!(texts(&out), ["BL473KO", "473KO", "7ABC123"]);
         assert_eq!(out[0].score, 2.0);
         // Not where the boxes are apart, the text differs, or the whole
         // fits no format.
-        let apart = box_read("RK896AO", 600, 160, 0.8);
+        let apart = box_read("BL473KO", 600, 160, 0.8);
         let out = wholes_first(vec![piece.clone(), other.clone(), apart]);
-        assert_eq!(texts(&out), ["896AO", "7ABC123", "RK896AO"]);
-        let unlike = box_read("RK895AO", 100, 160, 0.8);
+        assert_eq!(texts(&out), ["473KO", "7ABC123", "BL473KO"]);
+        let unlike = box_read("BL472KO", 100, 160, 0.8);
         let out = wholes_first(vec![piece.clone(), unlike]);
-        assert_eq!(texts(&out), ["896AO", "RK895AO"]);
-        let junk = box_read("RK896AOXY7", 100, 200, 0.8);
-        assert!(!formats::matches_format("RK896AOXY7", Family::Any));
+        assert_eq!(texts(&out), ["473KO", "BL472KO"]);
+        let junk = box_read("BL473KOXY7", 100, 200, 0.8);
+        assert!(!formats::matches_format("BL473KOXY7", Family::Any));
         let out = wholes_first(vec![piece.clone(), junk]);
-        assert_eq!(texts(&out), ["896AO", "RK896AOXY7"]);
+        assert_eq!(texts(&out), ["473KO", "BL473KOXY7"]);
         // A whole already first stays so, with its own score.
         let out = wholes_first(vec![whole, piece]);
-        assert_eq!((texts(&out)[0], out[0].score), ("RK896AO", 0.8));
+        assert_eq!((texts(&out)[0], out[0].score), ("BL473KO", 0.8));
     }
 
     /// A read with these alternates (text, probability), the first its text.
@@ -728,31 +728,31 @@ mod tests {
     #[test]
     fn a_plates_boxes_pool_their_reads() {
         // Two boxes on one plate (IoU 0.9) and one apart: the first reads
-        // `DN2Z5S` surer, but the two together support `DK2Z5S` more
+        // `JW4T7P` surer, but the two together support `JM4T7P` more
         // (0.5 x 0.3 + 0.5 x 0.7 against 0.5 x 0.6 + 0.5 x 0.1).
-        let lead = read_of(100, 100, 2.0, &[("DN2Z5S", 0.6), ("DK2Z5S", 0.3)]);
+        let lead = read_of(100, 100, 2.0, &[("JW4T7P", 0.6), ("JM4T7P", 0.3)]);
         let apart = read_of(400, 100, 1.5, &[("7ABC123", 0.9)]);
-        let other = read_of(110, 90, 1.0, &[("DK2Z5S", 0.7), ("DN2Z5S", 0.1)]);
+        let other = read_of(110, 90, 1.0, &[("JM4T7P", 0.7), ("JW4T7P", 0.1)]);
         let mut reads = vec![lead.clone(), apart.clone(), other.clone()];
         pool_boxes(&mut reads);
         let out: Vec<BoxRead> = reads.into_iter().map(|(_, r)| r).collect();
-        assert_eq!(texts(&out), ["DK2Z5S", "DN2Z5S", "7ABC123"]);
+        assert_eq!(texts(&out), ["JM4T7P", "JW4T7P", "7ABC123"]);
         assert_eq!(out[0].score, 2.0);
         assert_eq!(out[0].bbox, other.1.bbox);
         assert_eq!(out[1].score, 2.0);
         // A box apart is never pooled: the same reads, the second box moved
         // away, stay as they were.
-        let moved = read_of(700, 90, 1.0, &[("DK2Z5S", 0.7), ("DN2Z5S", 0.1)]);
+        let moved = read_of(700, 90, 1.0, &[("JM4T7P", 0.7), ("JW4T7P", 0.1)]);
         let mut reads = vec![lead.clone(), apart.clone(), moved];
         pool_boxes(&mut reads);
         let out: Vec<BoxRead> = reads.into_iter().map(|(_, r)| r).collect();
-        assert_eq!(texts(&out), ["DN2Z5S", "7ABC123", "DK2Z5S"]);
+        assert_eq!(texts(&out), ["JW4T7P", "7ABC123", "JM4T7P"]);
         // A read under two characters never wins, however supported.
         let short = read_of(110, 90, 1.0, &[("D", 0.99)]);
-        let weak = read_of(100, 100, 2.0, &[("DN2Z5S", 0.1), ("D", 0.9)]);
+        let weak = read_of(100, 100, 2.0, &[("JW4T7P", 0.1), ("D", 0.9)]);
         let mut reads = vec![weak, short];
         pool_boxes(&mut reads);
-        assert_eq!(reads[0].1.read.text, "DN2Z5S");
+        assert_eq!(reads[0].1.read.text, "JW4T7P");
     }
 
     #[test]

@@ -248,7 +248,7 @@ pub(crate) fn plate(
     // on either side: from a pair about the middle third of the serial's
     // height up to one as tall as the serial, close beside it, in the
     // serial's lettering or a plain bold one (specialty serials such as
-    // Massachusetts' `CI 16FF` or North Carolina's `VF 3887`).
+    // Massachusetts' `CI 38KH` or North Carolina's `VF 5219`).
     if !eu && rng.random_bool(STACKED_PAIRS * clutter) {
         drawn.stacked_pair = true;
         let (first, count) = if rng.random_bool(DIGIT_PAIRS) {

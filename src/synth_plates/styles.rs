@@ -145,7 +145,7 @@ const GB_LETTERS: &[u8] = b"ABCDEFGHJKLMNOPRSTUVWXYZ";
 
 /// Short numbers US issuers print that no style draws: a specialty
 /// plate's beside a stacked prefix its label leaves out (Massachusetts'
-/// `US 5555`, North Carolina's `VF 3887`), a county plate's, a low number.
+/// `US 6161`, North Carolina's `VF 5219`), a county plate's, a low number.
 /// The decoder counts them as US formats (`plate::formats`); the generator
 /// does not draw them (yet), so the reader learnt them only from plates
 /// in general.

@@ -4,6 +4,7 @@ mod access;
 mod cli;
 mod common;
 mod crash;
+mod dev_labels;
 mod gpu;
 mod ingest;
 mod ingest_cli;

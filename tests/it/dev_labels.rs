@@ -1,0 +1,134 @@
+//! No dev label in the code. The evaluation sets' plate labels
+//! (`../shared/data`, read here and never copied into the repository) must
+//! not appear as a token of a quoted or backticked string anywhere in the
+//! code, its samples or its queries: the generator cannot then draw one as a
+//! word, and tests and doc examples use made-up plates. The reports that
+//! quote dev reads (README, model card, RUNS.md) are not scanned.
+//!
+//! `ALPR_DEV_DATA` names the data folder where it is not `../shared/data`
+//! beside the checkout; without either the test says SKIPPED on stderr.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use alpr::recognize::eval::{crop_labels, folder_labels};
+
+/// The folders scanned, from the repository root.
+const SCANNED: &[&str] = &[
+    "src",
+    "tests",
+    "benches",
+    "shaders",
+    "queries",
+    "data-samples",
+    "assets",
+    ".ci",
+];
+
+/// Tokens shorter than this are too common to tell (`US`, `CA`, `0`).
+const MIN_TOKEN: usize = 3;
+
+fn dev_data() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("ALPR_DEV_DATA") {
+        let dir = PathBuf::from(dir);
+        assert!(dir.is_dir(), "ALPR_DEV_DATA={} is no folder", dir.display());
+        return Some(dir);
+    }
+    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
+    beside.is_dir().then_some(beside)
+}
+
+/// Every label of the three dev sets, as the scorer normalises them.
+fn dev_labels(data: &Path) -> BTreeSet<String> {
+    let mut sets = vec![crop_labels(&data.join("us-crops-dev/groundtruth.csv")).unwrap()];
+    for folder in ["us-dev", "eu-dev"] {
+        sets.push(folder_labels(&data.join(folder)).unwrap());
+    }
+    sets.into_iter()
+        .flat_map(|labels| labels.into_values().map(|l| l.text))
+        .filter(|text| text.len() >= MIN_TOKEN)
+        .collect()
+}
+
+/// The alphanumeric tokens of a line's quoted (`"..."`) and backticked
+/// strings that a plate could be: upper case, or holding a digit (so the
+/// English words of code and prose are not read as plates).
+fn plate_tokens(line: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    for quote in ['"', '`'] {
+        for inner in line.split(quote).skip(1).step_by(2) {
+            out.extend(
+                inner
+                    .split(|c: char| !c.is_ascii_alphanumeric())
+                    .filter(|t| t.len() >= MIN_TOKEN)
+                    .filter(|t| {
+                        t.bytes().any(|b| b.is_ascii_digit())
+                            || !t.bytes().any(|b| b.is_ascii_lowercase())
+                    }),
+            );
+        }
+    }
+    out
+}
+
+fn text_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            text_files(&path, out);
+        } else if std::fs::read_to_string(&path).is_ok() {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn plate_tokens_are_quoted_upper_case_or_digits() {
+    let line = r#"let x = ["AB12CDE", "sample"]; // `ZZ 123` and "Word-ABC""#;
+    assert_eq!(plate_tokens(line), ["AB12CDE", "ABC", "123"]);
+    assert!(plate_tokens("no quotes ABC123").is_empty());
+}
+
+#[test]
+fn no_dev_label_is_in_the_code() {
+    let Some(data) = dev_data() else {
+        eprintln!(
+            "SKIPPED: no dev data beside the checkout (../shared/data) and no ALPR_DEV_DATA: \
+             the dev-label scan did not run"
+        );
+        return;
+    };
+    let labels = dev_labels(&data);
+    assert!(
+        labels.len() > 500,
+        "{} dev labels in {}",
+        labels.len(),
+        data.display()
+    );
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in SCANNED {
+        text_files(&root.join(dir), &mut files);
+    }
+    assert!(files.len() > 100, "{} files scanned", files.len());
+    let mut found = Vec::new();
+    for path in &files {
+        let text = std::fs::read_to_string(path).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            for token in plate_tokens(line) {
+                if labels.contains(&token.to_ascii_uppercase()) {
+                    let at = path.strip_prefix(root).unwrap_or(path);
+                    found.push(format!("{}:{}: {token}", at.display(), i + 1));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "dev labels in the code (use made-up plates of the same shape):\n{}",
+        found.join("\n")
+    );
+}

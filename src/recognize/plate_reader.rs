@@ -297,7 +297,7 @@ fn outreads(companion: &PlateRead, piece: &PlateRead) -> bool {
 /// True when a companion's read fits a European serial format and reads
 /// more of the plate than the box it came from: more characters, or as
 /// many where the box's read fits no European format (a piece that took a
-/// character at its edge for another, `RK605A8` of `RK605AB`).
+/// character at its edge for another, `BL374K8` of `BL374KB`).
 fn fuller_european(companion: &PlateRead, piece: &PlateRead) -> bool {
     let (c, p) = (companion.text.chars().count(), piece.text.chars().count());
     formats::matches_format(&companion.text, Family::Eu)
@@ -833,18 +833,18 @@ mod tests {
 
     #[test]
     fn a_european_companion_as_long_replaces_a_piece_outside_every_format() {
-        // A 2:1 box on `RK 605AB` read `RK605A8` (no European format),
-        // a companion `RK605AB` (Slovakia's) as sure: it takes the place.
+        // A 2:1 box on `BL 374KB` read `BL374K8` (no European format),
+        // a companion `BL374KB` (Slovakia's) as sure: it takes the place.
         // Of a piece that fits a European format, or with a shorter read,
         // it does not.
-        assert!(!formats::matches_format("RK605A8", Family::Eu));
-        assert!(formats::matches_format("RK605AB", Family::Eu));
+        assert!(!formats::matches_format("BL374K8", Family::Eu));
+        assert!(formats::matches_format("BL374KB", Family::Eu));
         assert!(formats::matches_format("BE955CX", Family::Eu));
         let other = box_read("7ABC123", 400, 150, 1.0);
         for (piece, companion, promoted) in [
-            ("RK605A8", "RK605AB", true),
-            ("BE955CX", "RK605AB", false),
-            ("RK605A8", "K605AB", false),
+            ("BL374K8", "BL374KB", true),
+            ("BE955CX", "BL374KB", false),
+            ("BL374K8", "L374KB", false),
         ] {
             let piece = BoxRead {
                 read: read(piece, 0.3),

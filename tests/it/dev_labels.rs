@@ -1,6 +1,6 @@
 //! No dev label in the code. The evaluation sets' plate labels
 //! (`../shared/data`, read here and never copied into the repository) must
-//! not appear as a token of a quoted or backticked string anywhere in the
+//! not appear (O and 0 taken as one) in a quoted or backticked string in the
 //! code, its samples or its queries: the generator cannot then draw one as a
 //! word, and tests and doc examples use made-up plates. The reports that
 //! quote dev reads (README, model card, RUNS.md) are not scanned.
@@ -28,6 +28,9 @@ const SCANNED: &[&str] = &[
 /// Tokens shorter than this are too common to tell (`US`, `CA`, `0`).
 const MIN_TOKEN: usize = 3;
 
+/// A quoted text this short is also compared with its separators left out.
+const MAX_JOINED: usize = 10;
+
 fn dev_data() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("ALPR_DEV_DATA") {
         let dir = PathBuf::from(dir);
@@ -38,37 +41,52 @@ fn dev_data() -> Option<PathBuf> {
     beside.is_dir().then_some(beside)
 }
 
-/// Every label of the three dev sets, as the scorer normalises them.
+/// Every label of the three dev sets, as the scorer normalises them,
+/// [`folded`].
 fn dev_labels(data: &Path) -> BTreeSet<String> {
     let mut sets = vec![crop_labels(&data.join("us-crops-dev/groundtruth.csv")).unwrap()];
     for folder in ["us-dev", "eu-dev"] {
         sets.push(folder_labels(&data.join(folder)).unwrap());
     }
     sets.into_iter()
-        .flat_map(|labels| labels.into_values().map(|l| l.text))
+        .flat_map(|labels| labels.into_values().map(|l| folded(&l.text)))
         .filter(|text| text.len() >= MIN_TOKEN)
         .collect()
 }
 
-/// The alphanumeric tokens of a line's quoted (`"..."`) and backticked
-/// strings that a plate could be: upper case, or holding a digit (so the
-/// English words of code and prose are not read as plates).
-fn plate_tokens(line: &str) -> Vec<&str> {
+/// The strings of a line's quoted (`"..."`) and backticked text that a
+/// plate could be: each alphanumeric token, and a short text's characters
+/// run together (a plate written with its gap or dash), where they are
+/// upper case or hold a digit (so the English words of code and prose are
+/// not read as plates).
+fn plate_tokens(line: &str) -> Vec<String> {
+    let plate_like = |t: &str| {
+        t.len() >= MIN_TOKEN
+            && (t.bytes().any(|b| b.is_ascii_digit()) || !t.bytes().any(|b| b.is_ascii_lowercase()))
+    };
     let mut out = Vec::new();
     for quote in ['"', '`'] {
         for inner in line.split(quote).skip(1).step_by(2) {
+            let tokens: Vec<&str> = inner.split(|c: char| !c.is_ascii_alphanumeric()).collect();
             out.extend(
-                inner
-                    .split(|c: char| !c.is_ascii_alphanumeric())
-                    .filter(|t| t.len() >= MIN_TOKEN)
-                    .filter(|t| {
-                        t.bytes().any(|b| b.is_ascii_digit())
-                            || !t.bytes().any(|b| b.is_ascii_lowercase())
-                    }),
+                tokens
+                    .iter()
+                    .filter(|t| plate_like(t))
+                    .map(|t| t.to_string()),
             );
+            let joined = tokens.concat();
+            if tokens.len() > 1 && joined.len() <= MAX_JOINED && plate_like(&joined) {
+                out.push(joined);
+            }
         }
     }
     out
+}
+
+/// A label or token as compared: upper case, the letter O as the digit 0
+/// (labels write either for the same plate).
+fn folded(text: &str) -> String {
+    text.to_ascii_uppercase().replace('O', "0")
 }
 
 fn text_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -88,8 +106,10 @@ fn text_files(dir: &Path, out: &mut Vec<PathBuf>) {
 #[test]
 fn plate_tokens_are_quoted_upper_case_or_digits() {
     let line = r#"let x = ["AB12CDE", "sample"]; // `ZZ 123` and "Word-ABC""#;
-    assert_eq!(plate_tokens(line), ["AB12CDE", "ABC", "123"]);
+    assert_eq!(plate_tokens(line), ["AB12CDE", "ABC", "123", "ZZ123"]);
     assert!(plate_tokens("no quotes ABC123").is_empty());
+    assert!(plate_tokens(r#""a sentence longer than ten""#).is_empty());
+    assert_eq!(folded("ro0o"), "R000");
 }
 
 #[test]
@@ -119,7 +139,7 @@ fn no_dev_label_is_in_the_code() {
         let text = std::fs::read_to_string(path).unwrap();
         for (i, line) in text.lines().enumerate() {
             for token in plate_tokens(line) {
-                if labels.contains(&token.to_ascii_uppercase()) {
+                if labels.contains(&folded(&token)) {
                     let at = path.strip_prefix(root).unwrap_or(path);
                     found.push(format!("{}:{}: {token}", at.display(), i + 1));
                 }

@@ -21,7 +21,8 @@ const DIGITS: &[u8] = b"0123456789";
 /// Made-up personalised plates (the reader must not learn a dictionary, so
 /// most vanity plates are random; these add word-like shapes). None may be
 /// the label of a plate in the evaluation sets (`../shared/data`): one was,
-/// until the sixty-seventh session (`models/ocr-v2/RUNS.md`, "Run 113").
+/// until the sixty-seventh session (`models/ocr-v2/RUNS.md`, "Run 113");
+/// `tests/it/dev_labels.rs` now checks.
 const VANITY: [&str; 20] = [
     "GOBEARS", "LUV2RUN", "ZOOM2U", "GR8DAY", "NOBUGS", "XLR8", "IM4USC", "MTNHIGH", "OLDSKL",
     "RIDE0N", "HIKER5", "ECHO", "QT PIE", "MOM TAXI", "BEEKEEP", "SKI BUM", "4X4 FUN", "OK2BFAT",

@@ -2,7 +2,8 @@
 # Reads the dev sets and seed 80's generated plates with one reader, as RUNS.md's
 # "How a run is judged" says, and prints their score-plates figures.
 #   judge.sh ALPR_BINARY MODEL_DIR|builtin OUT_DIR
-# Dev data: $ALPR_DEV_DATA, else ../shared/data beside the repository. Seed 80's
+# Dev data: $ALPR_DEV_DATA, else ../shared/data beside the repository; the scorer:
+# $SCORE_PLATES, else bin/score-plates beside the data. Seed 80's
 # plates are drawn once into $S80 (default OUT_DIR/../s80) by the binary's own
 # generator: draw them with main's binary, or a lever's generator judges itself.
 set -euo pipefail

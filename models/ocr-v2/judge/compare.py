@@ -11,42 +11,47 @@ score-plates compares them: upper case, spaces and dashes dropped.
 """
 import argparse
 import csv
-import glob
-import json
+import importlib.machinery
+import importlib.util
 import os
-import re
 from math import comb
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 DATA = os.environ.get("ALPR_DEV_DATA", os.path.join(ROOT, "..", "..", "..", "..", "shared", "data"))
 
 
-def norm(text):
-    return re.sub(r"[\s\-]", "", str(text or "")).upper()
+def load_scorer():
+    """score-plates itself ($SCORE_PLATES, else bin/score-plates beside the data), so that
+    texts, labels and reads are parsed and normalised exactly as every report's figures."""
+    path = os.environ.get("SCORE_PLATES", os.path.join(DATA, "..", "bin", "score-plates"))
+    loader = importlib.machinery.SourceFileLoader("score_plates", path)
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
+    loader.exec_module(module)
+    return module
+
+
+SCORER = load_scorer()
 
 
 def crop_truth(csv_path):
-    return {row[0]: norm(row[2]) for row in csv.reader(open(csv_path)) if row and row[0] != "file"}
+    """A crops groundtruth.csv's labels, as score-plates' crop mode reads them."""
+    with open(csv_path, newline="") as f:
+        return {os.path.basename(r[0]): SCORER.norm(r[-1]) for r in csv.reader(f) if len(r) >= 3}
 
 
 def photo_truth(folder):
-    truth = {}
-    for path in glob.glob(os.path.join(folder, "*.txt")):
-        fields = open(path).read().strip().split("\t")
-        truth[os.path.basename(fields[0])] = norm(fields[5])
-    return truth
+    return {name: text for name, (_, text) in SCORER.load_gt_dir(folder).items()}
 
 
 def first_reads(out, name):
     """Each image's first text: a crop's read, or a photo's first plate's."""
     reads = {}
-    for line in open(os.path.join(out, name + ".jsonl")):
-        o = json.loads(line)
+    for image, o in SCORER.load_preds(os.path.join(out, name + ".jsonl")).items():
         if "plates" in o:
-            text = o["plates"][0]["text"] if o["plates"] else ""
+            text = o["plates"][0].get("text") if o["plates"] else ""
         else:
-            text = o.get("text", "")
-        reads[os.path.basename(o["image"])] = norm(text)
+            text = o.get("text")
+        reads[image] = SCORER.norm(text)
     return reads
 
 
@@ -64,7 +69,7 @@ def main():
     s80 = args.s80 or os.path.join(os.path.dirname(os.path.abspath(args.a)), "s80")
     zero = {}
     for row in csv.DictReader(open(os.path.join(s80, "labels.csv"))):
-        text = norm(row["PLATE"])
+        text = SCORER.norm(row["PLATE"])
         zero[row["file"]] = text.replace("O", "0") if row["style"].startswith("us") else text
     sets = [
         ("crops", crop_truth(os.path.join(DATA, "us-crops-dev", "groundtruth.csv")), "crops"),
@@ -73,20 +78,20 @@ def main():
         ("seed 80n", crop_truth(os.path.join(s80, "groundtruth.csv")), "s80"),
         ("seed 80z", zero, "s80"),
     ]
-    dev = {"a": 0, "b": 0, "only a": 0, "only b": 0}
+    def line(label, a, b, only_a, only_b):
+        print(f"{label:9} A {a:5}  B {b:5}  only A {only_a:3}  only B {only_b:3}"
+              f"  p = {mcnemar(only_a, only_b):.2f}")
+
+    dev = [0, 0, 0, 0]
     for label, truth, name in sets:
         ra, rb = first_reads(args.a, name), first_reads(args.b, name)
         right_a = {i for i in truth if ra.get(i) == truth[i]}
         right_b = {i for i in truth if rb.get(i) == truth[i]}
-        only_a, only_b = len(right_a - right_b), len(right_b - right_a)
-        print(f"{label:9} A {len(right_a):5}  B {len(right_b):5}  only A {only_a:3}  only B {only_b:3}"
-              f"  p = {mcnemar(only_a, only_b):.2f}")
+        counts = [len(right_a), len(right_b), len(right_a - right_b), len(right_b - right_a)]
+        line(label, *counts)
         if not label.startswith("seed"):
-            for k, v in (("a", len(right_a)), ("b", len(right_b)), ("only a", only_a), ("only b", only_b)):
-                dev[k] += v
-    print(f"{'dev sum':9} A {dev['a']:5}  B {dev['b']:5}  only A {dev['only a']:3}  only B {dev['only b']:3}"
-          f"  p = {mcnemar(dev['only a'], dev['only b']):.2f}")
-
+            dev = [d + c for d, c in zip(dev, counts)]
+    line("dev sum", *dev)
 
 if __name__ == "__main__":
     main()

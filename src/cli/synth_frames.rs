@@ -36,6 +36,12 @@ pub struct SynthFramesArgs {
     pub clip_seconds: u32,
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
+    /// Draw the car's parts around each plate (grille, badge, model
+    /// lettering, lights, bumper edges, sometimes a sign): the same plates
+    /// at the same places as without, with what competes with them for a
+    /// frame's first read.
+    #[arg(long)]
+    pub on_car: bool,
 }
 
 pub fn run(args: &SynthFramesArgs) -> anyhow::Result<()> {
@@ -52,14 +58,21 @@ pub fn run(args: &SynthFramesArgs) -> anyhow::Result<()> {
     let rows: Vec<String> = (0..args.count)
         .into_par_iter()
         .map(|i| -> anyhow::Result<String> {
-            let scene = synth.scene(args.seed, i, args.width, args.height);
+            let scene = if args.on_car {
+                synth.scene_on_car(args.seed, i, args.width, args.height)
+            } else {
+                synth.scene(args.seed, i, args.width, args.height)
+            };
             let mut jpeg = Vec::new();
             image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 88)
                 .encode_image(&scene.image)?;
             let name = format!("frame{i:04}");
             durable::write_atomic(&args.out.join(format!("{name}.jpg")), &jpeg)?;
             let ts = start + chrono::Duration::minutes(i as i64);
-            let sidecar = serde_json::json!({ "ts": ts.to_rfc3339(), "camera": args.camera });
+            let mut sidecar = serde_json::json!({ "ts": ts.to_rfc3339(), "camera": args.camera });
+            if args.on_car {
+                sidecar["car"] = serde_json::json!(scene.parts.names());
+            }
             durable::write_atomic(
                 &args.out.join(format!("{name}.json")),
                 sidecar.to_string().as_bytes(),

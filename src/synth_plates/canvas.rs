@@ -166,6 +166,17 @@ impl Canvas {
         out
     }
 
+    pub(crate) fn from_rgb(image: &RgbImage) -> Canvas {
+        Canvas {
+            w: image.width() as usize,
+            h: image.height() as usize,
+            px: image
+                .pixels()
+                .map(|p| p.0.map(|v| v as f32 / 255.0))
+                .collect(),
+        }
+    }
+
     pub(crate) fn to_rgb(&self) -> RgbImage {
         let raw: Vec<u8> = self
             .px

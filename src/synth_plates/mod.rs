@@ -14,6 +14,7 @@
 
 mod augment;
 mod canvas;
+mod car;
 mod decor;
 mod emblem;
 mod fonts;
@@ -31,6 +32,7 @@ use rand_pcg::Pcg64Mcg;
 
 use crate::error::{Error, Result};
 
+pub use car::CarParts;
 pub use render::Clutter;
 pub use scene::Scene;
 

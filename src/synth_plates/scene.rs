@@ -3,10 +3,17 @@
 //! a generated plate crop placed on it at a size a roadside camera sees.
 //! Deterministic in `(seed, index)`. Not training data: the reader trains
 //! on [`super::PlateSynth::sample`] crops.
+//!
+//! A frame [`PlateSynth::scene_on_car`] also draws the car's parts around
+//! the plate ([`super::car`]): the same plate at the same place as
+//! [`PlateSynth::scene`]'s frame of that `(seed, index)`, so the two
+//! measure what those parts cost the localiser, frame by frame.
 
 use image::{Rgb, RgbImage, imageops};
 use rand::Rng;
 
+use super::canvas::Canvas;
+use super::car::{self, CarParts};
 use super::{PlateSynth, stream};
 
 /// A generated frame and where its plate is.
@@ -16,11 +23,23 @@ pub struct Scene {
     pub text: String,
     /// `[x, y, w, h]` of the pasted plate crop.
     pub bbox: [u32; 4],
+    /// The car's parts drawn around the plate (none on a plain frame).
+    pub parts: CarParts,
 }
 
 impl PlateSynth {
     /// A `width x height` frame with one plate.
     pub fn scene(&self, seed: u64, index: u64, width: u32, height: u32) -> Scene {
+        self.scene_with(seed, index, width, height, false)
+    }
+
+    /// [`PlateSynth::scene`]'s frame with the car's parts drawn around the
+    /// plate: grille, badge, lettering, lights, bumper edges, a sign.
+    pub fn scene_on_car(&self, seed: u64, index: u64, width: u32, height: u32) -> Scene {
+        self.scene_with(seed, index, width, height, true)
+    }
+
+    fn scene_with(&self, seed: u64, index: u64, width: u32, height: u32, on_car: bool) -> Scene {
         let sample = self.sample(seed, index);
         let mut rng = stream(seed ^ 0x5ce9e, index);
         let base: [u8; 3] = [
@@ -59,6 +78,22 @@ impl PlateSynth {
                 image.put_pixel(x, y, car);
             }
         }
+        let mut parts = CarParts::default();
+        if on_car {
+            // A stream of its own, so the plate and its place stay the
+            // plain frame's.
+            let mut car_rng = stream(seed ^ 0xca7_9a27, index);
+            let mut canvas = Canvas::from_rgb(&image);
+            let f = |v: u32| v as f32;
+            parts = car::draw(
+                &mut canvas,
+                &self.fonts,
+                &mut car_rng,
+                [f(cx0), f(cy0), f(cx1), f(cy1)],
+                [f(px), f(py), f(px + plate_w), f(py + plate_h)],
+            );
+            image = canvas.to_rgb();
+        }
         let plate = imageops::resize(
             &sample.image,
             plate_w,
@@ -70,6 +105,7 @@ impl PlateSynth {
             image,
             text: sample.text,
             bbox: [px, py, plate_w, plate_h],
+            parts,
         }
     }
 }

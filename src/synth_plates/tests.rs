@@ -189,3 +189,37 @@ fn one_style_draws_only_that_design_and_unknown_ones_are_named() {
         .to_string();
     assert!(err.contains("us-xx") && err.contains("us-tx"), "{err}");
 }
+
+#[test]
+fn a_frame_on_a_car_keeps_the_plain_frames_plate_and_draws_around_it() {
+    let s = synth();
+    let mut drawn = [0usize; 5];
+    for index in 0..24 {
+        let plain = s.scene(11, index, 640, 360);
+        let car = s.scene_on_car(11, index, 640, 360);
+        assert_eq!((&plain.text, plain.bbox), (&car.text, car.bbox));
+        assert_eq!(plain.parts, CarParts::default());
+        // The plate is pasted last: its box is the plain frame's, pixel
+        // for pixel.
+        let [x, y, w, h] = car.bbox;
+        for py in y..y + h {
+            for px in x..x + w {
+                assert_eq!(plain.image.get_pixel(px, py), car.image.get_pixel(px, py));
+            }
+        }
+        // Outside it, the car's parts (or at least the camera's softness)
+        // change the frame.
+        assert_ne!(plain.image.as_raw(), car.image.as_raw());
+        let again = s.scene_on_car(11, index, 640, 360);
+        assert_eq!(car.image.as_raw(), again.image.as_raw());
+        assert_eq!(car.parts, again.parts);
+        for (k, name) in ["grille", "badge", "lettering", "lights", "sign"]
+            .iter()
+            .enumerate()
+        {
+            drawn[k] += car.parts.names().contains(name) as usize;
+        }
+    }
+    // Every kind of part is drawn on some of 24 frames, none on all.
+    assert!(drawn.iter().all(|&n| (1..24).contains(&n)), "{drawn:?}");
+}

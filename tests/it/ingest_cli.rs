@@ -211,6 +211,40 @@ fn generated_frames_are_labelled_for_eval() {
     eval_json(dir.path(), 2);
 }
 
+/// `synth-frames --on-car` draws the same plates at the same places, labels
+/// them alike, and names the car's parts in each frame's sidecar.
+#[test]
+fn frames_on_a_car_label_the_plain_frames_plates_and_name_their_parts() {
+    let frames = |on_car: bool| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new(crate::common::alpr_bin());
+        cmd.args(["synth-frames", "--count", "3", "--seed", "21", "--out"])
+            .arg(dir.path());
+        if on_car {
+            cmd.arg("--on-car");
+        }
+        let o = cmd.output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        dir
+    };
+    let (plain, car) = (frames(false), frames(true));
+    let labels = |d: &tempfile::TempDir| std::fs::read_to_string(d.path().join("labels.csv"));
+    assert_eq!(labels(&plain).unwrap(), labels(&car).unwrap());
+    let sidecar = |d: &tempfile::TempDir, i: u32| -> serde_json::Value {
+        let s = std::fs::read_to_string(d.path().join(format!("frame{i:04}.json"))).unwrap();
+        serde_json::from_str(&s).unwrap()
+    };
+    for i in 0..3 {
+        assert!(sidecar(&plain, i).get("car").is_none());
+        let parts = sidecar(&car, i)["car"].as_array().unwrap().clone();
+        let known = ["grille", "badge", "lettering", "lights", "sign"];
+        assert!(
+            parts.iter().all(|p| known.contains(&p.as_str().unwrap())),
+            "{parts:?}"
+        );
+    }
+}
+
 /// `alpr eval --json --per-image` on a labelled folder of `images` photos,
 /// each with a prediction: its figures, and its per-image lines, one for
 /// each photo, which count what the figures count.

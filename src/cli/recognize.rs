@@ -16,8 +16,8 @@ Output: one JSON line per image on stdout,
   {\"image\": PATH, \"ms\": T, \"plates\": [{\"box\": [x, y, w, h],
    \"confidence\": C, \"score\": S, \"text\": T, \"region\": R,
    \"candidates\": [{\"text\": T, \"confidence\": C}, ...]}, ...]} with
-  plates best first by S (box score x C x format odds, not a probability;
-  the first three, read in all views, rank among themselves);
+  plates best first by S (box score x C x format and word odds, not a
+  probability; the first three, read in all views, rank among themselves);
   C is the reader's probability of T; R is the likely US state (\"CA\"),
   given only when the text's format belongs to exactly one state.
 Exit codes:

@@ -64,7 +64,7 @@ struct JsonPlate {
     bbox: [u32; 4],
     /// The probability the reader gives `text` (0-1).
     confidence: f64,
-    /// The ranking key: box score x `confidence` x format odds
+    /// The ranking key: box score x `confidence` x format and word odds
     /// ([`plate_reader::plate_score`]); not a probability.
     score: f64,
     /// The text line's angle in degrees (positive: falling to the right),

@@ -36,8 +36,8 @@ pub struct SynthFramesArgs {
     pub clip_seconds: u32,
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
-    /// Draw the car's parts around each plate (grille, badge, model
-    /// lettering, lights, bumper edges, sometimes a sign): the same plates
+    /// Draw the car's parts around each plate (the plate's recess, bumper
+    /// edges, grille, badge, model lettering, lights, sometimes a sign): the same plates
     /// at the same places as without, with what competes with them for a
     /// frame's first read.
     #[arg(long)]

@@ -40,6 +40,10 @@ const LETTERING_FONTS: [FontId; 4] = [
 /// What was drawn, for tests and for telling frames apart in a report.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CarParts {
+    /// The plate's recess: a darker or lighter panel a little larger.
+    pub recess: bool,
+    /// Bumper edges across the car (one or two).
+    pub bumper: bool,
     pub grille: bool,
     pub badge: bool,
     pub lettering: bool,
@@ -51,6 +55,8 @@ impl CarParts {
     /// The names of the parts drawn, in a fixed order.
     pub fn names(&self) -> Vec<&'static str> {
         [
+            (self.recess, "recess"),
+            (self.bumper, "bumper"),
             (self.grille, "grille"),
             (self.badge, "badge"),
             (self.lettering, "lettering"),
@@ -76,7 +82,7 @@ pub(crate) fn draw(
     let cx = (plate[0] + plate[2]) / 2.0;
     let mut parts = CarParts::default();
     if rng.random_bool(0.5) {
-        // The plate's recess: a darker or lighter panel a little larger.
+        parts.recess = true;
         let k = rng.random_range(0.15..0.35);
         let pad = [
             pw * rng.random_range(0.05..0.2),
@@ -97,7 +103,9 @@ pub(crate) fn draw(
         );
     }
     // Bumper edges: one or two lines across the car above or below the plate.
-    for _ in 0..rng.random_range(0..3) {
+    let edges = rng.random_range(0..3);
+    parts.bumper = edges > 0;
+    for _ in 0..edges {
         let y = if rng.random_bool(0.5) {
             plate[3] + ph * rng.random_range(0.2..0.9)
         } else {

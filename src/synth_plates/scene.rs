@@ -34,7 +34,7 @@ impl PlateSynth {
     }
 
     /// [`PlateSynth::scene`]'s frame with the car's parts drawn around the
-    /// plate: grille, badge, lettering, lights, bumper edges, a sign.
+    /// plate: recess, bumper edges, grille, badge, lettering, lights, a sign.
     pub fn scene_on_car(&self, seed: u64, index: u64, width: u32, height: u32) -> Scene {
         self.scene_with(seed, index, width, height, true)
     }

@@ -14,12 +14,13 @@ pub const EXIT_SKIPPED: u8 = 3;
 const EXIT_CODES: &str = "\
 Output: one JSON line per image on stdout,
   {\"image\": PATH, \"ms\": T, \"plates\": [{\"box\": [x, y, w, h],
-   \"confidence\": C, \"score\": S, \"text\": T, \"region\": R,
+   \"confidence\": C, \"score\": S, \"text\": T, \"region\": R, \"stored\": B,
    \"candidates\": [{\"text\": T, \"confidence\": C}, ...]}, ...]} with
   plates best first by S (box score x C x format and word odds, not a
   probability; the first three, read in all views, rank among themselves);
   C is the reader's probability of T; R is the likely US state (\"CA\"),
-  given only when the text's format belongs to exactly one state.
+  given only when the text's format belongs to exactly one state; B tells
+  whether `alpr ingest` would store the read.
 Exit codes:
   0  every input was processed
   1  failure while running (GPU failure, stdout closed)

@@ -74,6 +74,9 @@ struct JsonPlate {
     /// The likely US state; omitted when the text's format does not tell.
     #[serde(skip_serializing_if = "Option::is_none")]
     region: Option<String>,
+    /// Whether ingest stores this read ([`plate_reader::stored`], among
+    /// the frame's first [`plate_reader::BOXES_PER_FRAME`], as it reads them).
+    stored: bool,
     candidates: Vec<JsonCandidate>,
 }
 
@@ -91,27 +94,32 @@ struct JsonLine<'a> {
 impl Recognition {
     /// One JSON line, as `score-plates` reads it: `{"image": ..., "ms": ...,
     /// "plates": [{"box": [x, y, w, h], "confidence": c, "score": s, "tilt":
-    /// degrees, "text": t, "region": "CA", "candidates": [{"text": t,
-    /// "confidence": c}, ...]}]}`, plates best first as
+    /// degrees, "text": t, "region": "CA", "stored": b, "candidates":
+    /// [{"text": t, "confidence": c}, ...]}]}`, plates best first as
     /// [`PlateReader::read_all`] ranks them (by `score`, the first few of
     /// all views among themselves);
     /// `confidence` is the read's probability of `text` (0-1), `region`
-    /// only where the text's format names one US state.
+    /// only where the text's format names one US state, `stored` whether
+    /// ingest stores the read.
     pub fn to_json_line(&self) -> String {
         let image = self.path.to_string_lossy();
+        let first = self.plates.len().min(plate_reader::BOXES_PER_FRAME);
+        let stored = plate_reader::stored(&self.plates[..first]);
         let line = JsonLine {
             image: &image,
             ms: (self.ms * 100.0).round() / 100.0,
             plates: self
                 .plates
                 .iter()
-                .map(|p| JsonPlate {
+                .enumerate()
+                .map(|(k, p)| JsonPlate {
                     bbox: [p.bbox.x, p.bbox.y, p.bbox.w, p.bbox.h],
                     confidence: round3(p.read.confidence),
                     score: round3(p.score),
                     tilt: (f64::from(p.bbox.tilt.to_degrees()) * 10.0).round() / 10.0,
                     text: p.read.text.clone(),
                     region: p.read.region.clone(),
+                    stored: stored.contains(&k),
                     candidates: p
                         .read
                         .candidates
@@ -239,6 +247,7 @@ mod tests {
         assert_eq!(plate["region"], "CA");
         assert_eq!(plate["box"], serde_json::json!([10, 20, 120, 60]));
         assert_eq!(plate["candidates"][1]["confidence"], 0.05);
+        assert_eq!(plate["stored"], true);
         assert_eq!(line["ms"], 12.35);
     }
 }

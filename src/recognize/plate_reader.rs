@@ -475,36 +475,59 @@ impl FrameReader for PlateReader {
             .iter()
             .zip(all)
             .map(|(frame, reads)| {
-                let mut kept: Vec<FoundPlate> = Vec::new();
-                for r in reads {
-                    let text = r.read.text.clone();
-                    if !is_stored(&r.read)
-                        || kept
-                            .iter()
-                            .any(|k| k.text == text || overlaps(&k.bbox, &r.bbox))
-                    {
-                        continue;
-                    }
-                    kept.push(FoundPlate {
-                        bbox: r.bbox,
-                        text,
-                        confidence: r.read.confidence,
-                        alternates: r
-                            .read
-                            .candidates
-                            .iter()
-                            .skip(1)
-                            .map(|c| (c.text.clone(), c.confidence))
-                            .collect(),
-                        char_confidence: r.read.char_confidences.clone(),
-                        region: r.read.region.clone(),
-                        crop_jpeg: crop_jpeg(frame, &r.bbox, 85),
-                    });
-                }
-                kept
+                stored(&reads)
+                    .into_iter()
+                    .map(|k| {
+                        let r = &reads[k];
+                        FoundPlate {
+                            bbox: r.bbox,
+                            text: r.read.text.clone(),
+                            confidence: r.read.confidence,
+                            alternates: r
+                                .read
+                                .candidates
+                                .iter()
+                                .skip(1)
+                                .map(|c| (c.text.clone(), c.confidence))
+                                .collect(),
+                            char_confidence: r.read.char_confidences.clone(),
+                            region: r.read.region.clone(),
+                            crop_jpeg: crop_jpeg(frame, &r.bbox, 85),
+                        }
+                    })
+                    .collect()
             })
             .collect())
     }
+}
+
+/// Which of a frame's `reads` (best first) ingest stores, by index: each
+/// read [`is_stored`] that repeats no kept read's text and overlaps no kept
+/// read's box; then, where a kept read looks like a plate's (a digit 2-9,
+/// or a format: [`word_odds`] 1), the kept reads of letters in no format
+/// are dropped but the first-ranked. A car's model name, a dealer's frame
+/// or a sign beside a plate would otherwise be stored as a plate seen
+/// wherever that car goes (one generated frame on a car in 1,000 stored
+/// more than one such text; `models/ocr-v2/RUNS.md`, "What ingest
+/// stores"); a personalised plate of letters only is kept where it ranks
+/// first, or where nothing in its frame looks more like a plate.
+pub fn stored(reads: &[BoxRead]) -> Vec<usize> {
+    let mut kept: Vec<usize> = Vec::new();
+    for (k, r) in reads.iter().enumerate() {
+        if is_stored(&r.read)
+            && !kept
+                .iter()
+                .any(|&j| reads[j].read.text == r.read.text || overlaps(&reads[j].bbox, &r.bbox))
+        {
+            kept.push(k);
+        }
+    }
+    let plate_like = |k: usize| word_odds(&reads[k].read) == 1.0;
+    if kept.iter().any(|&k| plate_like(k)) {
+        let first = kept.first().copied();
+        kept.retain(|&k| Some(k) == first || plate_like(k));
+    }
+    kept
 }
 
 /// True when ingest stores `read` as a plate read: at least
@@ -622,6 +645,48 @@ mod tests {
         // a photo: a piece of a serial or a sticker reads one too.
         assert!(formats::matches_format("7701", Family::Us));
         assert_eq!(plate_score(&bbox, &read("7701", 0.1)), other);
+    }
+
+    #[test]
+    fn ingest_stores_a_frames_plates_and_not_the_words_beside_them() {
+        // US-shaped boxes, 200 pixels apart unless they overlap.
+        let at = |x: u32, text: &str, confidence: f32| box_read(text, x, 60, confidence);
+        let kept = |reads: &[BoxRead]| -> Vec<String> {
+            stored(reads)
+                .into_iter()
+                .map(|k| reads[k].read.text.clone())
+                .collect()
+        };
+        // A model name and a sign's word beside a serial are dropped; a
+        // model name with a digit stays.
+        let frame = [
+            at(0, "7ABC123", 0.6),
+            at(200, "CAMRY", 0.99),
+            at(400, "PHARMACY", 0.9),
+            at(600, "F150", 0.9),
+        ];
+        assert_eq!(kept(&frame), ["7ABC123", "F150"]);
+        // The frame's first read is always kept: the ranking put it there.
+        let frame = [at(0, "CAMRY", 0.99), at(200, "7ABC123", 0.6)];
+        assert_eq!(kept(&frame), ["CAMRY", "7ABC123"]);
+        // A personalised plate of letters stays where it ranks first, or
+        // where nothing else looks like a plate.
+        let frame = [at(0, "JAZZ", 0.9), at(200, "7ABC123", 0.6)];
+        assert_eq!(kept(&frame), ["JAZZ", "7ABC123"]);
+        let frame = [at(0, "GOLF", 0.9), at(200, "JAZZ", 0.6)];
+        assert_eq!(kept(&frame), ["GOLF", "JAZZ"]);
+        // As before: unsure, short and repeated reads, overlapping boxes and
+        // a state's name are not stored.
+        let frame = [
+            at(0, "7ABC123", 0.6),
+            at(10, "7ABC128", 0.5),
+            at(200, "7ABC123", 0.5),
+            at(400, "8XYZ999", 0.1),
+            at(600, "TEXAS", 0.9),
+            at(800, "K", 0.9),
+        ];
+        assert_eq!(kept(&frame), ["7ABC123"]);
+        assert!(stored(&[]).is_empty());
     }
 
     #[test]

@@ -70,7 +70,9 @@ impl CarParts {
 }
 
 /// Draws a car's parts on `c` around a plate at `plate` (x0, y0, x1, y1),
-/// on a car body spanning `car`.
+/// on a car body spanning `car`, then softens the car as a camera would:
+/// the plate crop comes blurred by its own augmentation, and parts drawn
+/// crisp would read surer than any plate.
 pub(crate) fn draw(
     c: &mut Canvas,
     fonts: &Fonts,
@@ -78,33 +80,77 @@ pub(crate) fn draw(
     car: Rect,
     plate: Rect,
 ) -> CarParts {
-    let (pw, ph) = (plate[2] - plate[0], plate[3] - plate[1]);
-    let cx = (plate[0] + plate[2]) / 2.0;
     let mut parts = CarParts::default();
     if rng.random_bool(0.5) {
         parts.recess = true;
-        let k = rng.random_range(0.15..0.35);
-        let pad = [
-            pw * rng.random_range(0.05..0.2),
-            ph * rng.random_range(0.1..0.4),
-        ];
-        let shade = if rng.random_bool(0.7) {
-            [0.0; 3]
-        } else {
-            [1.0; 3]
-        };
-        c.fill_rect(
-            plate[0] - pad[0],
-            plate[1] - pad[1],
-            plate[2] + pad[0],
-            plate[3] + pad[1],
-            shade,
-            k,
-        );
+        recess(c, rng, plate);
     }
-    // Bumper edges: one or two lines across the car above or below the plate.
+    parts.bumper = bumper_edges(c, rng, car, plate);
+    if rng.random_bool(0.6) {
+        parts.grille = true;
+        let (pw, ph) = (plate[2] - plate[0], plate[3] - plate[1]);
+        let cx = (plate[0] + plate[2]) / 2.0;
+        let w = pw * rng.random_range(1.2..2.6);
+        let h = ph * rng.random_range(0.5..1.4);
+        let gap = ph * rng.random_range(0.1..0.5);
+        let top = if rng.random_bool(0.5) {
+            plate[1] - gap - h
+        } else {
+            plate[3] + gap
+        };
+        grille(c, rng, [cx - w / 2.0, top, cx + w / 2.0, top + h]);
+    }
+    if rng.random_bool(0.6) {
+        parts.lights = true;
+        lights(c, rng, car, plate);
+    }
+    if rng.random_bool(0.6) {
+        parts.badge = true;
+        let ph = plate[3] - plate[1];
+        let r = ph * rng.random_range(0.25..0.5);
+        let y = plate[1] - ph * rng.random_range(0.6..1.8);
+        badge(c, fonts, rng, [(plate[0] + plate[2]) / 2.0, y], r);
+    }
+    if rng.random_bool(0.5) {
+        parts.lettering = true;
+        model_name(c, fonts, rng, plate);
+    }
+    if rng.random_bool(0.25) {
+        parts.sign = true;
+        sign(c, fonts, rng, car, plate[3] - plate[1]);
+    }
+    soften(c, car, rng.random_range(1..3));
+    parts
+}
+
+/// The plate's recess: a darker (or lighter) panel a little larger.
+fn recess(c: &mut Canvas, rng: &mut Pcg64Mcg, plate: Rect) {
+    let (pw, ph) = (plate[2] - plate[0], plate[3] - plate[1]);
+    let k = rng.random_range(0.15..0.35);
+    let pad = [
+        pw * rng.random_range(0.05..0.2),
+        ph * rng.random_range(0.1..0.4),
+    ];
+    let shade = if rng.random_bool(0.7) {
+        [0.0; 3]
+    } else {
+        [1.0; 3]
+    };
+    c.fill_rect(
+        plate[0] - pad[0],
+        plate[1] - pad[1],
+        plate[2] + pad[0],
+        plate[3] + pad[1],
+        shade,
+        k,
+    );
+}
+
+/// None, one or two lines across the car above or below the plate;
+/// whether any was drawn.
+fn bumper_edges(c: &mut Canvas, rng: &mut Pcg64Mcg, car: Rect, plate: Rect) -> bool {
+    let ph = plate[3] - plate[1];
     let edges = rng.random_range(0..3);
-    parts.bumper = edges > 0;
     for _ in 0..edges {
         let y = if rng.random_bool(0.5) {
             plate[3] + ph * rng.random_range(0.2..0.9)
@@ -119,79 +165,56 @@ pub(crate) fn draw(
         };
         c.fill_rect(car[0], y, car[2], y + t, ink, rng.random_range(0.5..0.9));
     }
-    if rng.random_bool(0.6) {
-        parts.grille = true;
-        let w = pw * rng.random_range(1.2..2.6);
-        let h = ph * rng.random_range(0.5..1.4);
-        let gap = ph * rng.random_range(0.1..0.5);
-        let top = if rng.random_bool(0.5) {
-            plate[1] - gap - h
-        } else {
-            plate[3] + gap
-        };
-        grille(c, rng, [cx - w / 2.0, top, cx + w / 2.0, top + h]);
-    }
-    if rng.random_bool(0.6) {
-        parts.lights = true;
-        let w = pw * rng.random_range(0.2..0.45);
-        let h = ph * rng.random_range(0.6..1.4);
-        let y = plate[1] - ph * rng.random_range(0.8..2.2);
-        let red = lerp(hex(0xb01010), hex(0xff5030), rng.random_range(0.0..1.0));
-        c.fill_rect(car[0], y, car[0] + w, y + h, red, 0.95);
-        c.fill_rect(car[2] - w, y, car[2], y + h, red, 0.95);
-    }
-    if rng.random_bool(0.6) {
-        parts.badge = true;
-        let r = ph * rng.random_range(0.25..0.5);
-        let y = plate[1] - ph * rng.random_range(0.6..1.8);
-        badge(c, fonts, rng, [cx, y], r);
-    }
-    if rng.random_bool(0.5) {
-        parts.lettering = true;
-        let word = MODELS[rng.random_range(0..MODELS.len())];
-        let cap = ph * rng.random_range(0.2..0.5);
-        let right = rng.random_bool(0.5);
-        let (x0, x1) = if right {
-            (plate[2] + pw * 0.1, plate[2] + pw * 0.9)
-        } else {
-            (plate[0] - pw * 0.9, plate[0] - pw * 0.1)
-        };
-        let y = plate[1] - ph * rng.random_range(-0.2..1.2);
-        let chrome = if rng.random_bool(0.6) {
-            hex(0xe0e0e0)
-        } else {
-            hex(0x181818)
-        };
-        words(
-            c,
-            fonts,
-            rng,
-            word,
-            [x0, y, x1, y + cap * 1.25],
-            cap,
-            chrome,
-        );
-    }
-    if rng.random_bool(0.25) {
-        parts.sign = true;
-        let word = SIGNS[rng.random_range(0..SIGNS.len())];
-        let cap = ph * rng.random_range(0.4..1.0);
-        let w = cap * (word.len() as f32 * 0.7 + 1.0);
-        let x = rng.random_range(0.0..(c.w as f32 - w).max(1.0));
-        let y = rng.random_range(0.0..(car[1] - 2.0 * cap).max(1.0));
-        let (ground, ink) = if rng.random_bool(0.5) {
-            (hex(0xf0f0f0), hex(0x101010))
-        } else {
-            (hex(0xa01818), hex(0xf0f0f0))
-        };
-        c.fill_rect(x, y, x + w, y + cap * 1.8, ground, 1.0);
-        words(c, fonts, rng, word, [x, y, x + w, y + cap * 1.8], cap, ink);
-        soften(c, [x, y, x + w, y + cap * 1.8], rng.random_range(1..3));
-    }
-    // The camera's softness: the plate crop comes blurred by its own
-    // augmentation, and parts drawn crisp would read surer than any plate.
-    soften(c, car, rng.random_range(1..3));
-    parts
+    edges > 0
+}
+
+/// Red lights at the car's two edges, above the plate.
+fn lights(c: &mut Canvas, rng: &mut Pcg64Mcg, car: Rect, plate: Rect) {
+    let (pw, ph) = (plate[2] - plate[0], plate[3] - plate[1]);
+    let w = pw * rng.random_range(0.2..0.45);
+    let h = ph * rng.random_range(0.6..1.4);
+    let y = plate[1] - ph * rng.random_range(0.8..2.2);
+    let red = lerp(hex(0xb01010), hex(0xff5030), rng.random_range(0.0..1.0));
+    c.fill_rect(car[0], y, car[0] + w, y + h, red, 0.95);
+    c.fill_rect(car[2] - w, y, car[2], y + h, red, 0.95);
+}
+
+/// A model name or trim in chrome or black, left or right of the plate.
+fn model_name(c: &mut Canvas, fonts: &Fonts, rng: &mut Pcg64Mcg, plate: Rect) {
+    let (pw, ph) = (plate[2] - plate[0], plate[3] - plate[1]);
+    let word = MODELS[rng.random_range(0..MODELS.len())];
+    let cap = ph * rng.random_range(0.2..0.5);
+    let (x0, x1) = if rng.random_bool(0.5) {
+        (plate[2] + pw * 0.1, plate[2] + pw * 0.9)
+    } else {
+        (plate[0] - pw * 0.9, plate[0] - pw * 0.1)
+    };
+    let y = plate[1] - ph * rng.random_range(-0.2..1.2);
+    let ink = if rng.random_bool(0.6) {
+        hex(0xe0e0e0)
+    } else {
+        hex(0x181818)
+    };
+    words(c, fonts, rng, word, [x0, y, x1, y + cap * 1.25], cap, ink);
+}
+
+/// A road or shop sign somewhere above the car, its capitals up to a
+/// plate's height `ph`.
+fn sign(c: &mut Canvas, fonts: &Fonts, rng: &mut Pcg64Mcg, car: Rect, ph: f32) {
+    let word = SIGNS[rng.random_range(0..SIGNS.len())];
+    let cap = ph * rng.random_range(0.4..1.0);
+    let w = cap * (word.len() as f32 * 0.7 + 1.0);
+    let x = rng.random_range(0.0..(c.w as f32 - w).max(1.0));
+    let y = rng.random_range(0.0..(car[1] - 2.0 * cap).max(1.0));
+    let (ground, ink) = if rng.random_bool(0.5) {
+        (hex(0xf0f0f0), hex(0x101010))
+    } else {
+        (hex(0xa01818), hex(0xf0f0f0))
+    };
+    let bx = [x, y, x + w, y + cap * 1.8];
+    c.fill_rect(bx[0], bx[1], bx[2], bx[3], ground, 1.0);
+    words(c, fonts, rng, word, bx, cap, ink);
+    soften(c, bx, rng.random_range(1..3));
 }
 
 /// `passes` rounds of a [1, 2, 1] / 4 blur along rows and columns in `bx`.

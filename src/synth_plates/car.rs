@@ -52,20 +52,33 @@ pub struct CarParts {
 }
 
 impl CarParts {
-    /// The names of the parts drawn, in a fixed order.
+    /// Every part's name, in the order [`CarParts::names`] lists them.
+    pub const NAMES: [&'static str; 7] = [
+        "recess",
+        "bumper",
+        "grille",
+        "badge",
+        "lettering",
+        "lights",
+        "sign",
+    ];
+
+    /// The names of the parts drawn.
     pub fn names(&self) -> Vec<&'static str> {
-        [
-            (self.recess, "recess"),
-            (self.bumper, "bumper"),
-            (self.grille, "grille"),
-            (self.badge, "badge"),
-            (self.lettering, "lettering"),
-            (self.lights, "lights"),
-            (self.sign, "sign"),
-        ]
-        .into_iter()
-        .filter_map(|(drawn, name)| drawn.then_some(name))
-        .collect()
+        let drawn = [
+            self.recess,
+            self.bumper,
+            self.grille,
+            self.badge,
+            self.lettering,
+            self.lights,
+            self.sign,
+        ];
+        Self::NAMES
+            .into_iter()
+            .zip(drawn)
+            .filter_map(|(name, drawn)| drawn.then_some(name))
+            .collect()
     }
 }
 

@@ -193,7 +193,7 @@ fn one_style_draws_only_that_design_and_unknown_ones_are_named() {
 #[test]
 fn a_frame_on_a_car_keeps_the_plain_frames_plate_and_draws_around_it() {
     let s = synth();
-    let mut drawn = [0usize; 7];
+    let mut drawn = [0usize; CarParts::NAMES.len()];
     for index in 0..24 {
         let plain = s.scene(11, index, 640, 360);
         let car = s.scene_on_car(11, index, 640, 360);
@@ -213,18 +213,7 @@ fn a_frame_on_a_car_keeps_the_plain_frames_plate_and_draws_around_it() {
         let again = s.scene_on_car(11, index, 640, 360);
         assert_eq!(car.image.as_raw(), again.image.as_raw());
         assert_eq!(car.parts, again.parts);
-        for (k, name) in [
-            "recess",
-            "bumper",
-            "grille",
-            "badge",
-            "lettering",
-            "lights",
-            "sign",
-        ]
-        .iter()
-        .enumerate()
-        {
+        for (k, name) in CarParts::NAMES.iter().enumerate() {
             drawn[k] += car.parts.names().contains(name) as usize;
         }
     }

@@ -58,12 +58,18 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
                     })
                     .collect();
                 let region = r.plates.first().and_then(|p| p.read.region.clone());
+                let first = r.plates.len().min(plate_reader::BOXES_PER_FRAME);
+                let stored = plate_reader::stored(&r.plates[..first])
+                    .into_iter()
+                    .map(|k| r.plates[k].read.text.clone())
+                    .collect();
                 preds.insert(
                     name(&r.path),
                     Prediction {
                         plates,
                         ms: r.ms,
                         region,
+                        stored,
                     },
                 );
             }
@@ -105,6 +111,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
                         plates: vec![(plate, r.text, vec![])],
                         ms,
                         region: r.region,
+                        stored: Vec::new(),
                     },
                 );
             }

@@ -36,6 +36,19 @@ pub struct Prediction {
     pub ms: f64,
     /// The best plate's state, where the reader named one.
     pub region: Option<String>,
+    /// The texts `alpr ingest` would store ([`super::plate_reader::stored`];
+    /// photos only).
+    pub stored: Vec<String>,
+}
+
+/// What `alpr ingest` would store of the photos (not a `score-plates`
+/// figure): how often the labelled plate is among the texts stored, and
+/// how many other texts are stored an image (other plates of the photo,
+/// misreads, pieces, words: the junk an analyst's searches would meet).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct StoredFigures {
+    pub plate: f64,
+    pub others_per_image: f64,
 }
 
 /// How the reader's states compare with the labels' (not a
@@ -92,6 +105,9 @@ pub struct Figures {
     /// the caller, [`score_at_boxes`]). Not a `score-plates` figure.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub at_labelled_boxes: Option<AtBoxes>,
+    /// End to end only. Not a `score-plates` figure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stored: Option<StoredFigures>,
 }
 
 /// The reader alone on each photo's labelled box, cut as the localiser's
@@ -220,6 +236,9 @@ struct Outcome {
     top1: bool,
     top1_any: bool,
     top10: bool,
+    /// The labelled plate among the texts stored, and how many other
+    /// texts are stored (photos only).
+    stored: Option<(bool, usize)>,
 }
 
 impl Outcome {
@@ -234,6 +253,11 @@ impl Outcome {
             top1_any: texts.contains(&label.text),
             top10: p.plates.iter().zip(&texts).any(|((_, _, cands), t)| {
                 *t == label.text || cands.iter().any(|c| norm(c) == label.text)
+            }),
+            stored: label.bbox.map(|_| {
+                let stored: Vec<String> = p.stored.iter().map(|t| norm(t)).collect();
+                let plate = stored.contains(&label.text);
+                (plate, stored.len() - usize::from(plate))
             }),
             best,
         }
@@ -258,6 +282,10 @@ pub struct ImageResult {
     /// is right at top-1 and among the ten; photos only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub at_box: Option<(String, bool, bool)>,
+    /// What ingest would store: whether the labelled plate, and how many
+    /// other texts; photos only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stored: Option<(bool, usize)>,
 }
 
 /// Every labelled image's [`ImageResult`], by file name.
@@ -286,6 +314,7 @@ pub fn per_image(
                 top10: o.top10,
                 box_found: o.found,
                 at_box,
+                stored: o.stored,
             }
         })
         .collect()
@@ -298,6 +327,7 @@ pub fn score(labels: &BTreeMap<String, Label>, preds: &BTreeMap<String, Predicti
     let mut ms = Vec::new();
     // Per width bin: images, top-1, top-10.
     let mut bins = [(0usize, 0usize, 0usize); WIDTH_BINS.len() + 1];
+    let (mut plates_stored, mut others_stored) = (0usize, 0usize);
     let end_to_end = labels.values().any(|l| l.bbox.is_some());
     for (name, label) in labels {
         let empty = Prediction::default();
@@ -311,6 +341,10 @@ pub fn score(labels: &BTreeMap<String, Label>, preds: &BTreeMap<String, Predicti
         any += usize::from(o.top1_any);
         top10 += usize::from(o.top10);
         acc += char_acc(&o.best, &label.text);
+        if let Some((plate, others)) = o.stored {
+            plates_stored += usize::from(plate);
+            others_stored += others;
+        }
         if let Some(b) = &label.bbox {
             let bin = &mut bins[WIDTH_BINS.partition_point(|&edge| edge as f32 <= b[2])];
             bin.0 += 1;
@@ -359,6 +393,10 @@ pub fn score(labels: &BTreeMap<String, Label>, preds: &BTreeMap<String, Predicti
         by_width,
         states,
         at_labelled_boxes: None,
+        stored: end_to_end.then(|| StoredFigures {
+            plate: share(plates_stored),
+            others_per_image: share(others_stored),
+        }),
     }
 }
 
@@ -499,6 +537,13 @@ impl Figures {
                 pct(b.top10)
             ));
         }
+        if let Some(s) = &self.stored {
+            out.push(format!(
+                "stored by ingest (not a score-plates figure): the plate in {}, {:.2} other texts an image",
+                pct(s.plate),
+                s.others_per_image
+            ));
+        }
         if let Some(s) = &self.states {
             out.push(format!(
                 "states      {} of {} named, {} right ({} of those named; not a score-plates figure)",
@@ -551,6 +596,7 @@ mod tests {
                 plates: vec![(bx(0), "7abc-123".into(), vec![])],
                 ms: 10.0,
                 region: None,
+                stored: vec!["7ABC123".into(), "CAMRY".into()],
             },
         );
         preds.insert(
@@ -562,6 +608,7 @@ mod tests {
                 ],
                 ms: 30.0,
                 region: None,
+                stored: vec!["NOPE".into()],
             },
         );
         let f = score(&labels, &preds);
@@ -572,6 +619,11 @@ mod tests {
         assert!((f.top10.unwrap() - 2.0 / 3.0).abs() < 1e-9);
         // a: 1, b: best "NOPE" vs 8XYZ999: 1 - 7/7 = 0, c: nothing: 0.
         assert!((f.char_acc - 1.0 / 3.0).abs() < 1e-9);
+        // Ingest would store a's plate and a word beside it, b's wrong read
+        // only, nothing of c.
+        let stored = f.stored.unwrap();
+        assert!((stored.plate - 1.0 / 3.0).abs() < 1e-9);
+        assert!((stored.others_per_image - 2.0 / 3.0).abs() < 1e-9);
         // Image by image, the same counts; b's labelled box read by the
         // reader alone lists the truth second, c's was never read.
         let mut at_box = BTreeMap::new();
@@ -621,6 +673,11 @@ mod tests {
                 ),
             ]
         );
+        let stored: Vec<_> = lines.iter().map(|l| l.stored).collect();
+        assert_eq!(
+            stored,
+            [Some((true, 1)), Some((false, 1)), Some((false, 0))]
+        );
         assert_eq!((f.ms_p50, f.ms_p95), (Some(20.0), Some(29.0)));
         assert_eq!(char_acc("8XYZ99", "8XYZ999"), 1.0 - 1.0 / 7.0);
         // All three plates are 10 px wide: one bin, the figures' own.
@@ -660,6 +717,7 @@ mod tests {
                     plates: vec![(bx(0), text.into(), vec![])],
                     ms: 1.0,
                     region: None,
+                    stored: vec![],
                 },
             );
         }
@@ -719,6 +777,7 @@ mod tests {
                 plates: vec![(bx(0), "ABC123".into(), vec![])],
                 ms: 1.0,
                 region: region.map(String::from),
+                stored: vec![],
             };
             preds.insert(name, pred);
         }

@@ -272,12 +272,13 @@ fn eval_json(dir: &std::path::Path, images: u64) -> (serde_json::Value, Vec<serd
     assert_eq!(lines.len() as u64, images, "{lines:?}");
     type Pick = fn(&serde_json::Value) -> bool;
     let share = |pick: Pick| lines.iter().filter(|l| pick(l)).count() as f64 / images as f64;
-    let picks: [(&serde_json::Value, Pick); 5] = [
+    let picks: [(&serde_json::Value, Pick); 6] = [
         (&f["top1"], |l| l["top1"] == true),
         (&f["top10"], |l| l["top10"] == true),
         (&f["det_recall"], |l| l["box_found"] == true),
         (&f["at_labelled_boxes"]["top1"], |l| l["at_box"][1] == true),
         (&f["at_labelled_boxes"]["top10"], |l| l["at_box"][2] == true),
+        (&f["stored"]["plate"], |l| l["stored"][0] == true),
     ];
     for (figure, pick) in picks {
         assert_eq!(figure.as_f64(), Some(share(pick)), "{f} against {lines:?}");

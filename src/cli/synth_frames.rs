@@ -3,7 +3,9 @@
 //! and box, and each frame's label beside it as `alpr eval` and
 //! `score-plates` read it), and optionally a short MP4 clip: inputs for
 //! trying `alpr ingest` end to end, and fresh frames to measure the reader
-//! on. The bundled `data-samples/ingest/` was made with it.
+//! on. The bundled `data-samples/ingest/` was made with it. `--on-car` puts
+//! the plates on a car whose parts compete with them (the sidecar names
+//! the parts): frames to judge the ranking of a frame's reads on.
 
 use std::path::PathBuf;
 
@@ -37,9 +39,9 @@ pub struct SynthFramesArgs {
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
     /// Draw the car's parts around each plate (the plate's recess, bumper
-    /// edges, grille, badge, model lettering, lights, sometimes a sign): the same plates
-    /// at the same places as without, with what competes with them for a
-    /// frame's first read.
+    /// edges, grille, badge, model lettering, lights, sometimes a sign):
+    /// the same plates at the same places as without, with what competes
+    /// with them for a frame's first read.
     #[arg(long)]
     pub on_car: bool,
 }

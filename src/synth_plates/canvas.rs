@@ -166,6 +166,7 @@ impl Canvas {
         out
     }
 
+    /// An 8-bit image as a canvas (0..1).
     pub(crate) fn from_rgb(image: &RgbImage) -> Canvas {
         Canvas {
             w: image.width() as usize,

@@ -402,16 +402,29 @@ pub fn european_separators(text: &str) -> impl Iterator<Item = u32> + '_ {
 pub const PRINTED_WORD_MIN: usize = 4;
 
 /// Every state name and slogan of the style table as a read spells it
-/// ([`normalize`](super::normalize)d), of at least [`PRINTED_WORD_MIN`]
-/// characters.
+/// ([`printed_key`]), of at least [`PRINTED_WORD_MIN`] characters.
 static PRINTED_WORDS: LazyLock<BTreeSet<String>> = LazyLock::new(|| {
     STYLES
         .iter()
         .flat_map(|style| std::iter::once(style.name).chain(style.slogans.iter().copied()))
-        .map(super::normalize)
+        .map(printed_key)
         .filter(|word| word.len() >= PRINTED_WORD_MIN)
         .collect()
 });
+
+/// `text` [`normalize`](super::normalize)d, with 0 read as O and 1 as I:
+/// the reader writes a US read's round O as 0 (decoder 8), so a box on a
+/// plate's header reads `ARIZ0NA` or `1DAH0` as often as the name.
+fn printed_key(text: &str) -> String {
+    super::normalize(text)
+        .chars()
+        .map(|c| match c {
+            '0' => 'O',
+            '1' => 'I',
+            c => c,
+        })
+        .collect()
+}
 
 /// True when `text` spells a word plates print beside the serial, a state's
 /// name or slogan of the style table (`TEXAS`, `GARDEN STATE`), rather
@@ -421,11 +434,12 @@ static PRINTED_WORDS: LazyLock<BTreeSet<String>> = LazyLock::new(|| {
 /// use alpr::plate::formats::is_printed_word;
 /// assert!(is_printed_word("TEXAS"));
 /// assert!(is_printed_word("new jersey"));
+/// assert!(is_printed_word("ARIZ0NA") && is_printed_word("1DAH0"));
 /// assert!(!is_printed_word("7ABC123"));
 /// assert!(!is_printed_word("SK")); // too short to tell from a serial
 /// ```
 pub fn is_printed_word(text: &str) -> bool {
-    PRINTED_WORDS.contains(&super::normalize(text))
+    PRINTED_WORDS.contains(&printed_key(text))
 }
 
 #[cfg(test)]
@@ -440,6 +454,8 @@ mod tests {
             "GARDENSTATE",
             "Land of Lincoln",
             "OHIO",
+            "0HI0",
+            "LOUIS1ANA",
         ] {
             assert!(is_printed_word(word), "{word}");
         }

@@ -58,8 +58,8 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
                     })
                     .collect();
                 let region = r.plates.first().and_then(|p| p.read.region.clone());
-                let first = r.plates.len().min(plate_reader::BOXES_PER_FRAME);
-                let stored = plate_reader::stored(&r.plates[..first])
+                let stored = r
+                    .stored()
                     .into_iter()
                     .map(|k| r.plates[k].read.text.clone())
                     .collect();

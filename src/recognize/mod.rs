@@ -92,6 +92,14 @@ struct JsonLine<'a> {
 }
 
 impl Recognition {
+    /// The indices of the plates `alpr ingest` would store
+    /// ([`plate_reader::stored`] of the first
+    /// [`plate_reader::BOXES_PER_FRAME`], the reads ingest takes).
+    pub fn stored(&self) -> Vec<usize> {
+        let first = self.plates.len().min(plate_reader::BOXES_PER_FRAME);
+        plate_reader::stored(&self.plates[..first])
+    }
+
     /// One JSON line, as `score-plates` reads it: `{"image": ..., "ms": ...,
     /// "plates": [{"box": [x, y, w, h], "confidence": c, "score": s, "tilt":
     /// degrees, "text": t, "region": "CA", "stored": b, "candidates":
@@ -103,8 +111,7 @@ impl Recognition {
     /// ingest stores the read.
     pub fn to_json_line(&self) -> String {
         let image = self.path.to_string_lossy();
-        let first = self.plates.len().min(plate_reader::BOXES_PER_FRAME);
-        let stored = plate_reader::stored(&self.plates[..first]);
+        let stored = self.stored();
         let line = JsonLine {
             image: &image,
             ms: (self.ms * 100.0).round() / 100.0,

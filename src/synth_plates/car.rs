@@ -317,22 +317,16 @@ fn clip_segment(a: [f32; 2], b: [f32; 2], bx: Rect) -> ([f32; 2], [f32; 2]) {
         };
         [x, a[1] + t * (b[1] - a[1])]
     };
-    let (lo, hi) = (bx[0], bx[2]);
-    let a = if a[0] < lo {
-        at(lo)
-    } else if a[0] > hi {
-        at(hi)
-    } else {
-        a
+    let clip = |p: [f32; 2]| {
+        if p[0] < bx[0] {
+            at(bx[0])
+        } else if p[0] > bx[2] {
+            at(bx[2])
+        } else {
+            p
+        }
     };
-    let b = if b[0] < lo {
-        at(lo)
-    } else if b[0] > hi {
-        at(hi)
-    } else {
-        b
-    };
-    (a, b)
+    (clip(a), clip(b))
 }
 
 /// The maker's badge: a chrome ring, sometimes with a letter inside.

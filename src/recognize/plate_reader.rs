@@ -430,13 +430,20 @@ pub fn plate_score(bbox: &PlateBox, read: &PlateRead) -> f32 {
 /// before) 823 first plates right against 799; plain frames (seeds 6301
 /// and 6302) 825 against 823; us-dev and eu-dev unchanged (`RUNS.md`).
 fn word_odds(read: &PlateRead) -> f32 {
-    let in_format =
-        formats::is_short_number(&read.text) || formats::matches_format(&read.text, read.family);
-    if in_format || read.text.chars().any(|c| ('2'..='9').contains(&c)) {
+    if looks_like_plate(read) {
         1.0
     } else {
         (-ocr::decode::FORMAT_BONUS / 2.0).exp()
     }
+}
+
+/// True when `read` has a digit 2-9 or is in a format (a short number
+/// too): what [`word_odds`] leaves at 1 and [`stored`] keeps beside a
+/// frame's first read.
+fn looks_like_plate(read: &PlateRead) -> bool {
+    formats::is_short_number(&read.text)
+        || formats::matches_format(&read.text, read.family)
+        || read.text.chars().any(|c| ('2'..='9').contains(&c))
 }
 
 /// A read's format odds in a photo's ranking of its boxes: the decoder's
@@ -504,7 +511,7 @@ impl FrameReader for PlateReader {
 /// Which of a frame's `reads` (best first) ingest stores, by index: each
 /// read [`is_stored`] that repeats no kept read's text and overlaps no kept
 /// read's box; then, where a kept read looks like a plate's (a digit 2-9,
-/// or a format: [`word_odds`] 1), the kept reads of letters in no format
+/// or a format: [`looks_like_plate`]), the kept reads of letters in no format
 /// are dropped but the first-ranked. A car's model name, a dealer's frame
 /// or a sign beside a plate would otherwise be stored as a plate seen
 /// wherever that car goes: 1,000 generated frames on a car stored 1,131
@@ -523,7 +530,7 @@ pub fn stored(reads: &[BoxRead]) -> Vec<usize> {
             kept.push(k);
         }
     }
-    let plate_like = |k: usize| word_odds(&reads[k].read) == 1.0;
+    let plate_like = |k: usize| looks_like_plate(&reads[k].read);
     if kept.iter().any(|&k| plate_like(k)) {
         let first = kept.first().copied();
         kept.retain(|&k| Some(k) == first || plate_like(k));
